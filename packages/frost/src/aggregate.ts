@@ -1,0 +1,126 @@
+/**
+ * Coordinator side: signature-share verification and aggregation with cheater detection.
+ * RFC 9591 §5.3 (aggregate) and §5.4 (verify_signature_share).
+ * @module
+ */
+import { Point, baseMul, bytesToNumberLE, mod, type Element } from './ciphersuite.js';
+import {
+  InvalidSignatureError,
+  InvalidSignatureShareError,
+  InvalidSigningPackageError,
+  MissingSignatureShareError,
+  UnknownIdentifierError,
+} from './errors.js';
+import type { Identifier } from './identifier.js';
+import type { PublicKeyPackage } from './keys.js';
+import type { SignatureShare } from './round2.js';
+import { Signature, verifyEd25519 } from './signature.js';
+import {
+  bindingFactorOf,
+  computeChallenge,
+  computeSigningContext,
+  lagrangeCoefficient,
+  type SigningContext,
+} from './signing-context.js';
+import type { SigningPackage } from './signing-package.js';
+
+/**
+ * verify_signature_share: G·z_i == D_i + ρ_i·E_i + (c·λ_i)·Y_i. RFC 9591 §5.4.
+ * @returns true when the share is valid.
+ */
+export function verifySignatureShare(
+  ctx: SigningContext,
+  identifier: Identifier,
+  verifyingShare: Element,
+  share: SignatureShare,
+): boolean {
+  const commitments = ctx.pkg.commitmentsOf(identifier);
+  if (!commitments) throw new InvalidSigningPackageError(`identifier ${identifier} is not in the signing package`);
+  const rho = bindingFactorOf(ctx, identifier);
+  const lambda = lagrangeCoefficient(ctx, identifier);
+  const lhs = baseMul(share.share);
+  const rhs = commitments.hiding
+    .add(commitments.binding.multiplyUnsafe(rho))
+    .add(verifyingShare.multiplyUnsafe(mod(ctx.challenge * lambda)));
+  return lhs.equals(rhs);
+}
+
+/**
+ * Returns the identifiers (hex) of every share that fails {@link verifySignatureShare}, ascending.
+ */
+export function findCulprits(ctx: SigningContext, shares: ReadonlyMap<string, SignatureShare>, pkp: PublicKeyPackage): string[] {
+  const culprits: string[] = [];
+  for (const { identifier } of ctx.pkg.signingCommitments.values()) {
+    const share = shares.get(identifier.toHex());
+    if (!share || !verifySignatureShare(ctx, identifier, pkp.verifyingShareOf(identifier), share)) {
+      culprits.push(identifier.toHex());
+    }
+  }
+  return culprits;
+}
+
+/**
+ * aggregate: z = Σ z_i, signature (R, z). RFC 9591 §5.3. Verifies the result once with node:crypto;
+ * only when that fails are the shares checked one by one, and every failing participant is named in
+ * the thrown InvalidSignatureShareError's `culprits` (the strategy of frost-rs).
+ *
+ * @param shares - signature shares keyed by identifier hex; exactly one per package participant
+ * @param ctx - optional precomputed context for `pkg` under `pkp.verifyingKey`
+ */
+export function aggregate(
+  pkg: SigningPackage,
+  shares: ReadonlyMap<string, SignatureShare>,
+  pkp: PublicKeyPackage,
+  ctx?: SigningContext,
+): Signature {
+  if (pkg.signingCommitments.size < pkp.minSigners) {
+    throw new InvalidSigningPackageError(
+      `signing package has ${pkg.signingCommitments.size} commitments; at least ${pkp.minSigners} are required`,
+    );
+  }
+  for (const key of shares.keys()) {
+    if (!pkg.signingCommitments.has(key)) {
+      throw new InvalidSigningPackageError(`signature share from ${key}, which is not in the signing package`);
+    }
+  }
+  const missing = [...pkg.signingCommitments.keys()].filter((k) => !shares.has(k));
+  if (missing.length > 0) {
+    throw new MissingSignatureShareError(`missing signature shares from ${missing.join(', ')}`, { culprits: missing });
+  }
+  for (const { identifier } of pkg.signingCommitments.values()) {
+    if (!pkp.verifyingShares.has(identifier.toHex())) {
+      throw new UnknownIdentifierError(`identifier ${identifier} is not in the key set`);
+    }
+  }
+  const context = ctx ?? computeSigningContext(pkg, pkp.verifyingKeyBytes);
+  let z = 0n;
+  for (const s of shares.values()) z += s.share;
+  const signature = new Signature(context.groupCommitmentBytes, mod(z));
+  if (verifyEd25519(pkp.verifyingKeyBytes, pkg.message, signature.toBytes())) return signature;
+  const culprits = findCulprits(context, shares, pkp);
+  if (culprits.length > 0) {
+    throw new InvalidSignatureShareError(`invalid signature shares from ${culprits.join(', ')}`, { culprits });
+  }
+  throw new InvalidSignatureError('aggregate signature does not verify although every share does');
+}
+
+/**
+ * Verifies a 64-byte Ed25519 signature with this library's own arithmetic, cofactored
+ * ([8](z·G − R − c·Y) = 0, RFC 8032 §5.1.7). Used where node:crypto is not the verifier of choice
+ * (differential tests); returns false on any malformed input.
+ */
+export function verifyGroupSignature(verifyingKeyBytes: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+  let R: Element;
+  let Y: Element;
+  try {
+    R = Point.fromBytes(signature.subarray(0, 32), false);
+    Y = Point.fromBytes(verifyingKeyBytes, false);
+  } catch {
+    return false;
+  }
+  const z = bytesToNumberLE(signature.subarray(32));
+  if (z >= Point.Fn.ORDER) return false;
+  const c = computeChallenge(signature.subarray(0, 32), verifyingKeyBytes, message);
+  return baseMul(z).subtract(R.add(Y.multiplyUnsafe(c))).clearCofactor().is0();
+}

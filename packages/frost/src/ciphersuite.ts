@@ -1,0 +1,158 @@
+/**
+ * The FROST(Ed25519, SHA-512) ciphersuite: group, scalar field, hash functions H1..H5 and the
+ * element/scalar encodings. RFC 9591 §6.1.
+ * @module
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { InvalidPointError, InvalidScalarError } from './errors.js';
+
+/** The Edwards point type used for every group element. */
+export type Element = InstanceType<typeof ed25519.Point>;
+/** The point constructor (the group `G` of RFC 9591). */
+export const Point = ed25519.Point;
+
+/** Ciphersuite identifier as written in frost-rs serialization headers. */
+export const CIPHERSUITE_ID = 'FROST-ED25519-SHA512-v1';
+/** contextString of RFC 9591 §6.1. */
+export const CONTEXT_STRING = 'FROST-ED25519-SHA512-v1';
+
+/** Order L of the prime-order subgroup (the scalar field modulus). */
+export const ORDER: bigint = Point.Fn.ORDER;
+/** Encoded length of scalars and elements. */
+export const SCALAR_LENGTH = 32;
+export const ELEMENT_LENGTH = 32;
+
+const encoder = new TextEncoder();
+const PREFIX_RHO = encoder.encode(CONTEXT_STRING + 'rho');
+const PREFIX_NONCE = encoder.encode(CONTEXT_STRING + 'nonce');
+const PREFIX_MSG = encoder.encode(CONTEXT_STRING + 'msg');
+const PREFIX_COM = encoder.encode(CONTEXT_STRING + 'com');
+
+/** Reduces any bigint into [0, L). */
+export function mod(a: bigint): bigint {
+  const r = a % ORDER;
+  return r < 0n ? r + ORDER : r;
+}
+
+/** Modular inverse in the scalar field (throws on zero). */
+export function invert(a: bigint): bigint {
+  return Point.Fn.inv(a);
+}
+
+/** Little-endian bytes → bigint (no reduction). */
+export function bytesToNumberLE(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  return n;
+}
+
+/** bigint → fixed-length little-endian bytes. */
+export function numberToBytesLE(n: bigint, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let v = n;
+  for (let i = 0; i < length; i++) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+export { concat as concatBytes };
+
+function hashToScalar(...parts: Uint8Array[]): bigint {
+  return mod(bytesToNumberLE(sha512(concat(...parts))));
+}
+
+/** H1: binding factor derivation. RFC 9591 §6.1. */
+export function H1(m: Uint8Array): bigint {
+  return hashToScalar(PREFIX_RHO, m);
+}
+/** H2: challenge, plain SHA-512 (no context) so that signatures are RFC 8032 Ed25519. RFC 9591 §6.1. */
+export function H2(m: Uint8Array): bigint {
+  return hashToScalar(m);
+}
+/** H3: nonce derivation. RFC 9591 §6.1. */
+export function H3(m: Uint8Array): bigint {
+  return hashToScalar(PREFIX_NONCE, m);
+}
+/** H4: message hash for binding factors. RFC 9591 §6.1. */
+export function H4(m: Uint8Array): Uint8Array {
+  return sha512(concat(PREFIX_MSG, m));
+}
+/** H5: commitment-list hash for binding factors. RFC 9591 §6.1. */
+export function H5(m: Uint8Array): Uint8Array {
+  return sha512(concat(PREFIX_COM, m));
+}
+
+/** SerializeScalar: 32-byte little-endian. RFC 9591 §6.1. */
+export function serializeScalar(s: bigint): Uint8Array {
+  return numberToBytesLE(s, SCALAR_LENGTH);
+}
+
+/** DeserializeScalar: rejects wrong length and non-canonical values (≥ L). RFC 9591 §6.1. */
+export function deserializeScalar(bytes: Uint8Array): bigint {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== SCALAR_LENGTH) {
+    throw new InvalidScalarError(`scalar must be ${SCALAR_LENGTH} bytes`);
+  }
+  const s = bytesToNumberLE(bytes);
+  if (s >= ORDER) throw new InvalidScalarError('scalar is not canonical (not below the group order)');
+  return s;
+}
+
+/** SerializeElement: RFC 8032 point compression. RFC 9591 §6.1. */
+export function serializeElement(p: Element): Uint8Array {
+  return p.toBytes();
+}
+
+/**
+ * DeserializeElement: decodes a canonical RFC 8032 encoding and rejects the identity and any point
+ * outside the prime-order subgroup (points with a torsion component). RFC 9591 §6.1.
+ */
+export function deserializeElement(bytes: Uint8Array): Element {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== ELEMENT_LENGTH) {
+    throw new InvalidPointError(`element must be ${ELEMENT_LENGTH} bytes`);
+  }
+  let p: Element;
+  try {
+    p = Point.fromBytes(bytes, false);
+  } catch {
+    throw new InvalidPointError('not a canonical encoding of a curve point');
+  }
+  if (p.is0()) throw new InvalidPointError('element is the identity');
+  if (!p.isTorsionFree()) throw new InvalidPointError('element is not in the prime-order subgroup');
+  return p;
+}
+
+/** Fixed-base multiplication with a secret scalar (constant-time path). */
+export function baseMulSecret(s: bigint): Element {
+  return Point.BASE.multiply(s);
+}
+
+/** Fixed-base multiplication with a public scalar (variable-time). */
+export function baseMul(s: bigint): Element {
+  return Point.BASE.multiplyUnsafe(s);
+}
+
+/** Lowercase hex. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+const HEX_RE = /^(?:[0-9a-f]{2})*$/;
+/** Strict lowercase-or-uppercase hex decoding; returns undefined on anything else. */
+export function fromHexStrict(hex: string): Uint8Array | undefined {
+  if (typeof hex !== 'string' || !HEX_RE.test(hex.toLowerCase())) return undefined;
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}

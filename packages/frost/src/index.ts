@@ -1,0 +1,45 @@
+/**
+ * FROST(Ed25519, SHA-512) threshold signatures, RFC 9591. No I/O.
+ * @module
+ */
+export * from './errors.js';
+export {
+  CIPHERSUITE_ID,
+  CONTEXT_STRING,
+  ORDER,
+  Point,
+  deserializeElement,
+  deserializeScalar,
+  serializeElement,
+  serializeScalar,
+  toHex,
+  fromHexStrict,
+  type Element,
+} from './ciphersuite.js';
+export { Identifier, MAX_NUMERIC_IDENTIFIER } from './identifier.js';
+export {
+  KeyPackage,
+  PublicKeyPackage,
+  trustedDealerKeygen,
+  validateThreshold,
+  MIN_THRESHOLD,
+  MAX_SIGNERS,
+  type TrustedDealerOptions,
+  type TrustedDealerOutput,
+  type VerifyingShareEntry,
+} from './keys.js';
+export { defaultRandom, type RandomSource } from './random.js';
+export * as round1 from './round1.js';
+export { SigningCommitments, SigningNonces } from './round1.js';
+export * as round2 from './round2.js';
+export { SignatureShare } from './round2.js';
+export { SigningPackage, type CommitmentEntry } from './signing-package.js';
+export {
+  computeSigningContext,
+  computeBindingFactors,
+  encodeGroupCommitmentList,
+  type SigningContext,
+} from './signing-context.js';
+export { aggregate, verifySignatureShare, findCulprits, verifyGroupSignature } from './aggregate.js';
+export { Signature, verifyEd25519, ed25519PublicKeyObject } from './signature.js';
+export * from './json.js';

@@ -1,0 +1,105 @@
+/**
+ * Per-package values shared by signers and the coordinator: binding factors, group commitment,
+ * challenge and Lagrange coefficients. RFC 9591 §4.3–§4.6. Computed once per signing package.
+ * @module
+ */
+import { pippenger } from '@noble/curves/abstract/curve.js';
+import {
+  H1,
+  H2,
+  H4,
+  H5,
+  Point,
+  concatBytes,
+  serializeElement,
+  type Element,
+} from './ciphersuite.js';
+import { InvalidSigningPackageError } from './errors.js';
+import type { Identifier } from './identifier.js';
+import { deriveInterpolatingValue } from './polynomial.js';
+import type { SigningPackage } from './signing-package.js';
+
+/** Everything derived from (signing package, group key) that shares and verification need. */
+export interface SigningContext {
+  readonly pkg: SigningPackage;
+  /** ρ_i keyed by identifier hex. RFC 9591 §4.4. */
+  readonly bindingFactors: ReadonlyMap<string, bigint>;
+  /** R = Σ D_i + ρ_i·E_i. RFC 9591 §4.5. */
+  readonly groupCommitment: Element;
+  readonly groupCommitmentBytes: Uint8Array;
+  /** c = H2(R ‖ Y ‖ msg). RFC 9591 §4.6. */
+  readonly challenge: bigint;
+  /** Participant identifiers (scalars) of the package, ascending. */
+  readonly participants: readonly bigint[];
+}
+
+/** encode_group_commitment_list. RFC 9591 §4.3. */
+export function encodeGroupCommitmentList(pkg: SigningPackage): Uint8Array {
+  const out = new Uint8Array(pkg.signingCommitments.size * 96);
+  let off = 0;
+  for (const { identifier, commitments } of pkg.signingCommitments.values()) {
+    out.set(identifier.toBytes(), off);
+    out.set(commitments.hidingBytes, off + 32);
+    out.set(commitments.bindingBytes, off + 64);
+    off += 96;
+  }
+  return out;
+}
+
+/** compute_binding_factors. RFC 9591 §4.4. */
+export function computeBindingFactors(pkg: SigningPackage, verifyingKeyBytes: Uint8Array): Map<string, bigint> {
+  const prefix = concatBytes(verifyingKeyBytes, H4(pkg.message), H5(encodeGroupCommitmentList(pkg)));
+  const out = new Map<string, bigint>();
+  for (const { identifier } of pkg.signingCommitments.values()) {
+    out.set(identifier.toHex(), H1(concatBytes(prefix, identifier.toBytes())));
+  }
+  return out;
+}
+
+/** Variable-time Σ scalars[i]·points[i] for public inputs. */
+export function msmUnsafe(points: readonly Element[], scalars: readonly bigint[]): Element {
+  if (points.length >= 8) return pippenger(Point, points as Element[], scalars as bigint[]);
+  let acc = Point.ZERO;
+  for (let i = 0; i < points.length; i++) acc = acc.add(points[i]!.multiplyUnsafe(scalars[i]!));
+  return acc;
+}
+
+/** compute_group_commitment. RFC 9591 §4.5. */
+export function computeGroupCommitment(pkg: SigningPackage, bindingFactors: ReadonlyMap<string, bigint>): Element {
+  let hidingSum = Point.ZERO;
+  const bindingPoints: Element[] = [];
+  const rhos: bigint[] = [];
+  for (const { identifier, commitments } of pkg.signingCommitments.values()) {
+    hidingSum = hidingSum.add(commitments.hiding);
+    bindingPoints.push(commitments.binding);
+    rhos.push(bindingFactors.get(identifier.toHex())!);
+  }
+  return hidingSum.add(msmUnsafe(bindingPoints, rhos));
+}
+
+/** compute_challenge. RFC 9591 §4.6. */
+export function computeChallenge(groupCommitmentBytes: Uint8Array, verifyingKeyBytes: Uint8Array, message: Uint8Array): bigint {
+  return H2(concatBytes(groupCommitmentBytes, verifyingKeyBytes, message));
+}
+
+/** Binding factors, group commitment and challenge for one package under one group key. */
+export function computeSigningContext(pkg: SigningPackage, verifyingKeyBytes: Uint8Array): SigningContext {
+  const bindingFactors = computeBindingFactors(pkg, verifyingKeyBytes);
+  const groupCommitment = computeGroupCommitment(pkg, bindingFactors);
+  const groupCommitmentBytes = serializeElement(groupCommitment);
+  const challenge = computeChallenge(groupCommitmentBytes, verifyingKeyBytes, pkg.message);
+  const participants = pkg.identifiers.map((i) => i.value);
+  return { pkg, bindingFactors, groupCommitment, groupCommitmentBytes, challenge, participants };
+}
+
+/** λ_i for `identifier` over the package's participants. RFC 9591 §4.2. */
+export function lagrangeCoefficient(ctx: SigningContext, identifier: Identifier): bigint {
+  return deriveInterpolatingValue(ctx.participants, identifier.value);
+}
+
+/** ρ_i of `identifier`, or an InvalidSigningPackageError when it is not a participant. */
+export function bindingFactorOf(ctx: SigningContext, identifier: Identifier): bigint {
+  const rho = ctx.bindingFactors.get(identifier.toHex());
+  if (rho === undefined) throw new InvalidSigningPackageError(`identifier ${identifier} is not in the signing package`);
+  return rho;
+}
