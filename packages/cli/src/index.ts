@@ -1,0 +1,58 @@
+/**
+ * frostctl: the operator's command-line tool.
+ * @module
+ */
+import { CliError, processIo, type Io } from './cli-error.js';
+import { inspect, inspectUsage } from './commands/inspect.js';
+import { keygen, keygenUsage } from './commands/keygen.js';
+import { verify, verifyUsage } from './commands/verify.js';
+
+export { CliError, decodeBase64Strict, type Io } from './cli-error.js';
+export { keygenToDir, PUBLIC_KEY_PACKAGE_FILE, keyPackageFile } from './commands/keygen.js';
+
+type Command = (args: string[], io: Io) => number | Promise<number>;
+
+const commands: Record<string, { run: Command; usage: string; summary: string }> = {
+  keygen: { run: keygen, usage: keygenUsage, summary: 'trusted-dealer t-of-n key generation (frost-rs JSON files)' },
+  verify: { run: verify, usage: verifyUsage, summary: 'verify an Ed25519 signature under a group key' },
+  inspect: { run: inspect, usage: inspectUsage, summary: 'decode and validate any frost-rs JSON object' },
+};
+
+/** Registers another subcommand (used by modules that need network or process code). */
+export function registerCommand(name: string, run: Command, usage: string, summary: string): void {
+  commands[name] = { run, usage, summary };
+}
+
+function help(io: Io): void {
+  io.out('usage: frostctl <command> [options]\n');
+  for (const [name, c] of Object.entries(commands)) io.out(`  ${name.padEnd(8)} ${c.summary}\n           ${c.usage}`);
+}
+
+/** Runs frostctl with `argv` (without node and script); returns the exit status. */
+export async function runCli(argv: string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    help(io);
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    io.err(`frostctl: USAGE: unknown command "${name}"`);
+    help(io);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.err(`frostctl: ${e.code}: ${e.message}`);
+      return e.exitCode;
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`frostctl: USAGE: ${e.message}\nusage: ${cmd.usage}`);
+      return 2;
+    }
+    io.err(`frostctl: INTERNAL: ${(e as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,122 @@
+// frostctl as a user runs it: the built binary in a child process.
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Identifier,
+  SigningPackage,
+  aggregate,
+  keyPackageFromJson,
+  publicKeyPackageFromJson,
+  round1,
+  round2,
+  type SignatureShare,
+} from '@frostd/frost';
+
+const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+function frostctl(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('frostctl keygen', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'frostctl-'));
+  const out = join(dir, 'keys');
+
+  it('writes frost-rs JSON key files, keys 0600, that decode and sign', () => {
+    const r = frostctl('keygen', '--threshold', '3', '--signers', '5', '--out', out);
+    expect(r.status).toBe(0);
+    const pkp = publicKeyPackageFromJson(readFileSync(join(out, 'public-key-package.json'), 'utf8'));
+    expect(pkp.minSigners).toBe(3);
+    expect(pkp.maxSigners).toBe(5);
+    pkp.assertConsistent();
+    const kps = [1, 2, 3, 4, 5].map((i) => {
+      const path = join(out, `key-package-${i}.json`);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      const kp = keyPackageFromJson(readFileSync(path, 'utf8'));
+      expect(kp.identifier.equals(Identifier.fromNumber(i))).toBe(true);
+      kp.assertMatches(pkp);
+      return kp;
+    });
+    // Sign with 2, 4, 5 and check with frostctl verify.
+    const chosen = [kps[1]!, kps[3]!, kps[4]!];
+    const message = randomBytes(40);
+    const commits = chosen.map((kp) => ({ kp, ...round1.commit(kp.signingShare) }));
+    const pkg = new SigningPackage(commits.map((c) => ({ identifier: c.kp.identifier, commitments: c.commitments })), message);
+    const shares = new Map<string, SignatureShare>(commits.map((c) => [c.kp.identifier.toHex(), round2.sign(pkg, c.nonces, c.kp)]));
+    const sig = Buffer.from(aggregate(pkg, shares, pkp).toBytes());
+    const pkpPath = join(out, 'public-key-package.json');
+    const ok = frostctl('verify', '--public-key-package', pkpPath, '--message-b64', message.toString('base64'), '--signature-b64', sig.toString('base64url'));
+    expect(ok.status).toBe(0);
+    sig[5]! ^= 0x40;
+    const bad = frostctl('verify', '--public-key-package', pkpPath, '--message-b64', message.toString('base64'), '--signature-b64', sig.toString('base64'));
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/INVALID/);
+  });
+
+  it('refuses to overwrite without --force and overwrites with it', () => {
+    const before = readFileSync(join(out, 'key-package-1.json'), 'utf8');
+    const r = frostctl('keygen', '--threshold', '3', '--signers', '5', '--out', out);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/FILE_EXISTS/);
+    expect(readFileSync(join(out, 'key-package-1.json'), 'utf8')).toBe(before);
+    expect(frostctl('keygen', '--threshold', '3', '--signers', '5', '--out', out, '--force').status).toBe(0);
+    expect(readFileSync(join(out, 'key-package-1.json'), 'utf8')).not.toBe(before);
+  });
+
+  it.each([
+    [['--threshold', '1', '--signers', '3'], /threshold must be an integer between 2 and signers/],
+    [['--threshold', '4', '--signers', '3'], /threshold must be an integer between 2 and signers \(3\)/],
+    [['--threshold', 'two', '--signers', '3'], /--threshold must be a positive integer/],
+    [['--threshold', '2', '--signers', '300'], /signers must be at most 255/],
+    [['--threshold', '2'], /--signers is required/],
+  ])('rejects %j with a clear message', (args, message) => {
+    const r = frostctl('keygen', ...args, '--out', join(dir, 'never'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('frostctl inspect', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'frostctl-inspect-'));
+  frostctl('keygen', '--threshold', '2', '--signers', '3', '--out', dir);
+
+  it('summarises valid files without printing the secret share', () => {
+    const text = readFileSync(join(dir, 'key-package-2.json'), 'utf8');
+    const r = frostctl('inspect', join(dir, 'key-package-2.json'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/KeyPackage: valid/);
+    expect(r.stdout).not.toContain(JSON.parse(text).signing_share);
+    expect(frostctl('inspect', join(dir, 'public-key-package.json')).stdout).toMatch(/2-of-3/);
+  });
+
+  it.each([
+    ['unknown field', (o: Record<string, unknown>) => ({ ...o, extra: true }), 'UNKNOWN_FIELD'],
+    ['wrong ciphersuite', (o: Record<string, unknown>) => ({ ...o, header: { version: 0, ciphersuite: 'FROST-P256-SHA256-v1' } }), 'CIPHERSUITE_MISMATCH'],
+    ['zero identifier', (o: Record<string, unknown>) => ({ ...o, identifier: '00'.repeat(32) }), 'INVALID_IDENTIFIER'],
+    ['invalid point', (o: Record<string, unknown>) => ({ ...o, verifying_key: '01' + '00'.repeat(31) }), 'INVALID_POINT'],
+    ['non-canonical scalar', (o: Record<string, unknown>) => ({ ...o, signing_share: 'ff'.repeat(32) }), 'INVALID_SCALAR'],
+  ])('exits non-zero with the stable code on %s', (_name, mutate, code) => {
+    const o = JSON.parse(readFileSync(join(dir, 'key-package-1.json'), 'utf8'));
+    const path = join(dir, `bad-${code}.json`);
+    writeFileSync(path, JSON.stringify(mutate(o)));
+    const r = frostctl('inspect', path);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(code);
+  });
+
+  it('detects a tampered verifying share in a public key package', () => {
+    const o = JSON.parse(readFileSync(join(dir, 'public-key-package.json'), 'utf8'));
+    const ids = Object.keys(o.verifying_shares);
+    o.verifying_shares[ids[2]!] = o.verifying_shares[ids[0]!];
+    const path = join(dir, 'bad-pkp.json');
+    writeFileSync(path, JSON.stringify(o));
+    const r = frostctl('inspect', path);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('INCONSISTENT_KEY');
+  });
+});
