@@ -16,7 +16,7 @@ export default {
     ],
   },
   moduleNameMapper: {
-    '^@frostd/(frost|transport)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@frostd/(frost|transport|cli)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/packages/*/tests/**/*.test.ts', '<rootDir>/services/*/tests/**/*.test.ts', '<rootDir>/tests/**/*.test.ts'],

@@ -56,3 +56,6 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     return 1;
   }
 }
+export * from './dev/environment.js';
+export { startService, type ServiceProcess } from './dev/process.js';
+export { SIGNER_MAIN, COORDINATOR_MAIN } from './dev/paths.js';

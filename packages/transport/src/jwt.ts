@@ -1,0 +1,205 @@
+/**
+ * Short-lived EdDSA JWTs that authorize each coordinator → signer RPC. The token binds the issuer
+ * (coordinator), the audience (one signer), the RPC path and the SHA-256 of the exact request body;
+ * `jti` is single-use. Verification accepts only Ed25519 keys from a pinned JWKS (selected by `kid`).
+ * @module
+ */
+import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify, createLocalJWKSet, type JSONWebKeySet, type JWK } from 'jose';
+import { AuthError } from './errors.js';
+
+/** `typ` header of RPC tokens. */
+export const RPC_TOKEN_TYPE = 'frost-rpc+jwt';
+/** Upper bound on a token's lifetime (exp − iat) and on how far in the future `exp` may be. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 60;
+
+/** base64url(SHA-256(body)): the `bsh` claim. */
+export function bodyHash(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('base64url');
+}
+
+/** Loads an Ed25519 private key from PEM (PKCS#8) or a private JWK object/string. */
+export function loadEd25519PrivateKey(material: string | JWK): KeyObject {
+  const key =
+    typeof material === 'string' && material.includes('-----BEGIN')
+      ? createPrivateKey(material)
+      : createPrivateKey({ key: (typeof material === 'string' ? JSON.parse(material) : material) as JWK & { kty: string }, format: 'jwk' } as never);
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error('JWT signing key must be an Ed25519 private key');
+  return key;
+}
+
+/** Public JWK (with kid, alg, use) of an Ed25519 key, for a JWKS file. */
+export function publicJwk(key: KeyObject, kid: string): JWK {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  const jwk = pub.export({ format: 'jwk' }) as JWK;
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x, kid, alg: 'EdDSA', use: 'sig' };
+}
+
+/** Mints one token per RPC. */
+export class RpcTokenSigner {
+  readonly #key: KeyObject;
+  readonly #kid: string;
+  readonly #issuer: string;
+  readonly #lifetime: number;
+
+  constructor(options: { privateKey: KeyObject; kid: string; issuer: string; lifetimeSeconds?: number }) {
+    const lifetime = options.lifetimeSeconds ?? 30;
+    if (options.privateKey.asymmetricKeyType !== 'ed25519' || options.privateKey.type !== 'private') {
+      throw new Error('RPC token signer needs an Ed25519 private key');
+    }
+    if (!options.kid) throw new Error('kid must not be empty');
+    if (!options.issuer) throw new Error('issuer must not be empty');
+    if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_TOKEN_LIFETIME_SECONDS) {
+      throw new Error(`token lifetime must be between 1 and ${MAX_TOKEN_LIFETIME_SECONDS} seconds`);
+    }
+    this.#key = options.privateKey;
+    this.#kid = options.kid;
+    this.#issuer = options.issuer;
+    this.#lifetime = lifetime;
+  }
+
+  /** A token for `audience` authorizing `method path` with exactly `body`. */
+  async sign(args: { audience: string; path: string; body: Uint8Array }): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ bsh: bodyHash(args.body), htu: args.path })
+      .setProtectedHeader({ alg: 'EdDSA', typ: RPC_TOKEN_TYPE, kid: this.#kid })
+      .setIssuer(this.#issuer)
+      .setAudience(args.audience)
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.#lifetime)
+      .setJti(randomBytes(16).toString('base64url'))
+      .sign(this.#key);
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `RpcTokenSigner { kid: ${this.#kid}, issuer: ${this.#issuer}, key: [redacted] }`;
+  }
+}
+
+/** Parses a JWKS document and keeps only well-formed Ed25519 public keys with a `kid`. */
+export function parseJwks(text: string): JSONWebKeySet {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new Error('JWKS is not valid JSON');
+  }
+  const keys = (doc as { keys?: unknown }).keys;
+  if (!Array.isArray(keys) || keys.length === 0) throw new Error('JWKS must have a non-empty "keys" array');
+  const out: JWK[] = [];
+  for (const k of keys as JWK[]) {
+    if (k.kty !== 'OKP' || k.crv !== 'Ed25519' || typeof k.x !== 'string' || typeof k.kid !== 'string' || !k.kid) {
+      throw new Error('every JWKS key must be an Ed25519 (OKP) public key with a kid');
+    }
+    if ('d' in k) throw new Error('JWKS must not contain private keys');
+    if (k.alg !== undefined && k.alg !== 'EdDSA' && k.alg !== 'Ed25519') throw new Error(`JWKS key ${k.kid} has alg ${k.alg}`);
+    out.push({ kty: 'OKP', crv: 'Ed25519', x: k.x, kid: k.kid, alg: 'EdDSA' });
+  }
+  if (new Set(out.map((k) => k.kid)).size !== out.length) throw new Error('JWKS kids must be unique');
+  return { keys: out };
+}
+
+/** Verified claims of an RPC token. */
+export interface RpcClaims {
+  iss: string;
+  aud: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  kid: string;
+}
+
+/**
+ * Verifies RPC tokens: EdDSA only, pinned JWKS, issuer, audience, typ, lifetime ≤ 60 s, path and body
+ * binding, and single use of `jti` while the token is valid.
+ */
+export class RpcTokenVerifier {
+  readonly #jwks: ReturnType<typeof createLocalJWKSet>;
+  readonly #issuer: string;
+  readonly #audience: string;
+  readonly #tolerance: number;
+  readonly #seen = new Map<string, number>(); // jti → exp (seconds)
+  readonly #maxSeen: number;
+
+  constructor(options: { jwks: JSONWebKeySet; issuer: string; audience: string; clockToleranceSeconds?: number; maxReplayEntries?: number }) {
+    if (!options.issuer || !options.audience) throw new Error('issuer and audience must not be empty');
+    this.#jwks = createLocalJWKSet(options.jwks);
+    this.#issuer = options.issuer;
+    this.#audience = options.audience;
+    this.#tolerance = options.clockToleranceSeconds ?? 5;
+    this.#maxSeen = options.maxReplayEntries ?? 1_000_000;
+  }
+
+  /** Number of jtis remembered (for metrics). */
+  get replayCacheSize(): number {
+    return this.#seen.size;
+  }
+
+  /** Verifies `authorization` ("Bearer <jwt>") for `path` and raw `body`; throws AuthError. */
+  async verify(authorization: string | undefined, args: { path: string; body: Uint8Array }): Promise<RpcClaims> {
+    if (!authorization) throw new AuthError('TOKEN_MISSING', 401, 'Authorization: Bearer token required');
+    const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(authorization);
+    if (!m) throw new AuthError('TOKEN_MALFORMED', 401, 'Authorization header is not a Bearer JWT');
+    let payload: Record<string, unknown>;
+    let kid: string;
+    try {
+      const r = await jwtVerify(m[1]!, this.#jwks, {
+        algorithms: ['EdDSA'],
+        issuer: this.#issuer,
+        audience: this.#audience,
+        typ: RPC_TOKEN_TYPE,
+        requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', 'bsh', 'htu'],
+        maxTokenAge: MAX_TOKEN_LIFETIME_SECONDS,
+        clockTolerance: this.#tolerance,
+      });
+      payload = r.payload as Record<string, unknown>;
+      kid = String(r.protectedHeader.kid ?? '');
+    } catch (e) {
+      throw mapJoseError(e);
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const exp = payload.exp as number;
+    const iat = payload.iat as number;
+    if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS || exp - now > MAX_TOKEN_LIFETIME_SECONDS + this.#tolerance) {
+      throw new AuthError('TOKEN_LIFETIME_TOO_LONG', 401, `token lifetime exceeds ${MAX_TOKEN_LIFETIME_SECONDS} s`);
+    }
+    if (payload.htu !== args.path) throw new AuthError('TOKEN_PATH_MISMATCH', 401, 'token was issued for another RPC');
+    if (payload.bsh !== bodyHash(args.body)) throw new AuthError('TOKEN_BODY_MISMATCH', 401, 'request body does not match the token');
+    const jti = payload.jti;
+    if (typeof jti !== 'string' || jti.length < 16 || jti.length > 128) throw new AuthError('TOKEN_INVALID', 401, 'jti must be 16..128 characters');
+    this.#sweep(now);
+    if (this.#seen.has(jti)) throw new AuthError('TOKEN_REPLAYED', 401, 'token was already used');
+    if (this.#seen.size >= this.#maxSeen) throw new AuthError('REPLAY_CACHE_FULL', 503, 'too many live tokens; retry later');
+    this.#seen.set(jti, exp + this.#tolerance);
+    const aud = payload.aud;
+    return { iss: payload.iss as string, aud: Array.isArray(aud) ? String(aud[0]) : String(aud), jti, iat, exp, kid };
+  }
+
+  #sweep(now: number): void {
+    // Entries are inserted in roughly increasing exp order; stop at the first live one.
+    for (const [jti, exp] of this.#seen) {
+      if (exp >= now) break;
+      this.#seen.delete(jti);
+    }
+  }
+}
+
+function mapJoseError(e: unknown): AuthError {
+  if (e instanceof joseErrors.JWTExpired) return new AuthError('TOKEN_EXPIRED', 401, 'token has expired');
+  if (e instanceof joseErrors.JWTClaimValidationFailed) {
+    const claim = e.claim;
+    if (claim === 'aud') return new AuthError('TOKEN_WRONG_AUDIENCE', 401, 'token is for another audience');
+    if (claim === 'iss') return new AuthError('TOKEN_WRONG_ISSUER', 401, 'token has an unexpected issuer');
+    if (claim === 'typ') return new AuthError('TOKEN_WRONG_TYPE', 401, `token typ must be ${RPC_TOKEN_TYPE}`);
+    if (claim === 'iat') return new AuthError('TOKEN_EXPIRED', 401, 'token is too old');
+    return new AuthError('TOKEN_CLAIM_INVALID', 401, `token claim "${claim}" is invalid`);
+  }
+  if (e instanceof joseErrors.JOSEAlgNotAllowed || e instanceof joseErrors.JOSENotSupported) {
+    return new AuthError('TOKEN_ALG_NOT_ALLOWED', 401, 'only EdDSA tokens are accepted');
+  }
+  if (e instanceof joseErrors.JWKSNoMatchingKey || e instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return new AuthError('TOKEN_UNKNOWN_KEY', 401, 'token key id is not pinned');
+  }
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return new AuthError('TOKEN_BAD_SIGNATURE', 401, 'token signature is invalid');
+  return new AuthError('TOKEN_INVALID', 401, 'token is malformed');
+}

@@ -1,0 +1,83 @@
+/**
+ * Signer configuration: the only module that reads the environment (SIGNER_* variables). Validated
+ * and frozen at start; secrets (key packages, TLS key) are read from files named here, never from env.
+ * @module
+ */
+import { EnvReader, type Env, ConfigError } from '@frostd/transport';
+
+export interface PolicyConfig {
+  /** `raw`: any message up to maxMessageBytes. `jws`: only a JWS signing input (see policy.ts). */
+  mode: 'raw' | 'jws';
+  maxMessageBytes: number;
+  /** Claims a `jws` payload must carry. */
+  jwsRequiredClaims: string[];
+}
+
+export interface SignerConfig {
+  /** This signer's name: the `aud` its RPC tokens must carry, and its log/metrics label. */
+  id: string;
+  host: string;
+  port: number;
+  opsHost: string;
+  opsPort: number;
+  tls: { certFile: string; keyFile: string; clientCaFile: string };
+  /** SANs the coordinator's client certificate may carry (`DNS:x` or `URI:x`). */
+  allowedClientSans: string[];
+  jwt: { issuer: string; jwksFile: string; clockToleranceSeconds: number };
+  /** Directory with one subdirectory per key id, each holding key-package.json and public-key-package.json. */
+  keyDir: string;
+  maxBodyBytes: number;
+  nonces: { max: number; ttlMs: number; maxBatch: number };
+  policy: PolicyConfig;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  shutdownGraceMs: number;
+  /** Test-only fault injection; refused unless SIGNER_ALLOW_TEST_FAULTS=true. */
+  testFault: 'none' | 'corrupt-shares';
+}
+
+export function loadConfig(env: Env): Readonly<SignerConfig> {
+  const r = new EnvReader(env, 'SIGNER_');
+  const policyMax = r.int('POLICY_MAX_MESSAGE_BYTES', 64 * 1024, 1, 16 * 1024 * 1024);
+  const testFault = r.oneOf('TEST_FAULT', ['none', 'corrupt-shares'] as const, 'none');
+  if (testFault !== 'none' && !r.bool('ALLOW_TEST_FAULTS', false)) {
+    throw new ConfigError(`${r.name('TEST_FAULT')} needs ${r.name('ALLOW_TEST_FAULTS')}=true (test deployments only)`);
+  }
+  const allowedClientSans = r.list('ALLOWED_CLIENT_SANS');
+  if (allowedClientSans.length === 0) throw new ConfigError(`${r.name('ALLOWED_CLIENT_SANS')} is required (the coordinator's certificate SANs)`);
+  const id = r.string('ID');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id)) throw new ConfigError(`${r.name('ID')} must be 1..128 of [A-Za-z0-9._:-]`);
+  const config: SignerConfig = {
+    id,
+    host: r.string('HOST', '0.0.0.0'),
+    port: r.port('PORT', 7443),
+    opsHost: r.string('OPS_HOST', '0.0.0.0'),
+    opsPort: r.port('OPS_PORT', 9090),
+    tls: {
+      certFile: r.string('TLS_CERT_FILE'),
+      keyFile: r.string('TLS_KEY_FILE'),
+      clientCaFile: r.string('TLS_CLIENT_CA_FILE'),
+    },
+    allowedClientSans,
+    jwt: {
+      issuer: r.string('JWT_ISSUER', 'frost-coordinator'),
+      jwksFile: r.string('JWT_JWKS_FILE'),
+      clockToleranceSeconds: r.int('JWT_CLOCK_TOLERANCE_SECONDS', 5, 0, 30),
+    },
+    keyDir: r.string('KEY_DIR', '/etc/frost/keys'),
+    maxBodyBytes: r.int('MAX_BODY_BYTES', policyMax + 64 * 1024, 1024, 32 * 1024 * 1024),
+    nonces: {
+      max: r.int('MAX_NONCES', 10_000, 1, 10_000_000),
+      ttlMs: r.int('NONCE_TTL_SECONDS', 300, 1, 86_400) * 1000,
+      maxBatch: r.int('MAX_COMMITMENT_BATCH', 32, 1, 1000),
+    },
+    policy: {
+      mode: r.oneOf('POLICY_MODE', ['raw', 'jws'] as const, 'raw'),
+      maxMessageBytes: policyMax,
+      jwsRequiredClaims: r.list('POLICY_JWS_REQUIRED_CLAIMS'),
+    },
+    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    testFault,
+  };
+  return Object.freeze(config);
+}

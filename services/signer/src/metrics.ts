@@ -1,0 +1,38 @@
+/**
+ * Signer metrics (Prometheus). Labels never carry secrets, messages or commitments.
+ * @module
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createSignerMetrics(outstandingNonces: () => number) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    round1: new Counter({ name: 'frost_signer_round1_total', help: 'Round-1 (commitment) requests by outcome', labelNames: ['outcome'], registers: [registry] }),
+    commitmentsIssued: new Counter({ name: 'frost_signer_commitments_issued_total', help: 'Nonce commitments handed out', registers: [registry] }),
+    round2: new Counter({ name: 'frost_signer_round2_total', help: 'Round-2 (signature share) requests by outcome', labelNames: ['outcome'], registers: [registry] }),
+    outstandingNonces: new Gauge({
+      name: 'frost_signer_outstanding_nonces',
+      help: 'Nonces held in memory awaiting round 2',
+      registers: [registry],
+      collect() {
+        this.set(outstandingNonces());
+      },
+    }),
+    noncesDropped: new Counter({ name: 'frost_signer_nonces_dropped_total', help: 'Nonces dropped unused, by reason (expired, evicted)', labelNames: ['reason'], registers: [registry] }),
+    policyRefusals: new Counter({ name: 'frost_signer_policy_refusals_total', help: 'Messages refused by the validation policy, by reason', labelNames: ['reason'], registers: [registry] }),
+    authFailures: new Counter({ name: 'frost_signer_auth_failures_total', help: 'RPCs refused by mTLS or JWT checks, by code', labelNames: ['code'], registers: [registry] }),
+    rpcDuration: new Histogram({
+      name: 'frost_signer_rpc_duration_seconds',
+      help: 'RPC handling time by rpc and HTTP status',
+      labelNames: ['rpc', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    ready: new Gauge({ name: 'frost_signer_ready', help: '1 when keys are loaded and the RPC port serves', registers: [registry] }),
+    keysLoaded: new Gauge({ name: 'frost_signer_keys_loaded', help: 'Key packages loaded', registers: [registry] }),
+  };
+}
+
+export type SignerMetrics = ReturnType<typeof createSignerMetrics>;

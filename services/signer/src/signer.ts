@@ -1,0 +1,132 @@
+/**
+ * createSigner(config): the signer service as an object with start/close, so main.ts stays thin and
+ * tests can run it in-process or as a real process.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  RpcTokenVerifier,
+  createLogger,
+  createOpsServer,
+  mtlsServerOptions,
+  parseJwks,
+  type Logger,
+} from '@frostd/transport';
+import { createSignerApp } from './app.js';
+import type { SignerConfig } from './config.js';
+import { loadKeys, type LoadedKey } from './key-store.js';
+import { createSignerMetrics } from './metrics.js';
+import { NonceStore } from './nonce-store.js';
+import { createPolicy } from './policy.js';
+
+export interface Signer {
+  start(): Promise<void>;
+  /** Not ready, stop accepting, drain in-flight RPCs (up to the grace period), forget nonces. */
+  close(): Promise<void>;
+  readonly ready: boolean;
+  /** Bound ports (after start). */
+  ports(): { rpc: number; ops: number };
+}
+
+function listen(server: Server | HttpsServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export function createSigner(config: Readonly<SignerConfig>, options: { logger?: Logger } = {}): Signer {
+  const logger = options.logger ?? createLogger(`signer:${config.id}`, config.logLevel);
+  const nonces = new NonceStore({ max: config.nonces.max, ttlMs: config.nonces.ttlMs });
+  const metrics = createSignerMetrics(() => nonces.size);
+  nonces.onDrop = (reason) => metrics.noncesDropped.inc({ reason });
+  let ready = false;
+  let draining = false;
+  let notReadyReason = 'starting: keys not loaded';
+  let keys: Map<string, LoadedKey> = new Map();
+  let rpcServer: HttpsServer | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+  const ops = createOpsServer({ registry: metrics.registry, notReadyReason: () => (ready ? undefined : notReadyReason) });
+  const ports = { rpc: 0, ops: 0 };
+  let inFlight = 0;
+
+  return {
+    get ready() {
+      return ready;
+    },
+    ports: () => ({ ...ports }),
+
+    async start() {
+      ports.ops = await listen(ops, config.opsPort, config.opsHost);
+      const [jwksText, cert, key, ca] = await Promise.all([
+        readFile(config.jwt.jwksFile, 'utf8'),
+        readFile(config.tls.certFile, 'utf8'),
+        readFile(config.tls.keyFile, 'utf8'),
+        readFile(config.tls.clientCaFile, 'utf8'),
+      ]);
+      const verifier = new RpcTokenVerifier({
+        jwks: parseJwks(jwksText),
+        issuer: config.jwt.issuer,
+        audience: config.id,
+        clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+      });
+      keys = await loadKeys(config.keyDir);
+      metrics.keysLoaded.set(keys.size);
+      for (const k of keys.values()) {
+        logger.info({ keyId: k.keyId, identifier: k.keyPackage.identifier.toString(), threshold: `${k.publicKeyPackage.minSigners}-of-${k.publicKeyPackage.maxSigners}` }, 'key loaded');
+      }
+      if (config.testFault !== 'none') logger.warn({ testFault: config.testFault }, 'TEST FAULT INJECTION ENABLED: this signer misbehaves on purpose');
+      const app = createSignerApp({
+        config,
+        keys,
+        nonces,
+        verifier,
+        policy: createPolicy(config.policy),
+        metrics,
+        logger,
+        isDraining: () => draining,
+      });
+      rpcServer = createHttpsServer({ ...mtlsServerOptions({ certPem: cert, keyPem: key, caPem: ca }), keepAliveTimeout: 65_000 }, app);
+      rpcServer.headersTimeout = 10_000;
+      rpcServer.requestTimeout = 30_000;
+      rpcServer.on('request', (_req, res) => {
+        inFlight++;
+        res.once('close', () => inFlight--);
+      });
+      rpcServer.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'tls handshake failed'));
+      ports.rpc = await listen(rpcServer, config.port, config.host);
+      sweeper = setInterval(() => nonces.sweep(), 1000);
+      sweeper.unref();
+      ready = true;
+      metrics.ready.set(1);
+      logger.info({ rpcPort: ports.rpc, opsPort: ports.ops, policy: config.policy.mode }, 'signer ready');
+    },
+
+    async close() {
+      ready = false;
+      draining = true;
+      notReadyReason = 'shutting down';
+      metrics.ready.set(0);
+      if (sweeper) clearInterval(sweeper);
+      if (rpcServer) {
+        const server = rpcServer;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = Date.now() + config.shutdownGraceMs;
+        while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        server.closeAllConnections();
+        await closed;
+      }
+      nonces.clear();
+      await new Promise<void>((resolve) => ops.close(() => resolve()));
+      ops.closeAllConnections();
+      logger.info('signer stopped');
+    },
+  };
+}

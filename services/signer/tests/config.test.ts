@@ -1,0 +1,31 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../src/config.js';
+
+const base = {
+  SIGNER_ID: 'signer-1',
+  SIGNER_TLS_CERT_FILE: '/c',
+  SIGNER_TLS_KEY_FILE: '/k',
+  SIGNER_TLS_CLIENT_CA_FILE: '/ca',
+  SIGNER_ALLOWED_CLIENT_SANS: 'DNS:frost-coordinator',
+  SIGNER_JWT_JWKS_FILE: '/jwks',
+};
+
+describe('signer config', () => {
+  it('applies defaults and freezes', () => {
+    const c = loadConfig(base);
+    expect(c.port).toBe(7443);
+    expect(c.policy.mode).toBe('raw');
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+  it.each([
+    [{ SIGNER_ID: '' }, /SIGNER_ID is required/],
+    [{ SIGNER_PORT: 'http' }, /SIGNER_PORT must be an integer/],
+    [{ SIGNER_PORT: '70000' }, /SIGNER_PORT must be between 0 and 65535/],
+    [{ SIGNER_POLICY_MODE: 'yolo' }, /SIGNER_POLICY_MODE must be one of raw, jws/],
+    [{ SIGNER_ALLOWED_CLIENT_SANS: '' }, /SIGNER_ALLOWED_CLIENT_SANS is required/],
+    [{ SIGNER_TEST_FAULT: 'corrupt-shares' }, /SIGNER_ALLOW_TEST_FAULTS=true/],
+    [{ SIGNER_TLS_KEY_FILE: undefined }, /SIGNER_TLS_KEY_FILE is required/],
+  ])('rejects %j with a precise message', (patch, message) => {
+    expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
+  });
+});
