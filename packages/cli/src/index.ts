@@ -6,6 +6,8 @@ import { CliError, processIo, type Io } from './cli-error.js';
 import { inspect, inspectUsage } from './commands/inspect.js';
 import { keygen, keygenUsage } from './commands/keygen.js';
 import { verify, verifyUsage } from './commands/verify.js';
+import { sign, signUsage } from './commands/sign.js';
+import { dev, devUsage } from './commands/dev.js';
 
 export { CliError, decodeBase64Strict, type Io } from './cli-error.js';
 export { keygenToDir, PUBLIC_KEY_PACKAGE_FILE, keyPackageFile } from './commands/keygen.js';
@@ -16,6 +18,8 @@ const commands: Record<string, { run: Command; usage: string; summary: string }>
   keygen: { run: keygen, usage: keygenUsage, summary: 'trusted-dealer t-of-n key generation (frost-rs JSON files)' },
   verify: { run: verify, usage: verifyUsage, summary: 'verify an Ed25519 signature under a group key' },
   inspect: { run: inspect, usage: inspectUsage, summary: 'decode and validate any frost-rs JSON object' },
+  sign: { run: sign, usage: signUsage, summary: 'sign through a coordinator and verify the result' },
+  dev: { run: dev, usage: devUsage, summary: 'run the local cluster (coordinator + signers)' },
 };
 
 /** Registers another subcommand (used by modules that need network or process code). */
@@ -59,3 +63,4 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
 export * from './dev/environment.js';
 export { startService, type ServiceProcess } from './dev/process.js';
 export { SIGNER_MAIN, COORDINATOR_MAIN } from './dev/paths.js';
+export { startCluster, type Cluster, type ClusterOptions } from './dev/cluster.js';

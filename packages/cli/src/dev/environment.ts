@@ -138,3 +138,28 @@ export function signerEnv(env: DevEnvironment, s: DevSigner, ports: { rpc: numbe
     ...extra,
   };
 }
+
+/** Environment variables for the coordinator of `env`, talking to `signerUrls` (id → https URL). */
+export function coordinatorEnv(env: DevEnvironment, signerUrls: Record<string, string>, ports: { api: number; ops: number }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    COORDINATOR_HOST: '127.0.0.1',
+    COORDINATOR_PORT: String(ports.api),
+    COORDINATOR_OPS_HOST: '127.0.0.1',
+    COORDINATOR_OPS_PORT: String(ports.ops),
+    COORDINATOR_TLS_CERT_FILE: env.coordinatorCertFile,
+    COORDINATOR_TLS_KEY_FILE: env.coordinatorKeyFile,
+    COORDINATOR_TLS_CLIENT_CA_FILE: env.caFile,
+    COORDINATOR_AUTH_MODE: 'mtls',
+    COORDINATOR_ALLOWED_CLIENT_SANS: 'DNS:mint-api',
+    COORDINATOR_SIGNER_CLIENT_CERT_FILE: env.coordinatorClientCertFile,
+    COORDINATOR_SIGNER_CLIENT_KEY_FILE: env.coordinatorClientKeyFile,
+    COORDINATOR_SIGNER_CA_FILE: env.caFile,
+    COORDINATOR_RPC_JWT_KEY_FILE: env.jwtKeyFile,
+    COORDINATOR_RPC_JWT_KID: JWT_KID,
+    COORDINATOR_RPC_JWT_ISSUER: JWT_ISSUER,
+    COORDINATOR_SIGNERS: Object.entries(signerUrls).map(([id, url]) => `${id}=${url}`).join(','),
+    COORDINATOR_PUBLIC_KEY_PACKAGE_FILE: env.publicKeyPackageFile,
+    COORDINATOR_KEY_ID: env.keyId,
+    ...extra,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Per-signer circuit breaker: after `failureThreshold` consecutive failures the signer is skipped for
+ * `cooldownMs`; then one trial request (half-open) decides whether it closes again.
+ * @module
+ */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export class CircuitBreaker {
+  #state: BreakerState = 'closed';
+  #failures = 0;
+  #openedAt = 0;
+  #trialInFlight = false;
+  readonly #threshold: number;
+  readonly #cooldownMs: number;
+  readonly #now: () => number;
+  onChange: (state: BreakerState) => void = () => {};
+
+  constructor(options: { failureThreshold: number; cooldownMs: number; now?: () => number }) {
+    this.#threshold = options.failureThreshold;
+    this.#cooldownMs = options.cooldownMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get state(): BreakerState {
+    if (this.#state === 'open' && this.#now() - this.#openedAt >= this.#cooldownMs) this.#set('half-open');
+    return this.#state;
+  }
+
+  /** May a request be sent now? In half-open, only one trial at a time. */
+  allow(): boolean {
+    const s = this.state;
+    if (s === 'closed') return true;
+    if (s === 'half-open' && !this.#trialInFlight) {
+      this.#trialInFlight = true;
+      return true;
+    }
+    return false;
+  }
+
+  success(): void {
+    this.#failures = 0;
+    this.#trialInFlight = false;
+    if (this.#state !== 'closed') this.#set('closed');
+  }
+
+  /** A failure; `severe` (a proven cheat) opens the breaker at once. */
+  failure(severe = false): void {
+    this.#trialInFlight = false;
+    this.#failures++;
+    if (severe || this.#state === 'half-open' || this.#failures >= this.#threshold) {
+      this.#openedAt = this.#now();
+      if (this.#state !== 'open') this.#set('open');
+    }
+  }
+
+  #set(s: BreakerState): void {
+    this.#state = s;
+    this.onChange(s);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Coordinator configuration: the only module that reads the environment (COORDINATOR_* variables).
+ * Validated and frozen at start. Secrets (TLS keys, JWT key) are files named here.
+ * @module
+ */
+import { ConfigError, EnvReader, KEY_ID_RE, type Env } from '@frostd/transport';
+
+export interface SignerEntry {
+  /** Signer name: its certificate's DNS SAN (pinned) and the `aud` of tokens sent to it. */
+  id: string;
+  url: string;
+}
+
+export type InboundAuthMode = 'mtls' | 'jwt' | 'mtls-or-jwt' | 'mtls-and-jwt';
+
+export interface CoordinatorConfig {
+  host: string;
+  port: number;
+  opsHost: string;
+  opsPort: number;
+  tls: { certFile: string; keyFile: string; clientCaFile?: string };
+  auth: {
+    mode: InboundAuthMode;
+    /** Client-certificate SANs allowed to call /sign (empty: any certificate from the client CA). */
+    allowedClientSans: string[];
+    jwksFile?: string;
+    jwtIssuer?: string;
+    jwtAudience: string;
+  };
+  signerTls: { certFile: string; keyFile: string; caFile: string };
+  rpcJwt: { keyFile: string; kid: string; issuer: string; lifetimeSeconds: number };
+  signers: SignerEntry[];
+  publicKeyPackageFile: string;
+  keyId: string;
+  maxBodyBytes: number;
+  signDeadlineMs: number;
+  signerTimeoutMs: number;
+  breaker: { failureThreshold: number; cooldownMs: number };
+  healthIntervalMs: number;
+  maxInFlight: number;
+  auditLogMessage: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  shutdownGraceMs: number;
+}
+
+function parseSigners(list: string[], name: string): SignerEntry[] {
+  if (list.length === 0) throw new ConfigError(`${name} is required: comma-separated id=https://host:port`);
+  const out = list.map((item) => {
+    const m = /^([A-Za-z0-9][A-Za-z0-9.-]{0,252})=(https:\/\/.+)$/.exec(item);
+    if (!m) throw new ConfigError(`${name}: "${item}" is not id=https://host:port`);
+    let url: URL;
+    try {
+      url = new URL(m[2]!);
+    } catch {
+      throw new ConfigError(`${name}: "${m[2]}" is not a URL`);
+    }
+    if (url.pathname !== '/' || url.search || url.hash || url.username) throw new ConfigError(`${name}: "${m[2]}" must be a bare origin`);
+    return { id: m[1]!, url: url.origin };
+  });
+  if (new Set(out.map((s) => s.id)).size !== out.length) throw new ConfigError(`${name}: signer ids must be unique`);
+  if (new Set(out.map((s) => s.url)).size !== out.length) throw new ConfigError(`${name}: signer URLs must be unique`);
+  return out;
+}
+
+export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
+  const r = new EnvReader(env, 'COORDINATOR_');
+  const mode = r.oneOf('AUTH_MODE', ['mtls', 'jwt', 'mtls-or-jwt', 'mtls-and-jwt'] as const, 'mtls');
+  const clientCaFile = r.optionalString('TLS_CLIENT_CA_FILE');
+  const jwksFile = r.optionalString('AUTH_JWKS_FILE');
+  if (mode !== 'jwt' && !clientCaFile) throw new ConfigError(`${r.name('TLS_CLIENT_CA_FILE')} is required for AUTH_MODE=${mode}`);
+  if (mode !== 'mtls' && !jwksFile) throw new ConfigError(`${r.name('AUTH_JWKS_FILE')} is required for AUTH_MODE=${mode}`);
+  const keyId = r.string('KEY_ID', 'default');
+  if (!KEY_ID_RE.test(keyId)) throw new ConfigError(`${r.name('KEY_ID')} must match ${KEY_ID_RE.source}`);
+  const signerTimeoutMs = r.int('SIGNER_TIMEOUT_MS', 2000, 50, 60_000);
+  const signDeadlineMs = r.int('SIGN_DEADLINE_MS', 5000, 100, 120_000);
+  if (signerTimeoutMs > signDeadlineMs) throw new ConfigError(`${r.name('SIGNER_TIMEOUT_MS')} must not exceed ${r.name('SIGN_DEADLINE_MS')}`);
+  const config: CoordinatorConfig = {
+    host: r.string('HOST', '0.0.0.0'),
+    port: r.port('PORT', 8443),
+    opsHost: r.string('OPS_HOST', '0.0.0.0'),
+    opsPort: r.port('OPS_PORT', 9090),
+    tls: { certFile: r.string('TLS_CERT_FILE'), keyFile: r.string('TLS_KEY_FILE'), ...(clientCaFile ? { clientCaFile } : {}) },
+    auth: {
+      mode,
+      allowedClientSans: r.list('ALLOWED_CLIENT_SANS'),
+      ...(jwksFile ? { jwksFile } : {}),
+      ...(r.optionalString('AUTH_JWT_ISSUER') ? { jwtIssuer: r.string('AUTH_JWT_ISSUER') } : {}),
+      jwtAudience: r.string('AUTH_JWT_AUDIENCE', 'frost-coordinator'),
+    },
+    signerTls: { certFile: r.string('SIGNER_CLIENT_CERT_FILE'), keyFile: r.string('SIGNER_CLIENT_KEY_FILE'), caFile: r.string('SIGNER_CA_FILE') },
+    rpcJwt: {
+      keyFile: r.string('RPC_JWT_KEY_FILE'),
+      kid: r.string('RPC_JWT_KID'),
+      issuer: r.string('RPC_JWT_ISSUER', 'frost-coordinator'),
+      lifetimeSeconds: r.int('RPC_JWT_LIFETIME_SECONDS', 30, 1, 60),
+    },
+    signers: parseSigners(r.list('SIGNERS'), r.name('SIGNERS')),
+    publicKeyPackageFile: r.string('PUBLIC_KEY_PACKAGE_FILE'),
+    keyId,
+    maxBodyBytes: r.int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    signDeadlineMs,
+    signerTimeoutMs,
+    breaker: { failureThreshold: r.int('BREAKER_FAILURE_THRESHOLD', 3, 1, 1000), cooldownMs: r.int('BREAKER_COOLDOWN_MS', 5000, 100, 600_000) },
+    healthIntervalMs: r.int('HEALTH_INTERVAL_MS', 5000, 100, 600_000),
+    maxInFlight: r.int('MAX_IN_FLIGHT', 256, 1, 100_000),
+    auditLogMessage: r.bool('AUDIT_LOG_MESSAGE', false),
+    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  };
+  return Object.freeze(config);
+}

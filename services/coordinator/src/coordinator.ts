@@ -1,0 +1,157 @@
+/**
+ * createCoordinator(config): the coordinator service as an object with start/close.
+ * Stateless: the only state is connection pools, circuit breakers and health marks.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { publicKeyPackageFromJson, type PublicKeyPackage } from '@frostd/frost';
+import {
+  RpcTokenSigner,
+  createLogger,
+  createOpsServer,
+  loadEd25519PrivateKey,
+  parseJwks,
+  type Logger,
+} from '@frostd/transport';
+import { createCoordinatorApp } from './app.js';
+import type { CoordinatorConfig } from './config.js';
+import { createCoordinatorMetrics } from './metrics.js';
+import { Orchestrator } from './orchestrator.js';
+import { SignerRegistry } from './registry.js';
+
+export interface Coordinator {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  readonly ready: boolean;
+  ports(): { api: number; ops: number };
+}
+
+function listen(server: Server | HttpsServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+async function loadOpenApi(): Promise<unknown> {
+  return JSON.parse(await readFile(new URL('../openapi.json', import.meta.url), 'utf8'));
+}
+
+export function createCoordinator(config: Readonly<CoordinatorConfig>, options: { logger?: Logger } = {}): Coordinator {
+  const logger = options.logger ?? createLogger('coordinator', config.logLevel);
+  const metrics = createCoordinatorMetrics();
+  let pkp: PublicKeyPackage | undefined;
+  let registry: SignerRegistry | undefined;
+  let api: HttpsServer | undefined;
+  let healthTimer: NodeJS.Timeout | undefined;
+  let draining = false;
+  let inFlight = 0;
+  const ports = { api: 0, ops: 0 };
+
+  const notReadyReason = (): string | undefined => {
+    if (draining) return 'shutting down';
+    if (!pkp || !registry) return 'starting: group key not loaded';
+    const healthy = registry.healthyCount();
+    if (healthy < pkp.minSigners) return `${healthy} of ${pkp.minSigners} required signers healthy`;
+    return undefined;
+  };
+  const ops = createOpsServer({ registry: metrics.registry, notReadyReason });
+
+  return {
+    get ready() {
+      return notReadyReason() === undefined;
+    },
+    ports: () => ({ ...ports }),
+
+    async start() {
+      ports.ops = await listen(ops, config.opsPort, config.opsHost);
+      const read = (p: string) => readFile(p, 'utf8');
+      pkp = publicKeyPackageFromJson(await read(config.publicKeyPackageFile));
+      pkp.assertConsistent();
+      const [cert, key, clientCa, signerCert, signerKey, signerCa, jwtKey, jwksText, openapi] = await Promise.all([
+        read(config.tls.certFile),
+        read(config.tls.keyFile),
+        config.tls.clientCaFile ? read(config.tls.clientCaFile) : Promise.resolve(undefined),
+        read(config.signerTls.certFile),
+        read(config.signerTls.keyFile),
+        read(config.signerTls.caFile),
+        read(config.rpcJwt.keyFile),
+        config.auth.jwksFile ? read(config.auth.jwksFile) : Promise.resolve(undefined),
+        loadOpenApi(),
+      ]);
+      const tokens = new RpcTokenSigner({
+        privateKey: loadEd25519PrivateKey(jwtKey),
+        kid: config.rpcJwt.kid,
+        issuer: config.rpcJwt.issuer,
+        lifetimeSeconds: config.rpcJwt.lifetimeSeconds,
+      });
+      registry = new SignerRegistry({ config, pkp, tokens, tls: { caPem: signerCa, certPem: signerCert, keyPem: signerKey }, metrics, logger });
+      const orchestrator = new Orchestrator({ config, pkp, registry, metrics });
+      const app = createCoordinatorApp({
+        config,
+        pkp,
+        registry,
+        orchestrator,
+        metrics,
+        logger,
+        ...(jwksText ? { inboundJwks: parseJwks(jwksText) } : {}),
+        openapi,
+        notReadyReason,
+        isDraining: () => draining,
+      });
+      const wantsCert = config.auth.mode !== 'jwt';
+      api = createHttpsServer(
+        {
+          cert,
+          key,
+          minVersion: 'TLSv1.2',
+          ...(wantsCert && clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+          keepAliveTimeout: 65_000,
+        },
+        app,
+      );
+      api.headersTimeout = 10_000;
+      api.requestTimeout = 60_000;
+      api.on('request', (_req, res) => {
+        inFlight++;
+        res.once('close', () => inFlight--);
+      });
+      await registry.checkAll();
+      healthTimer = setInterval(() => void registry!.checkAll(), config.healthIntervalMs);
+      healthTimer.unref();
+      ports.api = await listen(api, config.port, config.host);
+      metrics.ready.set(notReadyReason() === undefined ? 1 : 0);
+      const readyGauge = setInterval(() => metrics.ready.set(notReadyReason() === undefined ? 1 : 0), 1000);
+      readyGauge.unref();
+      logger.info(
+        { port: ports.api, opsPort: ports.ops, threshold: `${pkp.minSigners}-of-${pkp.maxSigners}`, signers: registry.handles.map((h) => ({ id: h.id, healthy: h.healthy })), authMode: config.auth.mode },
+        'coordinator ready',
+      );
+    },
+
+    async close() {
+      draining = true;
+      metrics.ready.set(0);
+      if (healthTimer) clearInterval(healthTimer);
+      if (api) {
+        const server = api;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = Date.now() + config.shutdownGraceMs;
+        while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        server.closeAllConnections();
+        await closed;
+      }
+      await registry?.close();
+      await new Promise<void>((resolve) => ops.close(() => resolve()));
+      ops.closeAllConnections();
+      logger.info('coordinator stopped');
+    },
+  };
+}

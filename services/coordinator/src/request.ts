@@ -1,0 +1,73 @@
+/**
+ * Validation of the public /sign request body. Strict: unknown fields, wrong types and anything that
+ * is not canonical base64/base64url are refused with a stable code.
+ * @module
+ */
+import { Identifier, type PublicKeyPackage } from '@frostd/frost';
+import { ApiError } from './errors.js';
+import type { SignerHandle, SignerRegistry } from './registry.js';
+
+export interface ParsedSignRequest {
+  message: Uint8Array;
+  participants?: Identifier[];
+  signers?: SignerHandle[];
+}
+
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const B64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+
+/** Decodes base64 or base64url (padding optional); refuses mixed alphabets and non-canonical input. */
+export function decodeBase64Any(s: string): Uint8Array | undefined {
+  const url = B64URL.test(s);
+  if (!url && !B64.test(s)) return undefined;
+  const unpadded = s.replace(/=+$/, '');
+  const padding = s.length - unpadded.length;
+  if (unpadded.length % 4 === 1) return undefined;
+  if (padding > 0 && (s.length % 4 !== 0 || padding !== (4 - (unpadded.length % 4)) % 4)) return undefined;
+  const bytes = Buffer.from(unpadded, url ? 'base64url' : 'base64');
+  // Re-encode to reject non-zero trailing bits (several strings for one byte sequence).
+  const again = bytes.toString(url ? 'base64url' : 'base64').replace(/=+$/, '');
+  if (again !== unpadded) return undefined;
+  return new Uint8Array(bytes);
+}
+
+export function parseSignRequest(body: unknown, pkp: PublicKeyPackage, registry: SignerRegistry): ParsedSignRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('INVALID_REQUEST', 'body must be a JSON object');
+  const o = body as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if (k !== 'msg_b64' && k !== 'participants' && k !== 'signer_urls') throw new ApiError('UNKNOWN_FIELD', `unknown field "${k}"`);
+  }
+  if (typeof o.msg_b64 !== 'string') throw new ApiError('INVALID_REQUEST', 'msg_b64 must be a string');
+  const message = decodeBase64Any(o.msg_b64);
+  if (!message) throw new ApiError('INVALID_BASE64', 'msg_b64 is not canonical base64 or base64url');
+  const out: ParsedSignRequest = { message };
+  if (o.participants !== undefined && o.signer_urls !== undefined) {
+    throw new ApiError('INVALID_REQUEST', 'give participants or signer_urls, not both');
+  }
+  if (o.participants !== undefined) {
+    const p = o.participants;
+    if (!Array.isArray(p) || p.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > 65535)) {
+      throw new ApiError('INVALID_PARTICIPANTS', 'participants must be an array of integers 1..65535');
+    }
+    if (new Set(p).size !== p.length) throw new ApiError('INVALID_PARTICIPANTS', 'participants must be unique');
+    const ids = (p as number[]).map((n) => Identifier.fromNumber(n));
+    const unknown = ids.filter((id) => !pkp.verifyingShares.has(id.toHex()));
+    if (unknown.length > 0) throw new ApiError('UNKNOWN_PARTICIPANT', `not in the key set: ${unknown.map(String).join(', ')}`);
+    if (ids.length < pkp.minSigners) throw new ApiError('TOO_FEW_PARTICIPANTS', `at least ${pkp.minSigners} participants are required`);
+    out.participants = ids;
+  }
+  if (o.signer_urls !== undefined) {
+    const u = o.signer_urls;
+    if (!Array.isArray(u) || u.length === 0 || u.length > 1000 || u.some((x) => typeof x !== 'string')) {
+      throw new ApiError('INVALID_REQUEST', 'signer_urls must be a non-empty array of strings');
+    }
+    const handles = (u as string[]).map((url) => {
+      const h = registry.byUrl(url);
+      if (!h) throw new ApiError('SIGNER_URL_NOT_ALLOWED', 'signer_urls may only name signers in the configured registry');
+      return h;
+    });
+    if (new Set(handles).size < pkp.minSigners) throw new ApiError('TOO_FEW_PARTICIPANTS', `signer_urls must name at least ${pkp.minSigners} distinct signers`);
+    out.signers = [...new Set(handles)];
+  }
+  return out;
+}
