@@ -8,6 +8,7 @@ import { keygen, keygenUsage } from './commands/keygen.js';
 import { verify, verifyUsage } from './commands/verify.js';
 import { sign, signUsage } from './commands/sign.js';
 import { dev, devUsage } from './commands/dev.js';
+import { k8sManifests, k8sUsage } from './commands/k8s.js';
 
 export { CliError, decodeBase64Strict, type Io } from './cli-error.js';
 export { keygenToDir, PUBLIC_KEY_PACKAGE_FILE, keyPackageFile } from './commands/keygen.js';
@@ -20,6 +21,7 @@ const commands: Record<string, { run: Command; usage: string; summary: string }>
   inspect: { run: inspect, usage: inspectUsage, summary: 'decode and validate any frost-rs JSON object' },
   sign: { run: sign, usage: signUsage, summary: 'sign through a coordinator and verify the result' },
   dev: { run: dev, usage: devUsage, summary: 'run the local cluster (coordinator + signers)' },
+  'k8s-manifests': { run: k8sManifests, usage: k8sUsage, summary: 'Kubernetes Secrets/ConfigMaps for the Helm chart from a key folder' },
 };
 
 /** Registers another subcommand (used by modules that need network or process code). */
@@ -29,7 +31,7 @@ export function registerCommand(name: string, run: Command, usage: string, summa
 
 function help(io: Io): void {
   io.out('usage: frostctl <command> [options]\n');
-  for (const [name, c] of Object.entries(commands)) io.out(`  ${name.padEnd(8)} ${c.summary}\n           ${c.usage}`);
+  for (const [name, c] of Object.entries(commands)) io.out(`  ${name.padEnd(14)} ${c.summary}\n                 ${c.usage}`);
 }
 
 /** Runs frostctl with `argv` (without node and script); returns the exit status. */

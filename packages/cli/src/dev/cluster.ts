@@ -17,6 +17,9 @@ export interface ClusterOptions {
   signerExtraEnv?: (index: number) => Record<string, string>;
   coordinatorExtraEnv?: Record<string, string>;
   onLine?: (service: string, line: string) => void;
+  /** Entry points to run (default: this repository's builds); e.g. a pruned production install. */
+  signerMain?: string;
+  coordinatorMain?: string;
 }
 
 export interface Cluster {
@@ -37,7 +40,7 @@ export async function startCluster(env: DevEnvironment, options: ClusterOptions 
   try {
     const started = await Promise.all(
       env.signers.map((s, i) =>
-        startService(s.id, SIGNER_MAIN, signerEnv(env, s, { rpc: port(options.signerBasePort, i), ops: port(options.signerOpsBasePort, i) }, options.signerExtraEnv?.(s.index) ?? {}), {
+        startService(s.id, options.signerMain ?? SIGNER_MAIN, signerEnv(env, s, { rpc: port(options.signerBasePort, i), ops: port(options.signerOpsBasePort, i) }, options.signerExtraEnv?.(s.index) ?? {}), {
           readyMessage: 'signer ready',
           ...(options.onLine ? { onLine: (l: string) => options.onLine!(s.id, l) } : {}),
         }),
@@ -47,7 +50,7 @@ export async function startCluster(env: DevEnvironment, options: ClusterOptions 
     const signerUrls = Object.fromEntries(env.signers.map((s, i) => [s.id, `https://127.0.0.1:${signers[i]!.ports.rpcPort}`]));
     const coordinator = await startService(
       'coordinator',
-      COORDINATOR_MAIN,
+      options.coordinatorMain ?? COORDINATOR_MAIN,
       coordinatorEnv(env, signerUrls, { api: options.coordinatorPort ?? 0, ops: options.coordinatorOpsPort ?? 0 }, {
         COORDINATOR_HEALTH_INTERVAL_MS: '1000',
         ...options.coordinatorExtraEnv,
