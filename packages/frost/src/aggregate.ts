@@ -4,6 +4,7 @@
  * @module
  */
 import { Point, baseMul, bytesToNumberLE, mod, type Element } from './ciphersuite.js';
+import { bytesEqual, group } from './group.js';
 import {
   InvalidSignatureError,
   InvalidSignatureShareError,
@@ -31,19 +32,21 @@ import type { SigningPackage } from './signing-package.js';
 export function verifySignatureShare(
   ctx: SigningContext,
   identifier: Identifier,
-  verifyingShare: Element,
+  verifyingShare: Element | Uint8Array,
   share: SignatureShare,
 ): boolean {
   const commitments = ctx.pkg.commitmentsOf(identifier);
   if (!commitments) throw new InvalidSigningPackageError(`identifier ${identifier} is not in the signing package`);
   const rho = bindingFactorOf(ctx, identifier);
   const lambda = lagrangeCoefficient(ctx, identifier);
-  const lhs = baseMul(share.share);
-  const rhs = commitments.hiding
-    .add(commitments.binding.multiplyUnsafe(rho))
-    .add(verifyingShare.multiplyUnsafe(mod(ctx.challenge * lambda)));
-  return lhs.equals(rhs);
+  const yBytes = verifyingShare instanceof Uint8Array ? verifyingShare : verifyingShare.toBytes();
+  const g = group();
+  const lhs = share.share === 0n ? IDENTITY : g.baseMul(share.share);
+  const rhs = g.combine([commitments.hidingBytes], [commitments.bindingBytes, yBytes], [rho, mod(ctx.challenge * lambda)]);
+  return bytesEqual(lhs, rhs);
 }
+
+const IDENTITY = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
 
 /**
  * Returns the identifiers (hex) of every share that fails {@link verifySignatureShare}, ascending.
@@ -52,7 +55,7 @@ export function findCulprits(ctx: SigningContext, shares: ReadonlyMap<string, Si
   const culprits: string[] = [];
   for (const { identifier } of ctx.pkg.signingCommitments.values()) {
     const share = shares.get(identifier.toHex());
-    if (!share || !verifySignatureShare(ctx, identifier, pkp.verifyingShareOf(identifier), share)) {
+    if (!share || !verifySignatureShare(ctx, identifier, pkp.verifyingShareBytesOf(identifier), share)) {
       culprits.push(identifier.toHex());
     }
   }

@@ -6,6 +6,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { InvalidPointError, InvalidScalarError } from './errors.js';
+import { group } from './group.js';
 
 /** The Edwards point type used for every group element. */
 export type Element = InstanceType<typeof ed25519.Point>;
@@ -124,6 +125,24 @@ export function deserializeElement(bytes: Uint8Array): Element {
   if (!(bytes instanceof Uint8Array) || bytes.length !== ELEMENT_LENGTH) {
     throw new InvalidPointError(`element must be ${ELEMENT_LENGTH} bytes`);
   }
+  assertValidElement(bytes);
+  return Point.fromBytes(bytes, false);
+}
+
+/**
+ * DeserializeElement's checks on an encoding without building a point object (fast path: the
+ * active group backend). On failure the reference decoder names the reason.
+ */
+export function assertValidElement(bytes: Uint8Array): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== ELEMENT_LENGTH) {
+    throw new InvalidPointError(`element must be ${ELEMENT_LENGTH} bytes`);
+  }
+  if (group().isValidElement(bytes)) return;
+  explainInvalidElement(bytes);
+  throw new InvalidPointError('element is not valid');
+}
+
+function explainInvalidElement(bytes: Uint8Array): void {
   let p: Element;
   try {
     p = Point.fromBytes(bytes, false);
@@ -132,12 +151,11 @@ export function deserializeElement(bytes: Uint8Array): Element {
   }
   if (p.is0()) throw new InvalidPointError('element is the identity');
   if (!p.isTorsionFree()) throw new InvalidPointError('element is not in the prime-order subgroup');
-  return p;
 }
 
-/** Fixed-base multiplication with a secret scalar (constant-time path). */
+/** Fixed-base multiplication with a secret scalar (constant time in both backends). */
 export function baseMulSecret(s: bigint): Element {
-  return Point.BASE.multiply(s);
+  return Point.fromBytes(group().baseMul(s), false);
 }
 
 /** Fixed-base multiplication with a public scalar (variable-time). */

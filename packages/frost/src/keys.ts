@@ -11,6 +11,7 @@ import {
   toHex,
   type Element,
 } from './ciphersuite.js';
+import { bytesEqual, group } from './group.js';
 import {
   InconsistentKeyError,
   InvalidParametersError,
@@ -39,6 +40,8 @@ export function validateThreshold(minSigners: number, maxSigners: number): void 
 export interface VerifyingShareEntry {
   readonly identifier: Identifier;
   readonly verifyingShare: Element;
+  /** Its encoding (cached for the byte-oriented hot path). */
+  readonly verifyingShareBytes?: Uint8Array;
 }
 
 /**
@@ -63,7 +66,7 @@ export class PublicKeyPackage {
     const map = new Map<string, VerifyingShareEntry>();
     for (const e of sorted) {
       if (map.has(e.identifier.toHex())) throw new InvalidParametersError(`duplicate identifier ${e.identifier}`);
-      map.set(e.identifier.toHex(), Object.freeze({ identifier: e.identifier, verifyingShare: e.verifyingShare }));
+      map.set(e.identifier.toHex(), Object.freeze({ identifier: e.identifier, verifyingShare: e.verifyingShare, verifyingShareBytes: serializeElement(e.verifyingShare) }));
     }
     this.verifyingShares = map;
     this.verifyingKey = args.verifyingKey;
@@ -80,6 +83,13 @@ export class PublicKeyPackage {
   /** Identifiers in ascending order. */
   get identifiers(): Identifier[] {
     return [...this.verifyingShares.values()].map((e) => e.identifier);
+  }
+
+  /** Encoding of the verifying share of `identifier`; throws UnknownIdentifierError if unknown. */
+  verifyingShareBytesOf(identifier: Identifier): Uint8Array {
+    const e = this.verifyingShares.get(identifier.toHex());
+    if (!e) throw new UnknownIdentifierError(`identifier ${identifier} is not in the key set`, { culprits: [] });
+    return e.verifyingShareBytes!;
   }
 
   /** The verifying share of `identifier`; throws UnknownIdentifierError if it is not in the key set. */
@@ -140,7 +150,7 @@ export class KeyPackage {
     if (!Number.isInteger(args.minSigners) || args.minSigners < MIN_THRESHOLD || args.minSigners > MAX_SIGNERS) {
       throw new InvalidParametersError(`min_signers must be an integer between ${MIN_THRESHOLD} and ${MAX_SIGNERS}`);
     }
-    if (args.signingShare === 0n || !baseMulSecret(args.signingShare).equals(args.verifyingShare)) {
+    if (args.signingShare === 0n || !bytesEqual(group().baseMul(args.signingShare), serializeElement(args.verifyingShare))) {
       throw new InconsistentKeyError('signing share does not match the verifying share');
     }
     this.identifier = args.identifier;

@@ -4,14 +4,15 @@
  */
 import {
   H3,
-  baseMulSecret,
+  Point,
+  assertValidElement,
   concatBytes,
-  deserializeElement,
   serializeElement,
   serializeScalar,
   toHex,
   type Element,
 } from './ciphersuite.js';
+import { bytesEqual, group } from './group.js';
 import { NonceReuseError } from './errors.js';
 import { defaultRandom, type RandomSource } from './random.js';
 
@@ -20,36 +21,44 @@ import { defaultRandom, type RandomSource } from './random.js';
  * Encodings are kept next to the points so hashing never re-serializes.
  */
 export class SigningCommitments {
-  readonly hiding: Element;
-  readonly binding: Element;
   readonly hidingBytes: Uint8Array;
   readonly bindingBytes: Uint8Array;
 
-  private constructor(hiding: Element, binding: Element, hidingBytes: Uint8Array, bindingBytes: Uint8Array) {
-    this.hiding = hiding;
-    this.binding = binding;
+  private constructor(hidingBytes: Uint8Array, bindingBytes: Uint8Array) {
     this.hidingBytes = hidingBytes;
     this.bindingBytes = bindingBytes;
     Object.freeze(this);
   }
 
-  /** From points already known to be valid (e.g. computed locally). */
-  static fromElements(hiding: Element, binding: Element): SigningCommitments {
-    return new SigningCommitments(hiding, binding, serializeElement(hiding), serializeElement(binding));
+  /** D as a point object (decoded on demand; the hot path works on the encodings). */
+  get hiding(): Element {
+    return Point.fromBytes(this.hidingBytes, false);
   }
 
-  /** Decodes and fully validates both elements (canonical, not identity, prime-order subgroup). */
+  /** E as a point object (decoded on demand). */
+  get binding(): Element {
+    return Point.fromBytes(this.bindingBytes, false);
+  }
+
+  /** From points already known to be valid (e.g. computed locally). */
+  static fromElements(hiding: Element, binding: Element): SigningCommitments {
+    return new SigningCommitments(serializeElement(hiding), serializeElement(binding));
+  }
+
+  /** From encodings this process computed itself (no validation needed). */
+  static fromTrustedBytes(hiding: Uint8Array, binding: Uint8Array): SigningCommitments {
+    return new SigningCommitments(hiding, binding);
+  }
+
+  /** Validates both encodings as DeserializeElement does (canonical, not identity, prime-order subgroup). */
   static fromBytes(hiding: Uint8Array, binding: Uint8Array): SigningCommitments {
-    return new SigningCommitments(
-      deserializeElement(hiding),
-      deserializeElement(binding),
-      Uint8Array.from(hiding),
-      Uint8Array.from(binding),
-    );
+    assertValidElement(hiding);
+    assertValidElement(binding);
+    return new SigningCommitments(Uint8Array.from(hiding), Uint8Array.from(binding));
   }
 
   equals(other: SigningCommitments): boolean {
-    return toHex(this.hidingBytes) === toHex(other.hidingBytes) && toHex(this.bindingBytes) === toHex(other.bindingBytes);
+    return bytesEqual(this.hidingBytes, other.hidingBytes) && bytesEqual(this.bindingBytes, other.bindingBytes);
   }
 
   /** Stable id of this commitment pair (hex of hiding‖binding). */
@@ -70,7 +79,7 @@ export class SigningNonces {
   private constructor(hiding: bigint, binding: bigint) {
     this.#hiding = hiding;
     this.#binding = binding;
-    this.commitments = SigningCommitments.fromElements(baseMulSecret(hiding), baseMulSecret(binding));
+    this.commitments = SigningCommitments.fromTrustedBytes(group().baseMul(hiding), group().baseMul(binding));
   }
 
   /** Builds nonces from explicit nonce randomness (RFC 9591 test vectors); production uses {@link commit}. */

@@ -3,17 +3,8 @@
  * challenge and Lagrange coefficients. RFC 9591 §4.3–§4.6. Computed once per signing package.
  * @module
  */
-import { pippenger } from '@noble/curves/abstract/curve.js';
-import {
-  H1,
-  H2,
-  H4,
-  H5,
-  Point,
-  concatBytes,
-  serializeElement,
-  type Element,
-} from './ciphersuite.js';
+import { H1, H2, H4, H5, concatBytes } from './ciphersuite.js';
+import { group } from './group.js';
 import { InvalidSigningPackageError } from './errors.js';
 import type { Identifier } from './identifier.js';
 import { deriveInterpolatingValue } from './polynomial.js';
@@ -24,8 +15,7 @@ export interface SigningContext {
   readonly pkg: SigningPackage;
   /** ρ_i keyed by identifier hex. RFC 9591 §4.4. */
   readonly bindingFactors: ReadonlyMap<string, bigint>;
-  /** R = Σ D_i + ρ_i·E_i. RFC 9591 §4.5. */
-  readonly groupCommitment: Element;
+  /** Encoding of R = Σ D_i + ρ_i·E_i. RFC 9591 §4.5. */
   readonly groupCommitmentBytes: Uint8Array;
   /** c = H2(R ‖ Y ‖ msg). RFC 9591 §4.6. */
   readonly challenge: bigint;
@@ -56,25 +46,17 @@ export function computeBindingFactors(pkg: SigningPackage, verifyingKeyBytes: Ui
   return out;
 }
 
-/** Variable-time Σ scalars[i]·points[i] for public inputs. */
-export function msmUnsafe(points: readonly Element[], scalars: readonly bigint[]): Element {
-  if (points.length >= 8) return pippenger(Point, points as Element[], scalars as bigint[]);
-  let acc = Point.ZERO;
-  for (let i = 0; i < points.length; i++) acc = acc.add(points[i]!.multiplyUnsafe(scalars[i]!));
-  return acc;
-}
-
-/** compute_group_commitment. RFC 9591 §4.5. */
-export function computeGroupCommitment(pkg: SigningPackage, bindingFactors: ReadonlyMap<string, bigint>): Element {
-  let hidingSum = Point.ZERO;
-  const bindingPoints: Element[] = [];
+/** compute_group_commitment, on encodings through the active group backend. RFC 9591 §4.5. */
+export function computeGroupCommitment(pkg: SigningPackage, bindingFactors: ReadonlyMap<string, bigint>): Uint8Array {
+  const hidings: Uint8Array[] = [];
+  const bindings: Uint8Array[] = [];
   const rhos: bigint[] = [];
   for (const { identifier, commitments } of pkg.signingCommitments.values()) {
-    hidingSum = hidingSum.add(commitments.hiding);
-    bindingPoints.push(commitments.binding);
+    hidings.push(commitments.hidingBytes);
+    bindings.push(commitments.bindingBytes);
     rhos.push(bindingFactors.get(identifier.toHex())!);
   }
-  return hidingSum.add(msmUnsafe(bindingPoints, rhos));
+  return group().combine(hidings, bindings, rhos);
 }
 
 /** compute_challenge. RFC 9591 §4.6. */
@@ -85,11 +67,10 @@ export function computeChallenge(groupCommitmentBytes: Uint8Array, verifyingKeyB
 /** Binding factors, group commitment and challenge for one package under one group key. */
 export function computeSigningContext(pkg: SigningPackage, verifyingKeyBytes: Uint8Array): SigningContext {
   const bindingFactors = computeBindingFactors(pkg, verifyingKeyBytes);
-  const groupCommitment = computeGroupCommitment(pkg, bindingFactors);
-  const groupCommitmentBytes = serializeElement(groupCommitment);
+  const groupCommitmentBytes = computeGroupCommitment(pkg, bindingFactors);
   const challenge = computeChallenge(groupCommitmentBytes, verifyingKeyBytes, pkg.message);
   const participants = pkg.identifiers.map((i) => i.value);
-  return { pkg, bindingFactors, groupCommitment, groupCommitmentBytes, challenge, participants };
+  return { pkg, bindingFactors, groupCommitmentBytes, challenge, participants };
 }
 
 /** λ_i for `identifier` over the package's participants. RFC 9591 §4.2. */

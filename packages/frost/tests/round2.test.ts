@@ -1,4 +1,8 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { group, setGroupBackend, sodium } from '../src/group.js';
+
+const initial = group().name;
+const backends = sodium ? (['sodium', 'noble'] as const) : (['noble'] as const);
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import {
@@ -70,7 +74,9 @@ describe('errors', () => {
   });
 });
 
-describe('differential: this engine vs @noble/curves ed25519_FROST on the same randomness', () => {
+describe.each(backends)('differential: this engine (%s backend) vs @noble/curves ed25519_FROST on the same randomness', (backend) => {
+  beforeAll(() => setGroupBackend(backend));
+  afterAll(() => setGroupBackend(initial));
   it('identical commitments, shares and signatures for random keys, messages and quorums', () => {
     fc.assert(
       fc.property(

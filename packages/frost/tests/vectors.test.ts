@@ -1,5 +1,9 @@
 // RFC 9591 Appendix E.1 test vector for FROST(Ed25519, SHA-512), reproduced byte for byte.
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { group, setGroupBackend, sodium } from '../src/group.js';
+
+const initial = group().name;
+const backends = sodium ? (['sodium', 'noble'] as const) : (['noble'] as const);
 import { readFileSync } from 'node:fs';
 import {
   Identifier,
@@ -45,7 +49,9 @@ function coefficientRng(coefficients: bigint[]): (n: number) => Uint8Array {
   };
 }
 
-describe('RFC 9591 Appendix E.1 FROST(Ed25519, SHA-512)', () => {
+describe.each(backends)('RFC 9591 Appendix E.1 FROST(Ed25519, SHA-512), %s backend', (backend) => {
+  beforeAll(() => setGroupBackend(backend));
+  afterAll(() => setGroupBackend(initial));
   const dealt = trustedDealerKeygen({
     minSigners: v.threshold,
     maxSigners: v.signers,

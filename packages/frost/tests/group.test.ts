@@ -1,0 +1,59 @@
+// The two group backends must agree exactly: element validation and arithmetic.
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { Point } from '../src/ciphersuite.js';
+import { noble, sodium } from '../src/group.js';
+
+const L = Point.Fn.ORDER;
+const torsion = [
+  '0100000000000000000000000000000000000000000000000000000000000000', // identity
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // order 2
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05', // order 8
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
+].map((h) => Point.fromHex(h));
+
+const d = sodium ? describe : describe.skip;
+d('sodium and noble backends agree', () => {
+  it('on validity of arbitrary 32-byte strings', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (b) => {
+      expect(sodium!.isValidElement(b)).toBe(noble.isValidElement(b));
+    }), { numRuns: 500 });
+  });
+
+  it('on valid points, points with a torsion component, small-order and non-canonical encodings', () => {
+    fc.assert(fc.property(fc.bigInt({ min: 1n, max: L - 1n }), fc.integer({ min: 0, max: 3 }), (k, t) => {
+      const P = Point.BASE.multiply(k);
+      expect(sodium!.isValidElement(P.toBytes())).toBe(true);
+      expect(noble.isValidElement(P.toBytes())).toBe(true);
+      const dirty = P.add(torsion[t]!);
+      const expected = t === 0; // adding the identity keeps it valid
+      expect(sodium!.isValidElement(dirty.toBytes())).toBe(expected);
+      expect(noble.isValidElement(dirty.toBytes())).toBe(expected);
+    }), { numRuns: 100 });
+    for (const T of torsion) {
+      expect(sodium!.isValidElement(T.toBytes())).toBe(false);
+      expect(noble.isValidElement(T.toBytes())).toBe(false);
+    }
+    // y = p (non-canonical encoding of y = 0) and the identity with the sign bit set.
+    for (const hex of ['edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', '0100000000000000000000000000000000000000000000000000000000000080']) {
+      const b = Uint8Array.from(Buffer.from(hex, 'hex'));
+      expect(sodium!.isValidElement(b)).toBe(false);
+      expect(noble.isValidElement(b)).toBe(false);
+    }
+  });
+
+  it('on base multiplication and on Σ adds + Σ [s]P', () => {
+    fc.assert(fc.property(
+      fc.array(fc.bigInt({ min: 1n, max: L - 1n }), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.bigInt({ min: 0n, max: L - 1n }), { minLength: 0, maxLength: 4 }),
+      (addKeys, scalars) => {
+        expect(Buffer.from(sodium!.baseMul(addKeys[0]!)).toString('hex')).toBe(Buffer.from(noble.baseMul(addKeys[0]!)).toString('hex'));
+        const adds = addKeys.map((k) => Point.BASE.multiply(k).toBytes());
+        const muls = scalars.map((_, i) => Point.BASE.multiply(BigInt(i + 7)).toBytes());
+        const a = sodium!.combine(adds, muls, scalars);
+        const b = noble.combine(adds, muls, scalars);
+        expect(Buffer.from(a).toString('hex')).toBe(Buffer.from(b).toString('hex'));
+      },
+    ), { numRuns: 60 });
+  });
+});
