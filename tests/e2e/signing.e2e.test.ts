@@ -4,7 +4,7 @@ import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDevEnvironment, startCluster, type Cluster } from '@frostd/cli';
+import { SIGNER_MAIN, createDevEnvironment, signerEnv, startCluster, startService, type Cluster } from '@frostd/cli';
 import { MintClient, metricValue } from './helpers.js';
 
 const clusters: Cluster[] = [];
@@ -69,6 +69,27 @@ describe('resilience', () => {
     }
     const metrics = await (await fetch(`${cluster.opsUrl}/metrics`)).text();
     expect(metricValue(metrics, 'frost_coordinator_signs_total', { outcome: 'ok' })).toBe(9);
+  }, 60_000);
+
+  it('a restarted signer (its preprocessed commitments gone) is used again without failing a request', async () => {
+    const { cluster, client } = await deploy(2, 3);
+    for (let i = 0; i < 3; i++) expect((await client.sign(randomBytes(8), { participants: [1, 2] })).status).toBe(200);
+    const s1 = cluster.env.signers[0]!;
+    const port = Number(new URL(cluster.signerUrls[s1.id]!).port);
+    const opsPort = cluster.signers[0]!.ports.opsPort!;
+    expect(await cluster.signers[0]!.stop()).toBe(0);
+    cluster.signers[0] = await startService(s1.id, SIGNER_MAIN, signerEnv(cluster.env, s1, { rpc: port, ops: opsPort }), { readyMessage: 'signer ready' });
+    // Pinned participants: the coordinator's pooled commitments for signer 1 are unknown to the new
+    // process; the request must still succeed (pool flushed, fresh round 1).
+    for (let i = 0; i < 4; i++) {
+      const message = randomBytes(8);
+      const r = await client.sign(message, { participants: [1, 2] });
+      expect(r.status).toBe(200);
+      expect(verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
+    }
+    const metrics = await (await fetch(`${cluster.opsUrl}/metrics`)).text();
+    expect(metricValue(metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-1', rpc: 'round2', outcome: 'UNKNOWN_COMMITMENT' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, 'frost_coordinator_signer_breaker_state', { signer: 'signer-1' })).toBe(0);
   }, 60_000);
 
   it('a signer returning corrupted shares is named as culprit and signing still succeeds with the others', async () => {

@@ -37,6 +37,8 @@ export interface CoordinatorConfig {
   signerTimeoutMs: number;
   breaker: { failureThreshold: number; cooldownMs: number };
   healthIntervalMs: number;
+  /** Preprocessing: commitments fetched ahead per signer (0 disables), and the batch size of a refill. */
+  preprocess: { poolSize: number; batch: number };
   maxInFlight: number;
   auditLogMessage: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -102,6 +104,7 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
     signerTimeoutMs,
     breaker: { failureThreshold: r.int('BREAKER_FAILURE_THRESHOLD', 3, 1, 1000), cooldownMs: r.int('BREAKER_COOLDOWN_MS', 5000, 100, 600_000) },
     healthIntervalMs: r.int('HEALTH_INTERVAL_MS', 5000, 100, 600_000),
+    preprocess: { poolSize: r.int('PREPROCESS_POOL_SIZE', 32, 0, 10_000), batch: r.int('PREPROCESS_BATCH', 16, 1, 1000) },
     maxInFlight: r.int('MAX_IN_FLIGHT', 256, 1, 100_000),
     auditLogMessage: r.bool('AUDIT_LOG_MESSAGE', false),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

@@ -21,6 +21,7 @@ import type { CoordinatorConfig } from './config.js';
 import { createCoordinatorMetrics } from './metrics.js';
 import { Orchestrator } from './orchestrator.js';
 import { SignerRegistry } from './registry.js';
+import { CommitmentPool } from './commitment-pool.js';
 
 export interface Coordinator {
   start(): Promise<void>;
@@ -50,6 +51,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
   let registry: SignerRegistry | undefined;
   let api: HttpsServer | undefined;
   let healthTimer: NodeJS.Timeout | undefined;
+  let pool: CommitmentPool | undefined;
   let draining = false;
   let inFlight = 0;
   const ports = { api: 0, ops: 0 };
@@ -92,7 +94,8 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
         lifetimeSeconds: config.rpcJwt.lifetimeSeconds,
       });
       registry = new SignerRegistry({ config, pkp, tokens, tls: { caPem: signerCa, certPem: signerCert, keyPem: signerKey }, metrics, logger });
-      const orchestrator = new Orchestrator({ config, pkp, registry, metrics });
+      pool = new CommitmentPool({ size: config.preprocess.poolSize, batch: config.preprocess.batch, keyId: config.keyId, metrics, logger });
+      const orchestrator = new Orchestrator({ config, pkp, registry, metrics, pool });
       const app = createCoordinatorApp({
         config,
         pkp,
@@ -122,8 +125,12 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
         inFlight++;
         res.once('close', () => inFlight--);
       });
-      await registry.checkAll();
-      healthTimer = setInterval(() => void registry!.checkAll(), config.healthIntervalMs);
+      const checkAndFill = async () => {
+        await registry!.checkAll();
+        for (const h of registry!.handles) if (h.healthy) pool!.refill(h);
+      };
+      await checkAndFill();
+      healthTimer = setInterval(() => void checkAndFill(), config.healthIntervalMs);
       healthTimer.unref();
       ports.api = await listen(api, config.port, config.host);
       metrics.ready.set(notReadyReason() === undefined ? 1 : 0);
@@ -148,6 +155,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
         server.closeAllConnections();
         await closed;
       }
+      pool?.close();
       await registry?.close();
       await new Promise<void>((resolve) => ops.close(() => resolve()));
       ops.closeAllConnections();

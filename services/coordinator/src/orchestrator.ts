@@ -20,6 +20,7 @@ import type { CoordinatorConfig } from './config.js';
 import { ApiError } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { SignerHandle, SignerRegistry } from './registry.js';
+import type { CommitmentPool } from './commitment-pool.js';
 
 export interface SignRequest {
   message: Uint8Array;
@@ -42,7 +43,11 @@ interface Committed {
   handle: SignerHandle;
   identifier: Identifier;
   commitments: SigningCommitments;
+  /** Came from the preprocessing pool (not from a round-1 call in this request). */
+  pooled?: boolean;
 }
+
+const STALE_COMMITMENT = new Set(['UNKNOWN_COMMITMENT', 'COMMITMENT_EXPIRED']);
 
 const idNumber = (i: Identifier): number => i.toNumber() ?? -1;
 
@@ -60,11 +65,14 @@ export class Orchestrator {
   readonly #registry: SignerRegistry;
   readonly #metrics: CoordinatorMetrics;
 
-  constructor(args: { config: Readonly<CoordinatorConfig>; pkp: PublicKeyPackage; registry: SignerRegistry; metrics: CoordinatorMetrics }) {
+  readonly #pool: CommitmentPool | undefined;
+
+  constructor(args: { config: Readonly<CoordinatorConfig>; pkp: PublicKeyPackage; registry: SignerRegistry; metrics: CoordinatorMetrics; pool?: CommitmentPool }) {
     this.#config = args.config;
     this.#pkp = args.pkp;
     this.#registry = args.registry;
     this.#metrics = args.metrics;
+    this.#pool = args.pool;
   }
 
   async sign(req: SignRequest): Promise<SignResult> {
@@ -74,6 +82,7 @@ export class Orchestrator {
     const excluded = new Set<SignerHandle>();
     const culprits = new Set<number>();
     const refusals: string[] = [];
+    const stale = new Set<SignerHandle>();
     let pool: SignerHandle[];
     if (req.participants) {
       pool = req.participants.map((id) => {
@@ -100,7 +109,7 @@ export class Orchestrator {
           }
           throw this.#fail('QUORUM_UNAVAILABLE', `fewer than ${t} signers available`, culprits);
         }
-        const results = await Promise.allSettled(batch.map((h) => this.#round1(h, deadline, req.log)));
+        const results = await Promise.allSettled(batch.map((h) => this.#round1(h, deadline, req.log, stale.has(h))));
         results.forEach((r, i) => {
           if (r.status === 'fulfilled') committed.push(r.value);
           else {
@@ -122,19 +131,28 @@ export class Orchestrator {
       const results = await Promise.allSettled(committed.map((c) => this.#round2(c, wire, deadline, req.log)));
       const shares = new Map<string, SignatureShare>();
       let failed = false;
+      let onlyStale = true;
       results.forEach((r, i) => {
         const c = committed[i]!;
         if (r.status === 'fulfilled') shares.set(c.identifier.toHex(), r.value);
         else {
-          failed = true;
-          excluded.add(c.handle);
+          failed = true; // any missing share means a new attempt (with the failed signer excluded, unless stale)
           const code = (r.reason as { code?: string }).code ?? '';
+          if (STALE_COMMITMENT.has(code) && c.pooled && !stale.has(c.handle)) {
+            // The signer no longer knows a preprocessed commitment (it restarted, or it expired):
+            // not a fault. Drop its pool; the retry asks it for a fresh commitment by round 1.
+            stale.add(c.handle);
+            this.#pool?.flush(c.handle);
+            return;
+          }
+          onlyStale = false;
+          excluded.add(c.handle);
           if (code.startsWith('POLICY_')) refusals.push(code);
           if (r.reason instanceof FrostError) culprits.add(idNumber(c.identifier));
         }
       });
       if (failed) {
-        if (fixed) {
+        if (fixed && !onlyStale) {
           if (refusals.length > 0) throw new ApiError('POLICY_REFUSED', `signers refused the message: ${[...new Set(refusals)].join(', ')}`, { culprits: [...culprits] });
           throw this.#fail('QUORUM_UNAVAILABLE', 'a requested participant failed in round 2', culprits);
         }
@@ -197,13 +215,15 @@ export class Orchestrator {
       const code = (e as { code?: string }).code ?? 'ERROR';
       this.#metrics.signerRequests.inc({ signer: h.id, rpc, outcome: code });
       // A policy refusal is the signer doing its job, not a fault.
-      if (!code.startsWith('POLICY_')) h.breaker.failure(e instanceof FrostError);
+      if (!code.startsWith('POLICY_') && !STALE_COMMITMENT.has(code)) h.breaker.failure(e instanceof FrostError);
       log.warn({ signer: h.id, rpc, code, status: (e as SignerRpcError).status }, 'signer request failed');
       throw e;
     }
   }
 
-  #round1(h: SignerHandle, deadline: number, log: Logger): Promise<Committed> {
+  #round1(h: SignerHandle, deadline: number, log: Logger, skipPool = false): Promise<Committed> {
+    const pooled = skipPool ? undefined : this.#pool?.take(h);
+    if (pooled) return Promise.resolve({ handle: h, identifier: h.identifier!, commitments: pooled, pooled: true });
     return this.#timed(h, 'round1', async () => {
       const r = await h.client.round1({ key_id: this.#config.keyId, count: 1 }, this.#signal(deadline));
       const identifier = Identifier.fromBytes(r.identifier);
