@@ -4,7 +4,7 @@
  * @module
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { sha512 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { InvalidPointError, InvalidScalarError } from './errors.js';
 import { group } from './group.js';
 
@@ -72,8 +72,18 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 }
 export { concat as concatBytes };
 
+/**
+ * SHA-512 over the concatenation of `parts` (node:crypto/OpenSSL: ≈1.5 µs for a short input against
+ * ≈6 µs for the pure-JavaScript implementation; a signing runs t + 3 of them per participant).
+ */
+function sha512(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha512');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
 function hashToScalar(...parts: Uint8Array[]): bigint {
-  return mod(bytesToNumberLE(sha512(concat(...parts))));
+  return mod(bytesToNumberLE(sha512(...parts)));
 }
 
 /** H1: binding factor derivation. RFC 9591 §6.1. */
@@ -90,11 +100,11 @@ export function H3(m: Uint8Array): bigint {
 }
 /** H4: message hash for binding factors. RFC 9591 §6.1. */
 export function H4(m: Uint8Array): Uint8Array {
-  return sha512(concat(PREFIX_MSG, m));
+  return sha512(PREFIX_MSG, m);
 }
 /** H5: commitment-list hash for binding factors. RFC 9591 §6.1. */
 export function H5(m: Uint8Array): Uint8Array {
-  return sha512(concat(PREFIX_COM, m));
+  return sha512(PREFIX_COM, m);
 }
 
 /** SerializeScalar: 32-byte little-endian. RFC 9591 §6.1. */

@@ -2,7 +2,7 @@
  * pino JSON logger with a redact list: secrets and credentials never reach the logs.
  * @module
  */
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { destination as pinoDestination, pino, type Logger, type LevelWithSilent } from 'pino';
 
 /** Paths removed from every log record. */
 export const REDACT_PATHS = [
@@ -27,7 +27,13 @@ export const REDACT_PATHS = [
 
 export type { Logger };
 
-export function createLogger(name: string, level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream): Logger {
+/**
+ * A JSON logger. By default it writes to stdout asynchronously through a buffered sonic-boom stream
+ * (a synchronous write per record measured ≈10% of the coordinator's CPU under load); call
+ * `logger.flush()` before exiting. SIGNER_LOG_SYNC / COORDINATOR_LOG_SYNC=true selects synchronous
+ * writes for deployments that prefer durability of every audit line over throughput.
+ */
+export function createLogger(name: string, level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream, options: { sync?: boolean } = {}): Logger {
   return pino(
     {
       name,
@@ -37,6 +43,6 @@ export function createLogger(name: string, level: LevelWithSilent = 'info', dest
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination as never,
+    (destination ?? pinoDestination({ dest: 1, sync: options.sync ?? false, minLength: 0 })) as never,
   );
 }

@@ -32,6 +32,11 @@ export interface Round2Request {
 export interface Round2Response {
   identifier: Uint8Array;
   share: Uint8Array;
+  /**
+   * The group commitment R the signer computed (a hint: the coordinator may build the signature from
+   * it and verifies the result; a wrong hint only costs it the fast path).
+   */
+  group_commitment?: Uint8Array;
 }
 export interface InfoRequest {
   key_id?: string;
@@ -121,8 +126,10 @@ export function parseRound2Request(v: unknown, maxParticipants = 255): Round2Req
 }
 
 export function parseRound2Response(v: unknown): Round2Response {
-  const o = obj(v, 'round2 response', ['identifier', 'share']);
-  return { identifier: bytes(o.identifier, 'identifier', 32), share: bytes(o.share, 'share', 32) };
+  const o = obj(v, 'round2 response', ['identifier', 'share'], ['group_commitment']);
+  const r: Round2Response = { identifier: bytes(o.identifier, 'identifier', 32), share: bytes(o.share, 'share', 32) };
+  if (o.group_commitment !== undefined) r.group_commitment = bytes(o.group_commitment, 'group_commitment', 32);
+  return r;
 }
 
 export function parseInfoRequest(v: unknown): InfoRequest {

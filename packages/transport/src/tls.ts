@@ -52,6 +52,17 @@ export function sanMatches(sans: string[], identity: string): boolean {
  * when `allowed` is non-empty, carries one of the allowed SANs.
  */
 export function assertClientIdentity(socket: TLSSocket, allowed: readonly string[]): string[] {
+  // getPeerCertificate() parses the certificate on every call; a connection's peer never changes.
+  const cached = verified.get(socket);
+  if (cached) return cached;
+  const sans = checkClientIdentity(socket, allowed);
+  verified.set(socket, sans);
+  return sans;
+}
+
+const verified = new WeakMap<TLSSocket, string[]>();
+
+function checkClientIdentity(socket: TLSSocket, allowed: readonly string[]): string[] {
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) throw new AuthError('CLIENT_CERT_REQUIRED', 401, 'a client certificate is required');
   if (!socket.authorized) throw new AuthError('CLIENT_CERT_UNTRUSTED', 403, 'client certificate is not issued by a trusted CA');

@@ -11,7 +11,11 @@ import type { CoordinatorMetrics } from './metrics.js';
 import type { SignerHandle } from './registry.js';
 
 interface Pooled {
-  commitments: SigningCommitments;
+  hiding: Uint8Array;
+  binding: Uint8Array;
+  /** Validated already (in the background, between requests). */
+  checked?: SigningCommitments;
+  invalid?: unknown;
   /** Local time after which the entry is not offered (signer TTL minus a safety margin). */
   usableUntil: number;
 }
@@ -38,7 +42,12 @@ export class CommitmentPool {
     return this.#size > 0;
   }
 
-  /** A fresh commitment of `h`, or undefined when none is pooled (the caller then runs round 1). */
+  /**
+   * A fresh, validated commitment of `h`, or undefined when none is pooled (the caller then runs
+   * round 1). Throws the
+   * FrostError of an invalid commitment (the signer is then a culprit). Entries are normally
+   * validated already, in the background.
+   */
   take(h: SignerHandle): SigningCommitments | undefined {
     if (!this.enabled) return undefined;
     const list = this.#entries.get(h) ?? [];
@@ -46,7 +55,35 @@ export class CommitmentPool {
     let entry: Pooled | undefined;
     while ((entry = list.shift()) && entry.usableUntil <= now);
     this.refill(h);
-    return entry?.commitments;
+    if (!entry) return undefined;
+    try {
+      if (entry.invalid) throw entry.invalid;
+      return entry.checked ?? SigningCommitments.fromBytes(entry.hiding, entry.binding);
+    } catch (e) {
+      this.flush(h);
+      throw e;
+    }
+  }
+
+  /**
+   * Validates pooled entries a few at a time on idle turns of the event loop, so that `take` is
+   * usually free and no single turn does a whole batch of point checks.
+   */
+  #validateLater(list: Pooled[]): void {
+    const step = () => {
+      if (this.#closed) return;
+      let n = 0;
+      for (const e of list) {
+        if (e.checked || e.invalid) continue;
+        try {
+          e.checked = SigningCommitments.fromBytes(e.hiding, e.binding);
+        } catch (err) {
+          e.invalid = err;
+        }
+        if (++n === 2) return void setImmediate(step);
+      }
+    };
+    setImmediate(step);
   }
 
   /** Forgets every pooled commitment of `h` (it restarted or failed). */
@@ -72,8 +109,9 @@ export class CommitmentPool {
         if (!Identifier.fromBytes(r.identifier).equals(expected)) throw new Error('signer answered with another identifier');
         const usableUntil = Date.now() + r.ttl_ms * 0.8 - 1000;
         const list = this.#entries.get(h) ?? [];
-        for (const c of r.commitments) list.push({ commitments: SigningCommitments.fromBytes(c.hiding, c.binding), usableUntil });
+        for (const c of r.commitments) list.push({ hiding: c.hiding, binding: c.binding, usableUntil });
         this.#entries.set(h, list);
+        this.#validateLater(list);
         this.#metrics.signerRequests.inc({ signer: h.id, rpc: 'round1', outcome: 'ok' });
         this.#metrics.signerLatency.observe({ signer: h.id, rpc: 'round1' }, Number(process.hrtime.bigint() - start) / 1e9);
       })

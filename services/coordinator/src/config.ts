@@ -42,6 +42,8 @@ export interface CoordinatorConfig {
   maxInFlight: number;
   auditLogMessage: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Write every log record synchronously (durable audit lines) instead of buffered. */
+  logSync: boolean;
   shutdownGraceMs: number;
 }
 
@@ -107,6 +109,7 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
     preprocess: { poolSize: r.int('PREPROCESS_POOL_SIZE', 32, 0, 10_000), batch: r.int('PREPROCESS_BATCH', 16, 1, 1000) },
     maxInFlight: r.int('MAX_IN_FLIGHT', 256, 1, 100_000),
     auditLogMessage: r.bool('AUDIT_LOG_MESSAGE', false),
+    logSync: r.bool('LOG_SYNC', false),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   };

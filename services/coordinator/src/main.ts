@@ -11,18 +11,20 @@ try {
   process.stderr.write(`coordinator: configuration error: ${(e as Error).message}\n`);
   process.exit(78); // EX_CONFIG
 }
-const logger = createLogger('coordinator', config.logLevel);
+const logger = createLogger('coordinator', config.logLevel, undefined, { sync: config.logSync });
 const coordinator = createCoordinator(config, { logger });
 let stopping = false;
+// Logs are written asynchronously: flush them before leaving.
+const exit = (code: number) => logger.flush(() => process.exit(code));
 const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'stopping');
-  coordinator.close().then(() => process.exit(0), () => process.exit(1));
+  coordinator.close().then(() => exit(0), () => exit(1));
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
 coordinator.start().catch((e: Error) => {
   logger.fatal({ err: { name: e.name, message: e.message } }, 'coordinator failed to start');
-  process.exit(1);
+  exit(1);
 });

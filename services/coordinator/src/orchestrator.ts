@@ -13,6 +13,8 @@ import {
   SigningPackage,
   aggregate,
   verifyEd25519,
+  Signature,
+  ORDER,
   type PublicKeyPackage,
 } from '@frostd/frost';
 import { SignerRpcError, type Logger } from '@frostd/transport';
@@ -48,6 +50,21 @@ interface Committed {
 }
 
 const STALE_COMMITMENT = new Set(['UNKNOWN_COMMITMENT', 'COMMITMENT_EXPIRED']);
+
+/**
+ * Fast path: every signer reported the same group commitment R, so (R, Σz_i) is the signature if all
+ * were honest. It is returned only if node:crypto verifies it under the group key — a false hint
+ * or a bad share just falls back to computing R here and checking shares (aggregate()). Saves the
+ * coordinator t variable-base multiplications per signing.
+ */
+function fastAggregate(hints: (Uint8Array | undefined)[], shares: ReadonlyMap<string, SignatureShare>, groupKey: Uint8Array, message: Uint8Array): Uint8Array | undefined {
+  const R = hints[0];
+  if (!R || hints.some((h) => !h || Buffer.compare(Buffer.from(h), Buffer.from(R)) !== 0)) return undefined;
+  let z = 0n;
+  for (const s of shares.values()) z += s.share;
+  const signature = new Signature(R, z % ORDER).toBytes();
+  return verifyEd25519(groupKey, message, signature) ? signature : undefined;
+}
 
 const idNumber = (i: Identifier): number => i.toNumber() ?? -1;
 
@@ -130,11 +147,15 @@ export class Orchestrator {
       };
       const results = await Promise.allSettled(committed.map((c) => this.#round2(c, wire, deadline, req.log)));
       const shares = new Map<string, SignatureShare>();
+      const hints: (Uint8Array | undefined)[] = [];
       let failed = false;
       let onlyStale = true;
       results.forEach((r, i) => {
         const c = committed[i]!;
-        if (r.status === 'fulfilled') shares.set(c.identifier.toHex(), r.value);
+        if (r.status === 'fulfilled') {
+          shares.set(c.identifier.toHex(), r.value.share);
+          hints.push(r.value.groupCommitment);
+        }
         else {
           failed = true; // any missing share means a new attempt (with the failed signer excluded, unless stale)
           const code = (r.reason as { code?: string }).code ?? '';
@@ -159,10 +180,12 @@ export class Orchestrator {
         continue;
       }
 
-      // Aggregate: verifies the signature first and checks shares one by one only if it fails.
-      let signature: Uint8Array;
+      // Aggregate: verifies the result with node:crypto (OpenSSL, independent of this library's
+      // arithmetic) and only when that fails checks the shares one by one to name the culprits. The
+      // returned signature has therefore always been verified.
+      let signature: Uint8Array | undefined = fastAggregate(hints, shares, this.#pkp.verifyingKeyBytes, req.message);
       try {
-        signature = aggregate(pkg, shares, this.#pkp).toBytes();
+        signature ??= aggregate(pkg, shares, this.#pkp).toBytes();
       } catch (e) {
         if (!(e instanceof InvalidSignatureShareError)) throw e;
         for (const hex of e.culprits) {
@@ -175,10 +198,6 @@ export class Orchestrator {
         }
         if (fixed) throw this.#fail('QUORUM_UNAVAILABLE', 'a requested participant returned an invalid share', culprits);
         continue;
-      }
-      // Independent check with node:crypto before anything leaves this process.
-      if (!verifyEd25519(this.#pkp.verifyingKeyBytes, req.message, signature)) {
-        throw new ApiError('INTERNAL', 'aggregate signature failed final verification');
       }
       return {
         signature,
@@ -222,7 +241,16 @@ export class Orchestrator {
   }
 
   #round1(h: SignerHandle, deadline: number, log: Logger, skipPool = false): Promise<Committed> {
-    const pooled = skipPool ? undefined : this.#pool?.take(h);
+    let pooled: SigningCommitments | undefined;
+    try {
+      pooled = skipPool ? undefined : this.#pool?.take(h);
+    } catch (e) {
+      // An invalid pooled commitment: the signer issued it, so it is the culprit.
+      h.breaker.failure(true);
+      this.#metrics.signerRequests.inc({ signer: h.id, rpc: 'round1', outcome: (e as { code?: string }).code ?? 'INVALID_POINT' });
+      log.warn({ signer: h.id }, 'signer issued an invalid commitment');
+      return Promise.reject(e);
+    }
     if (pooled) return Promise.resolve({ handle: h, identifier: h.identifier!, commitments: pooled, pooled: true });
     return this.#timed(h, 'round1', async () => {
       const r = await h.client.round1({ key_id: this.#config.keyId, count: 1 }, this.#signal(deadline));
@@ -234,11 +262,11 @@ export class Orchestrator {
     }, log);
   }
 
-  #round2(c: Committed, wire: Parameters<SignerHandle['client']['round2']>[0], deadline: number, log: Logger): Promise<SignatureShare> {
+  #round2(c: Committed, wire: Parameters<SignerHandle['client']['round2']>[0], deadline: number, log: Logger): Promise<{ share: SignatureShare; groupCommitment?: Uint8Array }> {
     return this.#timed(c.handle, 'round2', async () => {
       const r = await c.handle.client.round2(wire, this.#signal(deadline));
       if (!Identifier.fromBytes(r.identifier).equals(c.identifier)) throw new SignerRpcError(c.handle.url, 'SIGNER_IDENTITY_CHANGED', 502, 'share from another identifier');
-      return SignatureShare.fromBytes(r.share);
+      return { share: SignatureShare.fromBytes(r.share), ...(r.group_commitment ? { groupCommitment: r.group_commitment } : {}) };
     }, log);
   }
 }

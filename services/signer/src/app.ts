@@ -108,7 +108,7 @@ function handleRound2(deps: SignerAppDeps, body: unknown, log: Logger): unknown 
     const ctx = computeSigningContext(pkg, key.publicKeyPackage.verifyingKeyBytes);
     const share = round2.sign(pkg, nonces, key.keyPackage, ctx);
     const out = deps.config.testFault === 'corrupt-shares' ? serializeScalar((share.share + 1n) % ORDER) : share.toBytes();
-    return { identifier: me.toBytes(), share: out };
+    return { identifier: me.toBytes(), share: out, group_commitment: ctx.groupCommitmentBytes };
   } finally {
     nonces.discard(); // used or not, this nonce is never offered again
   }

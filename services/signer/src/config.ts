@@ -30,6 +30,8 @@ export interface SignerConfig {
   nonces: { max: number; ttlMs: number; maxBatch: number };
   policy: PolicyConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Write every log record synchronously (durable audit lines) instead of buffered. */
+  logSync: boolean;
   shutdownGraceMs: number;
   /** Test-only fault injection; refused unless SIGNER_ALLOW_TEST_FAULTS=true. */
   testFault: 'none' | 'corrupt-shares';
@@ -75,6 +77,7 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
       maxMessageBytes: policyMax,
       jwsRequiredClaims: r.list('POLICY_JWS_REQUIRED_CLAIMS'),
     },
+    logSync: r.bool('LOG_SYNC', false),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     testFault,

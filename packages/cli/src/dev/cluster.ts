@@ -20,6 +20,8 @@ export interface ClusterOptions {
   /** Entry points to run (default: this repository's builds); e.g. a pruned production install. */
   signerMain?: string;
   coordinatorMain?: string;
+  /** Extra node flags for every service (e.g. --cpu-prof for profiling). */
+  execArgv?: string[];
 }
 
 export interface Cluster {
@@ -42,6 +44,7 @@ export async function startCluster(env: DevEnvironment, options: ClusterOptions 
       env.signers.map((s, i) =>
         startService(s.id, options.signerMain ?? SIGNER_MAIN, signerEnv(env, s, { rpc: port(options.signerBasePort, i), ops: port(options.signerOpsBasePort, i) }, options.signerExtraEnv?.(s.index) ?? {}), {
           readyMessage: 'signer ready',
+          ...(options.execArgv ? { execArgv: options.execArgv } : {}),
           ...(options.onLine ? { onLine: (l: string) => options.onLine!(s.id, l) } : {}),
         }),
       ),
@@ -55,7 +58,7 @@ export async function startCluster(env: DevEnvironment, options: ClusterOptions 
         COORDINATOR_HEALTH_INTERVAL_MS: '1000',
         ...options.coordinatorExtraEnv,
       }),
-      { readyMessage: 'coordinator ready', ...(options.onLine ? { onLine: (l: string) => options.onLine!('coordinator', l) } : {}) },
+      { readyMessage: 'coordinator ready', ...(options.execArgv ? { execArgv: options.execArgv } : {}), ...(options.onLine ? { onLine: (l: string) => options.onLine!('coordinator', l) } : {}) },
     );
     return {
       env,

@@ -24,9 +24,9 @@ export function startService(
   name: string,
   script: string,
   env: Record<string, string>,
-  options: { readyMessage: string; timeoutMs?: number; onLine?: (line: string) => void },
+  options: { readyMessage: string; timeoutMs?: number; onLine?: (line: string) => void; execArgv?: string[] },
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...(options.execArgv ?? []), script], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -55,14 +55,17 @@ export function startService(
       child.kill('SIGKILL');
       reject(new Error(`${name} not ready within ${options.timeoutMs ?? 20_000} ms\n${logs.join('\n')}`));
     }, options.timeoutMs ?? 20_000);
+    let ready = false;
     const onLine = (line: string) => {
       logs.push(line);
       if (logs.length > 5000) logs.shift();
       options.onLine?.(line);
+      if (ready) return;
       try {
         const rec = JSON.parse(line) as Record<string, unknown>;
         if (rec.msg === options.readyMessage) {
           for (const [k, v] of Object.entries(rec)) if (/port$/i.test(k) && typeof v === 'number') svc.ports[k] = v;
+          ready = true;
           clearTimeout(timer);
           resolve(svc);
         }
