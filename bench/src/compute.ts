@@ -87,8 +87,9 @@ function engine(backend: 'sodium' | 'noble', t: number, n: number, rounds: numbe
     const c = fresh();
     const wire = c.map((x) => ({ id: x.kp.identifier.toBytes(), hiding: x.commitments.hidingBytes, binding: x.commitments.bindingBytes }));
     const coordinatorPkg = decode(wire); // coordinator validates the commitments it received in round 1
-    const shareBytes = c.map((x) => round2.sign(decode(wire, x), x.nonces, x.kp).toBytes());
-    const s = new Map(c.map((x, i) => [x.kp.identifier.toHex(), SignatureShare.fromBytes(shareBytes[i]!)]));
+    // Shares travel as bytes with the signer's R hint, as in the service's round-2 response.
+    const signed = c.map((x) => round2.sign(decode(wire, x), x.nonces, x.kp));
+    const s = new Map(c.map((x, i) => [x.kp.identifier.toHex(), SignatureShare.fromBytes(signed[i]!.toBytes(), signed[i]!.groupCommitment)]));
     aggregate(coordinatorPkg, s, pkp);
   }));
   return { impl: `engine (${backend})`, t, n, commit_us: commit, sign_us: median(signSamples), aggregate_us: agg, verify_share_us: vs, full_signing_us: full, full_signing_wire_us: wireFull };

@@ -95,9 +95,15 @@ export function aggregate(
       throw new UnknownIdentifierError(`identifier ${identifier} is not in the key set`);
     }
   }
-  const context = ctx ?? computeSigningContext(pkg, pkp.verifyingKeyBytes);
   let z = 0n;
   for (const s of shares.values()) z += s.share;
+  // Fast path: all signers reported the same R. (R, Σz) is returned only if it verifies.
+  const hint = [...shares.values()][0]?.groupCommitment;
+  if (hint && [...shares.values()].every((s) => s.groupCommitment && bytesEqual(s.groupCommitment, hint))) {
+    const fast = new Signature(hint, mod(z));
+    if (verifyEd25519(pkp.verifyingKeyBytes, pkg.message, fast.toBytes())) return fast;
+  }
+  const context = ctx ?? computeSigningContext(pkg, pkp.verifyingKeyBytes);
   const signature = new Signature(context.groupCommitmentBytes, mod(z));
   if (verifyEd25519(pkp.verifyingKeyBytes, pkg.message, signature.toBytes())) return signature;
   const culprits = findCulprits(context, shares, pkp);

@@ -17,15 +17,22 @@ import type { SigningPackage } from './signing-package.js';
 /** A participant's signature share z_i. */
 export class SignatureShare {
   readonly share: bigint;
+  /**
+   * The group commitment R the signer computed, when known: a hint that lets {@link aggregate} skip
+   * recomputing R. Never trusted: the aggregate is verified, and a wrong hint only loses the shortcut.
+   * Not part of the frost-rs encoding.
+   */
+  readonly groupCommitment: Uint8Array | undefined;
 
-  constructor(share: bigint) {
+  constructor(share: bigint, groupCommitment?: Uint8Array) {
     this.share = share;
+    this.groupCommitment = groupCommitment;
     Object.freeze(this);
   }
 
-  /** Decodes a canonical 32-byte scalar. */
-  static fromBytes(bytes: Uint8Array): SignatureShare {
-    return new SignatureShare(deserializeScalar(bytes));
+  /** Decodes a canonical 32-byte scalar (plus an optional R hint that travelled with it). */
+  static fromBytes(bytes: Uint8Array, groupCommitment?: Uint8Array): SignatureShare {
+    return new SignatureShare(deserializeScalar(bytes), groupCommitment);
   }
 
   toBytes(): Uint8Array {
@@ -52,15 +59,16 @@ export function checkSigningPackage(pkg: SigningPackage, nonces: SigningNonces, 
 }
 
 /**
- * sign: z_i = d_i + e_i·ρ_i + λ_i·s_i·c. RFC 9591 §5.2. Consumes `nonces` (a second call with the same
- * object throws NonceReuseError) before any share arithmetic.
+ * sign: z_i = d_i + e_i·ρ_i + λ_i·s_i·c. RFC 9591 §5.2. Claims `nonces` (a second call with the same
+ * object throws NonceReuseError) right after the package checks, before any share arithmetic. The
+ * returned share carries the group commitment as a hint for the aggregator.
  * @param ctx - optional precomputed context for `pkg` (must have been computed for this group key)
  */
 export function sign(pkg: SigningPackage, nonces: SigningNonces, keyPackage: KeyPackage, ctx?: SigningContext): SignatureShare {
   checkSigningPackage(pkg, nonces, keyPackage);
-  const context = ctx ?? computeSigningContext(pkg, serializeElement(keyPackage.verifyingKey));
+  const { hiding, binding } = nonces.take();
+  const context = ctx ?? computeSigningContext(pkg, serializeElement(keyPackage.verifyingKey), { identifier: keyPackage.identifier, hiding, binding });
   const rho = bindingFactorOf(context, keyPackage.identifier);
   const lambda = lagrangeCoefficient(context, keyPackage.identifier);
-  const { hiding, binding } = nonces.take();
-  return new SignatureShare(mod(hiding + binding * rho + lambda * keyPackage.signingShare * context.challenge));
+  return new SignatureShare(mod(hiding + binding * rho + lambda * keyPackage.signingShare * context.challenge), context.groupCommitmentBytes);
 }

@@ -3,7 +3,7 @@
  * challenge and Lagrange coefficients. RFC 9591 §4.3–§4.6. Computed once per signing package.
  * @module
  */
-import { H1, H2, H4, H5, concatBytes } from './ciphersuite.js';
+import { H1, H2, H4, H5, concatBytes, mod } from './ciphersuite.js';
 import { group } from './group.js';
 import { InvalidSigningPackageError } from './errors.js';
 import type { Identifier } from './identifier.js';
@@ -46,15 +46,32 @@ export function computeBindingFactors(pkg: SigningPackage, verifyingKeyBytes: Ui
   return out;
 }
 
-/** compute_group_commitment, on encodings through the active group backend. RFC 9591 §4.5. */
-export function computeGroupCommitment(pkg: SigningPackage, bindingFactors: ReadonlyMap<string, bigint>): Uint8Array {
+/** A signer's own nonces, which let it compute its own term of R with a fixed-base multiplication. */
+export interface OwnNonces {
+  identifier: Identifier;
+  hiding: bigint;
+  binding: bigint;
+}
+
+/**
+ * compute_group_commitment, on encodings through the active group backend. RFC 9591 §4.5.
+ * With `own`, the signer's term D_i + ρ_i·E_i is computed as [d_i + ρ_i·e_i]B: the same point, by a
+ * constant-time fixed-base multiplication (≈13 µs) instead of a variable-base one (≈86 µs).
+ */
+export function computeGroupCommitment(pkg: SigningPackage, bindingFactors: ReadonlyMap<string, bigint>, own?: OwnNonces): Uint8Array {
   const hidings: Uint8Array[] = [];
   const bindings: Uint8Array[] = [];
   const rhos: bigint[] = [];
   for (const { identifier, commitments } of pkg.signingCommitments.values()) {
+    const rho = bindingFactors.get(identifier.toHex())!;
+    if (own && identifier.equals(own.identifier)) {
+      const k = mod(own.hiding + rho * own.binding);
+      if (k !== 0n) hidings.push(group().baseMul(k));
+      continue;
+    }
     hidings.push(commitments.hidingBytes);
     bindings.push(commitments.bindingBytes);
-    rhos.push(bindingFactors.get(identifier.toHex())!);
+    rhos.push(rho);
   }
   return group().combine(hidings, bindings, rhos);
 }
@@ -65,9 +82,9 @@ export function computeChallenge(groupCommitmentBytes: Uint8Array, verifyingKeyB
 }
 
 /** Binding factors, group commitment and challenge for one package under one group key. */
-export function computeSigningContext(pkg: SigningPackage, verifyingKeyBytes: Uint8Array): SigningContext {
+export function computeSigningContext(pkg: SigningPackage, verifyingKeyBytes: Uint8Array, own?: OwnNonces): SigningContext {
   const bindingFactors = computeBindingFactors(pkg, verifyingKeyBytes);
-  const groupCommitmentBytes = computeGroupCommitment(pkg, bindingFactors);
+  const groupCommitmentBytes = computeGroupCommitment(pkg, bindingFactors, own);
   const challenge = computeChallenge(groupCommitmentBytes, verifyingKeyBytes, pkg.message);
   const participants = pkg.identifiers.map((i) => i.value);
   return { pkg, bindingFactors, groupCommitmentBytes, challenge, participants };

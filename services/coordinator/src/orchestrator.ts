@@ -12,9 +12,6 @@ import {
   SigningCommitments,
   SigningPackage,
   aggregate,
-  verifyEd25519,
-  Signature,
-  ORDER,
   type PublicKeyPackage,
 } from '@frostd/frost';
 import { SignerRpcError, type Logger } from '@frostd/transport';
@@ -51,20 +48,6 @@ interface Committed {
 
 const STALE_COMMITMENT = new Set(['UNKNOWN_COMMITMENT', 'COMMITMENT_EXPIRED']);
 
-/**
- * Fast path: every signer reported the same group commitment R, so (R, Σz_i) is the signature if all
- * were honest. It is returned only if node:crypto verifies it under the group key — a false hint
- * or a bad share just falls back to computing R here and checking shares (aggregate()). Saves the
- * coordinator t variable-base multiplications per signing.
- */
-function fastAggregate(hints: (Uint8Array | undefined)[], shares: ReadonlyMap<string, SignatureShare>, groupKey: Uint8Array, message: Uint8Array): Uint8Array | undefined {
-  const R = hints[0];
-  if (!R || hints.some((h) => !h || Buffer.compare(Buffer.from(h), Buffer.from(R)) !== 0)) return undefined;
-  let z = 0n;
-  for (const s of shares.values()) z += s.share;
-  const signature = new Signature(R, z % ORDER).toBytes();
-  return verifyEd25519(groupKey, message, signature) ? signature : undefined;
-}
 
 const idNumber = (i: Identifier): number => i.toNumber() ?? -1;
 
@@ -147,14 +130,12 @@ export class Orchestrator {
       };
       const results = await Promise.allSettled(committed.map((c) => this.#round2(c, wire, deadline, req.log)));
       const shares = new Map<string, SignatureShare>();
-      const hints: (Uint8Array | undefined)[] = [];
       let failed = false;
       let onlyStale = true;
       results.forEach((r, i) => {
         const c = committed[i]!;
         if (r.status === 'fulfilled') {
-          shares.set(c.identifier.toHex(), r.value.share);
-          hints.push(r.value.groupCommitment);
+          shares.set(c.identifier.toHex(), r.value);
         }
         else {
           failed = true; // any missing share means a new attempt (with the failed signer excluded, unless stale)
@@ -183,9 +164,9 @@ export class Orchestrator {
       // Aggregate: verifies the result with node:crypto (OpenSSL, independent of this library's
       // arithmetic) and only when that fails checks the shares one by one to name the culprits. The
       // returned signature has therefore always been verified.
-      let signature: Uint8Array | undefined = fastAggregate(hints, shares, this.#pkp.verifyingKeyBytes, req.message);
+      let signature: Uint8Array;
       try {
-        signature ??= aggregate(pkg, shares, this.#pkp).toBytes();
+        signature = aggregate(pkg, shares, this.#pkp).toBytes();
       } catch (e) {
         if (!(e instanceof InvalidSignatureShareError)) throw e;
         for (const hex of e.culprits) {
@@ -262,11 +243,11 @@ export class Orchestrator {
     }, log);
   }
 
-  #round2(c: Committed, wire: Parameters<SignerHandle['client']['round2']>[0], deadline: number, log: Logger): Promise<{ share: SignatureShare; groupCommitment?: Uint8Array }> {
+  #round2(c: Committed, wire: Parameters<SignerHandle['client']['round2']>[0], deadline: number, log: Logger): Promise<SignatureShare> {
     return this.#timed(c.handle, 'round2', async () => {
       const r = await c.handle.client.round2(wire, this.#signal(deadline));
       if (!Identifier.fromBytes(r.identifier).equals(c.identifier)) throw new SignerRpcError(c.handle.url, 'SIGNER_IDENTITY_CHANGED', 502, 'share from another identifier');
-      return { share: SignatureShare.fromBytes(r.share), ...(r.group_commitment ? { groupCommitment: r.group_commitment } : {}) };
+      return SignatureShare.fromBytes(r.share, r.group_commitment);
     }, log);
   }
 }

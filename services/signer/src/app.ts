@@ -12,7 +12,6 @@ import {
   Identifier,
   SigningCommitments,
   SigningPackage,
-  computeSigningContext,
   round1,
   round2,
   serializeScalar,
@@ -105,10 +104,9 @@ function handleRound2(deps: SignerAppDeps, body: unknown, log: Logger): unknown 
       log.warn({ keyId: req.key_id, reason: verdict.code, messageBytes: req.message.length }, 'policy refused message');
       throw new RpcError(verdict.code, 403, verdict.reason);
     }
-    const ctx = computeSigningContext(pkg, key.publicKeyPackage.verifyingKeyBytes);
-    const share = round2.sign(pkg, nonces, key.keyPackage, ctx);
+    const share = round2.sign(pkg, nonces, key.keyPackage);
     const out = deps.config.testFault === 'corrupt-shares' ? serializeScalar((share.share + 1n) % ORDER) : share.toBytes();
-    return { identifier: me.toBytes(), share: out, group_commitment: ctx.groupCommitmentBytes };
+    return { identifier: me.toBytes(), share: out, group_commitment: share.groupCommitment! };
   } finally {
     nonces.discard(); // used or not, this nonce is never offered again
   }
