@@ -31,13 +31,16 @@ export {
 export { defaultRandom, type RandomSource } from './random.js';
 export * as round1 from './round1.js';
 export { SigningCommitments, SigningNonces } from './round1.js';
+export { group, setGroupBackend, type GroupBackend } from './group.js';
 export * as round2 from './round2.js';
 export { SignatureShare } from './round2.js';
 export { SigningPackage, type CommitmentEntry } from './signing-package.js';
 export {
   computeSigningContext,
   computeBindingFactors,
+  computeOthersTerm,
   encodeGroupCommitmentList,
+  type PreparedSigning,
   type SigningContext,
 } from './signing-context.js';
 export { aggregate, verifySignatureShare, findCulprits, verifyGroupSignature } from './aggregate.js';

@@ -10,6 +10,7 @@ import {
   bindingFactorOf,
   computeSigningContext,
   lagrangeCoefficient,
+  type PreparedSigning,
   type SigningContext,
 } from './signing-context.js';
 import type { SigningPackage } from './signing-package.js';
@@ -64,10 +65,10 @@ export function checkSigningPackage(pkg: SigningPackage, nonces: SigningNonces, 
  * returned share carries the group commitment as a hint for the aggregator.
  * @param ctx - optional precomputed context for `pkg` (must have been computed for this group key)
  */
-export function sign(pkg: SigningPackage, nonces: SigningNonces, keyPackage: KeyPackage, ctx?: SigningContext): SignatureShare {
+export function sign(pkg: SigningPackage, nonces: SigningNonces, keyPackage: KeyPackage, ctx?: SigningContext, prepared?: PreparedSigning): SignatureShare {
   checkSigningPackage(pkg, nonces, keyPackage);
   const { hiding, binding } = nonces.take();
-  const context = ctx ?? computeSigningContext(pkg, serializeElement(keyPackage.verifyingKey), { identifier: keyPackage.identifier, hiding, binding });
+  const context = ctx ?? computeSigningContext(pkg, serializeElement(keyPackage.verifyingKey), { identifier: keyPackage.identifier, hiding, binding }, prepared);
   const rho = bindingFactorOf(context, keyPackage.identifier);
   const lambda = lagrangeCoefficient(context, keyPackage.identifier);
   return new SignatureShare(mod(hiding + binding * rho + lambda * keyPackage.signingShare * context.challenge), context.groupCommitmentBytes);

@@ -15,6 +15,7 @@ import {
   round1,
   round2,
   serializeScalar,
+  type PreparedSigning,
   toHex,
   ORDER,
 } from '@frostd/frost';
@@ -38,6 +39,7 @@ import type { LoadedKey } from './key-store.js';
 import type { SignerMetrics } from './metrics.js';
 import type { NonceStore } from './nonce-store.js';
 import type { PolicyResult } from './policy.js';
+import type { CryptoPool } from './crypto-pool.js';
 
 export interface SignerAppDeps {
   config: Readonly<SignerConfig>;
@@ -48,6 +50,7 @@ export interface SignerAppDeps {
   metrics: SignerMetrics;
   logger: Logger;
   isDraining: () => boolean;
+  cryptoPool?: CryptoPool;
 }
 
 /** An error with a stable code and HTTP status, answered as `{"error":{"code","message"}}`. */
@@ -76,7 +79,7 @@ function handleRound1(deps: SignerAppDeps, body: unknown): unknown {
   return { identifier: key.keyPackage.identifier.toBytes(), commitments, ttl_ms: deps.nonces.ttlMs };
 }
 
-function handleRound2(deps: SignerAppDeps, body: unknown, log: Logger): unknown {
+async function handleRound2(deps: SignerAppDeps, body: unknown, log: Logger): Promise<unknown> {
   const req = parseRound2Request(body);
   const key = keyFor(deps, req.key_id);
   const me = key.keyPackage.identifier;
@@ -89,22 +92,39 @@ function handleRound2(deps: SignerAppDeps, body: unknown, log: Logger): unknown 
   if ('error' in claimed) throw new RpcError(claimed.error, 409, 'commitment is not one this signer issued and has not used');
   const nonces = claimed.nonces;
   try {
+    const verdict = deps.policy(req.message);
+    // Large packages: validate the other commitments and compute the public part of R in a worker.
+    const pool = deps.cryptoPool;
+    let prepared: PreparedSigning | undefined;
+    if (verdict.ok && pool && req.commitments.length >= pool.minParticipants) {
+      for (const c of req.commitments) {
+        if (!key.publicKeyPackage.verifyingShares.has(Identifier.fromBytes(c.identifier).toHex())) {
+          throw new RpcError('UNKNOWN_PARTICIPANT', 400, `a listed identifier is not in key set "${req.key_id}"`);
+        }
+      }
+      const r = await pool.prepare({ ownHex: me.toHex(), verifyingKey: key.publicKeyPackage.verifyingKeyBytes, message: req.message, commitments: req.commitments });
+      if (r.error) throw new RpcError(r.error.code, r.error.code === 'INTERNAL' ? 500 : 400, r.error.message);
+      prepared = { bindingFactors: new Map(r.bindingFactors), othersTerm: r.othersTerm };
+    }
     const entries = req.commitments.map((c) => {
       const identifier = Identifier.fromBytes(c.identifier);
-      const commitments = identifier.equals(me) ? nonces.commitments : SigningCommitments.fromBytes(c.hiding, c.binding);
+      const commitments = identifier.equals(me)
+        ? nonces.commitments
+        : prepared
+          ? SigningCommitments.fromTrustedBytes(c.hiding, c.binding) // validated by the worker
+          : SigningCommitments.fromBytes(c.hiding, c.binding);
       if (!key.publicKeyPackage.verifyingShares.has(identifier.toHex())) {
         throw new RpcError('UNKNOWN_PARTICIPANT', 400, `identifier ${identifier} is not in key set "${req.key_id}"`);
       }
       return { identifier, commitments };
     });
     const pkg = new SigningPackage(entries, req.message);
-    const verdict = deps.policy(req.message);
     if (!verdict.ok) {
       deps.metrics.policyRefusals.inc({ reason: verdict.code });
       log.warn({ keyId: req.key_id, reason: verdict.code, messageBytes: req.message.length }, 'policy refused message');
       throw new RpcError(verdict.code, 403, verdict.reason);
     }
-    const share = round2.sign(pkg, nonces, key.keyPackage);
+    const share = round2.sign(pkg, nonces, key.keyPackage, undefined, prepared);
     const out = deps.config.testFault === 'corrupt-shares' ? serializeScalar((share.share + 1n) % ORDER) : share.toBytes();
     return { identifier: me.toBytes(), share: out, group_commitment: share.groupCommitment! };
   } finally {
@@ -156,13 +176,13 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
   });
   app.use(express.raw({ type: () => true, limit: deps.config.maxBodyBytes }));
 
-  const route = (rpc: Rpc, path: string, handler: (body: unknown, log: Logger) => unknown) => {
+  const route = (rpc: Rpc, path: string, handler: (body: unknown, log: Logger) => unknown | Promise<unknown>) => {
     app.post(path, async (req: Request, res: Response) => {
       res.locals.rpc = rpc;
       const raw: Uint8Array = Buffer.isBuffer(req.body) ? req.body : new Uint8Array(0);
       const claims = await deps.verifier.verify(req.headers.authorization, { path, body: raw });
       const log = deps.logger.child({ rpc, jti: claims.jti });
-      const result = handler(decodeCbor(raw), log);
+      const result = await handler(decodeCbor(raw), log);
       res.status(200).type(CBOR_CONTENT_TYPE).send(Buffer.from(encodeCbor(result)));
       deps.metrics[rpc === 'info' ? 'round1' : rpc].inc({ outcome: 'ok' });
       observe(res, 200);

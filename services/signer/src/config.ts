@@ -3,6 +3,7 @@
  * and frozen at start; secrets (key packages, TLS key) are read from files named here, never from env.
  * @module
  */
+import { availableParallelism } from 'node:os';
 import { EnvReader, type Env, ConfigError } from '@frostd/transport';
 
 export interface PolicyConfig {
@@ -28,6 +29,8 @@ export interface SignerConfig {
   keyDir: string;
   maxBodyBytes: number;
   nonces: { max: number; ttlMs: number; maxBatch: number };
+  /** Worker threads for round-2 point work on packages of at least `minParticipants` (0 workers: inline). */
+  cryptoWorkers: { count: number; minParticipants: number };
   policy: PolicyConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Write every log record synchronously (durable audit lines) instead of buffered. */
@@ -71,6 +74,10 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
       max: r.int('MAX_NONCES', 10_000, 1, 10_000_000),
       ttlMs: r.int('NONCE_TTL_SECONDS', 300, 1, 86_400) * 1000,
       maxBatch: r.int('MAX_COMMITMENT_BATCH', 32, 1, 1000),
+    },
+    cryptoWorkers: {
+      count: r.int('CRYPTO_WORKERS', Math.min(2, availableParallelism()), 0, 64),
+      minParticipants: r.int('WORKER_MIN_PARTICIPANTS', 5, 1, 65535),
     },
     policy: {
       mode: r.oneOf('POLICY_MODE', ['raw', 'jws'] as const, 'raw'),

@@ -21,6 +21,7 @@ import { loadKeys, type LoadedKey } from './key-store.js';
 import { createSignerMetrics } from './metrics.js';
 import { NonceStore } from './nonce-store.js';
 import { createPolicy } from './policy.js';
+import { CryptoPool } from './crypto-pool.js';
 
 export interface Signer {
   start(): Promise<void>;
@@ -52,6 +53,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
   let keys: Map<string, LoadedKey> = new Map();
   let rpcServer: HttpsServer | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  let cryptoPool: CryptoPool | undefined;
   const ops = createOpsServer({ registry: metrics.registry, notReadyReason: () => (ready ? undefined : notReadyReason) });
   const ports = { rpc: 0, ops: 0 };
   let inFlight = 0;
@@ -82,6 +84,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
         logger.info({ keyId: k.keyId, identifier: k.keyPackage.identifier.toString(), threshold: `${k.publicKeyPackage.minSigners}-of-${k.publicKeyPackage.maxSigners}` }, 'key loaded');
       }
       if (config.testFault !== 'none') logger.warn({ testFault: config.testFault }, 'TEST FAULT INJECTION ENABLED: this signer misbehaves on purpose');
+      cryptoPool = config.cryptoWorkers.count > 0 ? new CryptoPool(config.cryptoWorkers.count, config.cryptoWorkers.minParticipants) : undefined;
       const app = createSignerApp({
         config,
         keys,
@@ -91,6 +94,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
         metrics,
         logger,
         isDraining: () => draining,
+        ...(cryptoPool ? { cryptoPool } : {}),
       });
       rpcServer = createHttpsServer({ ...mtlsServerOptions({ certPem: cert, keyPem: key, caPem: ca }), keepAliveTimeout: 65_000 }, app);
       rpcServer.headersTimeout = 10_000;
@@ -124,6 +128,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
         await closed;
       }
       nonces.clear();
+      await cryptoPool?.close();
       await new Promise<void>((resolve) => ops.close(() => resolve()));
       ops.closeAllConnections();
       logger.info('signer stopped');

@@ -72,6 +72,8 @@ beforeAll(async () => {
         SIGNER_POLICY_MAX_MESSAGE_BYTES: '4096',
         SIGNER_LOG_LEVEL: 'info',
         ...(s.index === 3 ? { SIGNER_MAX_NONCES: String(MAX_NONCES_SIGNER3) } : {}),
+        // Signer 2 sends every package through its worker-thread path; signer 1 stays inline.
+        ...(s.index === 2 ? { SIGNER_WORKER_MIN_PARTICIPANTS: '2' } : { SIGNER_CRYPTO_WORKERS: '0' }),
       }), { readyMessage: 'signer ready' }),
     ),
   );
@@ -174,8 +176,9 @@ interface TokenOverrides {
 }
 
 async function token(i: number, body: Uint8Array, o: TokenOverrides = {}): Promise<string> {
+  const path = o.htu ?? RPC_PATHS.round2;
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ bsh: o.bsh ?? bodyHash(body), htu: o.htu ?? RPC_PATHS.round2 })
+  return new SignJWT({ bsh: o.bsh ?? bodyHash(body), htu: path })
     .setProtectedHeader({ alg: o.alg ?? 'EdDSA', typ: o.typ ?? 'frost-rpc+jwt', kid: o.kid ?? JWT_KID })
     .setIssuer(o.iss ?? JWT_ISSUER)
     .setAudience(o.aud ?? env.signers[i]!.id)
@@ -322,6 +325,32 @@ describe('rejections: right 4xx, stable code, nothing signed', () => {
     // The nonce was claimed before the policy ran: it is gone for good.
     const again = encodeCbor({ key_id: KEY_ID, message: jwsSigningInput({ sub: 'x' }), commitments: [mine, await commitmentOf(1)] });
     await expectRejected(await raw(0, { token: await token(0, again), body: again }), 409, 'COMMITMENT_ALREADY_USED');
+  });
+});
+
+describe('commitment validation, inline and in the worker pool', () => {
+  it.each([
+    ['inline (signer 1)', 0, 1],
+    ['worker thread (signer 2)', 1, 0],
+  ])('%s: a commitment with a torsion component, the identity or garbage is refused with 400 INVALID_POINT', async (_n, i, other) => {
+    const { Point } = await import('@noble/curves/ed25519.js').then((m) => ({ Point: m.ed25519.Point }));
+    const torsion = Point.fromHex('26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05');
+    for (const bad of [
+      (c: Uint8Array) => Point.fromBytes(c).add(torsion).toBytes(),
+      () => Uint8Array.from([1, ...new Array(31).fill(0)]),
+      () => new Uint8Array(32).fill(0xff),
+    ]) {
+      const mine = await commitmentOf(i);
+      const theirs = await commitmentOf(other);
+      const body = encodeCbor({ key_id: KEY_ID, message: jwsSigningInput({ sub: 'x' }), commitments: [mine, { ...theirs, binding: bad(theirs.binding) }] });
+      const r = await raw(i, { token: await token(i, body), body });
+      expect({ status: r.status, code: r.code }).toEqual({ status: 400, code: 'INVALID_POINT' });
+    }
+    // And a valid package still signs through the same path.
+    const message = jwsSigningInput({ sub: 'ok' });
+    const cs = [await commitmentOf(i), await commitmentOf(other)];
+    const share = await clients[i]!.round2({ key_id: KEY_ID, message, commitments: cs });
+    expect(share.share).toHaveLength(32);
   });
 });
 

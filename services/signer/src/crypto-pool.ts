@@ -1,0 +1,83 @@
+/**
+ * A small pool of worker threads that keeps the signer's event loop free on large signing packages:
+ * per-request point work grows with t (≈2 ms at 15-of-20), enough to stall probes and TLS handshakes.
+ * Packages with at least `minParticipants` entries go to a worker; smaller ones (well under 1 ms of
+ * work) stay inline, where a thread hop would cost more than it saves.
+ * @module
+ */
+import { Worker } from 'node:worker_threads';
+
+export interface PrepareTask {
+  id: number;
+  ownHex: string;
+  verifyingKey: Uint8Array;
+  message: Uint8Array;
+  commitments: { identifier: Uint8Array; hiding: Uint8Array; binding: Uint8Array }[];
+}
+
+export type PrepareReply =
+  | { id: number; bindingFactors: [string, bigint][]; othersTerm: Uint8Array; error?: undefined }
+  | { id: number; error: { code: string; message: string } };
+
+interface Pending {
+  resolve: (r: PrepareReply) => void;
+  reject: (e: Error) => void;
+  worker: Worker;
+}
+
+export class CryptoPool {
+  readonly minParticipants: number;
+  #workers: Worker[] = [];
+  #next = 0;
+  #seq = 0;
+  readonly #pending = new Map<number, Pending>();
+  #closed = false;
+
+  constructor(size: number, minParticipants: number) {
+    this.minParticipants = minParticipants;
+    for (let i = 0; i < size; i++) this.#workers.push(this.#spawn());
+  }
+
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  #spawn(): Worker {
+    const w = new Worker(new URL('./crypto-worker.js', import.meta.url));
+    w.on('message', (r: PrepareReply) => {
+      const p = this.#pending.get(r.id);
+      if (!p) return;
+      this.#pending.delete(r.id);
+      p.resolve(r);
+    });
+    const fail = (err: Error) => {
+      for (const [id, p] of this.#pending) {
+        if (p.worker !== w) continue;
+        this.#pending.delete(id);
+        p.reject(err);
+      }
+      if (!this.#closed) {
+        const i = this.#workers.indexOf(w);
+        if (i >= 0) this.#workers[i] = this.#spawn();
+      }
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`crypto worker exited with ${code}`)));
+    w.unref();
+    return w;
+  }
+
+  prepare(task: Omit<PrepareTask, 'id'>): Promise<PrepareReply> {
+    const worker = this.#workers[this.#next++ % this.#workers.length]!;
+    const id = ++this.#seq;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, worker });
+      worker.postMessage({ ...task, id });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Worker thread for the public part of round two on large signing packages: validating every other
+ * participant's commitments (DeserializeElement with the subgroup check) and computing the binding
+ * factors and Σ D_j + ρ_j·E_j. Only public data enters or leaves this thread; the signer's nonces and
+ * share stay on the main thread, which finishes the signature share.
+ * @module
+ */
+import { parentPort } from 'node:worker_threads';
+import { Identifier, SigningCommitments, SigningPackage, computeBindingFactors, computeOthersTerm, FrostError } from '@frostd/frost';
+import type { PrepareReply, PrepareTask } from './crypto-pool.js';
+
+parentPort!.on('message', (task: PrepareTask) => {
+  let reply: PrepareReply;
+  try {
+    const own = Identifier.fromHex(task.ownHex);
+    const pkg = new SigningPackage(
+      task.commitments.map((c) => {
+        const identifier = Identifier.fromBytes(c.identifier);
+        // The signer's own commitment was matched against its nonce store by the main thread.
+        const commitments = identifier.equals(own) ? SigningCommitments.fromTrustedBytes(c.hiding, c.binding) : SigningCommitments.fromBytes(c.hiding, c.binding);
+        return { identifier, commitments };
+      }),
+      task.message,
+    );
+    const bindingFactors = computeBindingFactors(pkg, task.verifyingKey);
+    reply = { id: task.id, bindingFactors: [...bindingFactors], othersTerm: computeOthersTerm(pkg, bindingFactors, own) };
+  } catch (e) {
+    reply = { id: task.id, error: { code: e instanceof FrostError ? e.code : 'INTERNAL', message: (e as Error).message } };
+  }
+  parentPort!.postMessage(reply);
+});
