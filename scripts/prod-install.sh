@@ -11,5 +11,7 @@ mkdir -p "$out"
 pnpm --filter @frostd/coordinator deploy --prod --legacy --offline "$out/coordinator"
 pnpm --filter @frostd/signer deploy --prod --legacy --offline "$out/signer"
 pnpm --filter @frostd/cli deploy --prod --legacy --offline "$out/frostctl"
-# Sources, maps and type declarations are not needed at run time.
+# Sources, maps and type declarations are not needed at run time, nor other platforms' prebuilt addons.
 find "$out" \( -name '*.ts' -o -name '*.map' -o -name '*.tsbuildinfo' \) -type f -delete
+platform=$(node -p 'process.platform + "-" + process.arch')
+find "$out" -path '*/prebuilds/*' -type f -not -path "*/prebuilds/$platform/*" -delete

@@ -25,7 +25,7 @@ import {
   verifySignatureShare,
   type KeyPackage,
 } from '@frostd/frost';
-import { setGroupBackend } from '../../packages/frost/dist/group.js';
+import { availableBackends, setGroupBackend, type BackendName } from '@frostd/frost';
 import { median, sample } from './stats.js';
 
 export interface ComputeRow {
@@ -42,7 +42,7 @@ export interface ComputeRow {
 
 const MESSAGE = new TextEncoder().encode('FROST benchmark message: a JWS signing input of typical size for a mint API, padded to ~100 bytes');
 
-function engine(backend: 'sodium' | 'noble', t: number, n: number, rounds: number): ComputeRow {
+function engine(backend: BackendName, t: number, n: number, rounds: number): ComputeRow {
   setGroupBackend(backend);
   const dealt = trustedDealerKeygen({ minSigners: t, maxSigners: n });
   const kps = [...dealt.keyPackages.values()].slice(0, t);
@@ -136,12 +136,11 @@ export function runCompute(pairs: [number, number][], options: { rounds: number;
   const rows: ComputeRow[] = [];
   rows.push(...frostRs(pairs, options.rounds));
   for (const [t, n] of pairs) {
-    rows.push(engine('sodium', t, n, options.rounds));
-    rows.push(engine('noble', t, n, Math.max(3, Math.floor(options.rounds / 10))));
+    for (const b of availableBackends()) rows.push(engine(b, t, n, b === 'noble' ? Math.max(3, Math.floor(options.rounds / 10)) : options.rounds));
     rows.push(nobleShipped(t, n, options.nobleRounds(t)));
     process.stderr.write(`compute ${t}-of-${n} done\n`);
   }
-  setGroupBackend('sodium');
+  setGroupBackend(availableBackends()[0]!);
   void serializeScalar;
   return rows;
 }

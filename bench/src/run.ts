@@ -91,7 +91,7 @@ writeFileSync(`${results}results.json`, JSON.stringify({ machine, compute, e2e, 
 
 // Plots.
 const impls = [...new Set(compute.map((r) => r.impl))];
-const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 writeFileSync(`${results}compute.svg`, lineChart('Full signing compute (in-memory), median', 'threshold t (t-of-n)', 'µs (log)', impls.map((impl, i) => ({ name: impl.replace(' (as shipped)', ''), color: colors[i]!, points: compute.filter((r) => r.impl === impl).map((r) => [r.t, r.full_signing_us] as [number, number]) })), { logY: true }));
 writeFileSync(`${results}latency-vs-t.svg`, lineChart('/sign latency at concurrency 1 (mTLS, loopback)', 'threshold t (t-of-n)', 'ms', [
   { name: 'p50', color: colors[0]!, points: growth.map((g) => [g.t, g.p50_ms]) },
@@ -100,7 +100,7 @@ writeFileSync(`${results}latency-vs-t.svg`, lineChart('/sign latency at concurre
 
 // Report.
 const row = (impl: string, t: number) => compute.find((r) => r.impl === impl && r.t === t)!;
-const ENGINE = 'engine (sodium)';
+const ENGINE = compute.some((r) => r.impl === 'engine (native)') ? 'engine (native)' : 'engine (sodium)';
 const RS = 'frost-rs (frost-ed25519 2.2)';
 const ratio = (t: number, k: keyof ComputeRow) => (row(ENGINE, t)[k] as number) / (row(RS, t)[k] as number);
 const slope = (growth.at(-1)!.p50_ms - growth[0]!.p50_ms) / (growth.at(-1)!.t - growth[0]!.t);
@@ -123,16 +123,16 @@ for (const [t] of PAIRS) for (const impl of impls) {
   const r = row(impl, t);
   md.push(`| ${impl} | ${r.t}-of-${r.n} | ${fmt(r.commit_us)} | ${fmt(r.sign_us)} | ${fmt(r.aggregate_us)} | ${fmt(r.verify_share_us)} | ${fmt(r.full_signing_us)} | ${fmt(r.full_signing_wire_us)} |`);
 }
-md.push('', '![compute](results/compute.svg)', '');
+md.push('', '![compute](compute.svg)', '');
 md.push('## End to end (2-of-3, mTLS on loopback, all processes on this machine)', '', '| service | p50 (c=1) | p99 (c=1) | req/s (c=64) | p50 (c=64) | p99 (c=64) |', '| --- | --- | --- | --- | --- | --- |');
 md.push(`| FROST 2-of-3 (coordinator + 3 signers) | ${e2e.frost.c1.p50_ms.toFixed(2)} ms | ${e2e.frost.c1.p99_ms.toFixed(2)} ms | ${e2e.frost.c64.rps.toFixed(0)} | ${e2e.frost.c64.p50_ms} ms | ${e2e.frost.c64.p99_ms} ms |`);
 md.push(`| single-key Ed25519 (express + node:crypto) | ${e2e.single.c1.p50_ms.toFixed(2)} ms | ${e2e.single.c1.p99_ms.toFixed(2)} ms | ${e2e.single.c64.rps.toFixed(0)} | ${e2e.single.c64.p50_ms} ms | ${e2e.single.c64.p99_ms} ms |`, '');
 md.push('Event-loop delay during the c=64 run (prom-client `nodejs_eventloop_lag_p99_seconds` / `_max_seconds`):', '', '| process | p99 | max |', '| --- | --- | --- |', ...Object.entries(e2e.lag).map(([k, v]) => `| ${k} | ${v.p99_ms.toFixed(1)} ms | ${v.max_ms.toFixed(1)} ms |`), '');
-md.push('## Latency growth with t (concurrency 1)', '', '| t-of-n | p50 | p99 |', '| --- | --- | --- |', ...growth.map((g) => `| ${g.t}-of-${g.n} | ${g.p50_ms.toFixed(2)} ms | ${g.p99_ms.toFixed(2)} ms |`), '', '![latency vs t](results/latency-vs-t.svg)', '');
+md.push('## Latency growth with t (concurrency 1)', '', '| t-of-n | p50 | p99 |', '| --- | --- | --- |', ...growth.map((g) => `| ${g.t}-of-${g.n} | ${g.p50_ms.toFixed(2)} ms | ${g.p99_ms.toFixed(2)} ms |`), '', '![latency vs t](latency-vs-t.svg)', '');
 md.push('## Profiles under load (2-of-3, c=64): self time, top functions', '');
 for (const p of profiles) {
   md.push(`**${p.process}** (${(p.total_ms / 1000).toFixed(1)} s sampled)`, '', '| self | function |', '| --- | --- |', ...p.rows.map((r) => `| ${r.self_pct.toFixed(1)}% | \`${r.fn}\` |`), '');
 }
-writeFileSync(`${here}RESULTS.generated.md`, md.join('\n') + '\n');
-log(`wrote ${results}results.json, ${here}RESULTS.generated.md`);
+writeFileSync(`${results}report.md`, md.join('\n') + '\n');
+log(`wrote ${results}results.json, ${results}report.md`);
 console.log(md.join('\n'));

@@ -179,5 +179,6 @@ it('deployment files exist: Dockerfile with digest-pinned bases and non-root run
   expect(dockerfile).toMatch(/^USER 65532:65532$/m);
   expect(dockerfile).not.toMatch(/HEALTHCHECK/);
   expect(dockerfile).toMatch(/scripts\/prod-install\.sh/);
+  expect(dockerfile).toMatch(/cargo build --release --locked/);
   expect(readFileSync(join(repo, '.dockerignore'), 'utf8')).toMatch(/node_modules/);
 });

@@ -24,6 +24,11 @@ describe('production install', () => {
       // No dev tooling in a production tree.
       for (const dev of ['jest', 'typescript', '@swc', 'fast-check', '@types']) expect(deps).not.toContain(dev);
     }
+    // The pruned engine loads its native group backend where it was built (always in CI).
+    const backend = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('@frostd/frost'); console.log(m.group().name)"], { cwd: join(out, 'signer'), encoding: 'utf8' });
+    expect(backend.status).toBe(0);
+    if (process.env.CI === 'true' || existsSync(join(repo, 'packages/frost/native/frost_native.node'))) expect(backend.stdout.trim()).toBe('native');
+    else expect(['sodium', 'noble']).toContain(backend.stdout.trim());
     const env = await createDevEnvironment(mkdtempSync(join(tmpdir(), 'frost-prod-env-')), { threshold: 2, signers: 3 });
     cluster = await startCluster(env, {
       signerMain: join(out, 'signer/dist/main.js'),

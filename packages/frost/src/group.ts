@@ -1,23 +1,31 @@
 /**
- * Group arithmetic backends for the hot path, working on RFC 8032 point encodings.
+ * Group arithmetic backends for the hot path, working on RFC 8032 point encodings. Measured on the
+ * benchmark machine (bench/RESULTS.md):
  *
- * - `sodium`: libsodium through sodium-native (prebuilt binaries in the npm package). Measured on the
- *   benchmark machine (bench/RESULTS.md): element validation with subgroup check ≈31 µs, base
- *   multiplication ≈13 µs, variable-base multiplication ≈86 µs, addition ≈11 µs.
+ * - `native`: curve25519-dalek behind N-API (packages/frost/native, built by scripts/build-native.mjs
+ *   when a Rust toolchain is present). Validation ≈27 µs, base multiplication ≈13 µs, and one
+ *   variable-time multi-scalar multiplication for the sums: 1 add + 1 mul ≈38 µs, 7 adds + 6 muls
+ *   ≈125 µs.
+ * - `sodium`: libsodium through sodium-native (prebuilt binaries in the npm package). Validation
+ *   ≈31 µs, base multiplication ≈13 µs, each variable-base multiplication ≈86 µs (it re-checks its
+ *   input), each addition ≈11 µs; no multi-scalar multiplication.
  * - `noble`: @noble/curves in pure JavaScript (≈630 µs to validate an element, ≈530 µs per
- *   variable-base multiplication): the reference, and the fallback where sodium-native cannot load.
+ *   variable-base multiplication): the reference, and the last fallback.
  *
- * The backend is chosen once at load: sodium when available, unless FROST_GROUP_BACKEND=noble.
- * Both implement exactly DeserializeElement's checks (RFC 9591 §6.1, with the prime-order subgroup
- * check); a differential test holds them to identical answers.
+ * Chosen once at load: native, else sodium, else noble; FROST_GROUP_BACKEND forces one. All implement
+ * exactly DeserializeElement's checks (RFC 9591 §6.1, with the prime-order subgroup check); a
+ * differential test holds them to identical answers.
  * @module
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Point, bytesToNumberLE, numberToBytesLE, type Element } from './ciphersuite.js';
+
+export type BackendName = 'native' | 'sodium' | 'noble';
 
 /** Point operations on 32-byte encodings. All inputs except secret scalars are public. */
 export interface GroupBackend {
-  readonly name: 'sodium' | 'noble';
+  readonly name: BackendName;
   /** Canonical encoding of a curve point that is not the identity and lies in the prime-order subgroup. */
   isValidElement(bytes: Uint8Array): boolean;
   /** [s]B for a secret scalar 1 ≤ s < L, in constant time. */
@@ -104,9 +112,41 @@ function nobleBackend(): GroupBackend {
   };
 }
 
-function loadSodium(): Sodium | undefined {
+type Native = {
+  isValidElement(b: Buffer): boolean;
+  baseMul(s: Buffer): Buffer;
+  combine(adds: Buffer, muls: Buffer, scalars: Buffer): Buffer;
+};
+
+function nativeBackend(native: Native): GroupBackend {
+  const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  return {
+    name: 'native',
+    isValidElement(bytes) {
+      return bytes.length === 32 && native.isValidElement(buf(bytes));
+    },
+    baseMul(s) {
+      const n = Buffer.from(numberToBytesLE(s, 32));
+      try {
+        return new Uint8Array(native.baseMul(n));
+      } finally {
+        n.fill(0);
+      }
+    },
+    combine(adds, muls, scalars) {
+      const out = native.combine(
+        Buffer.concat(adds.map(buf)),
+        Buffer.concat(muls.map(buf)),
+        Buffer.concat(scalars.map((s) => numberToBytesLE(s, 32))),
+      );
+      return new Uint8Array(out);
+    },
+  };
+}
+
+function load<T>(id: string): T | undefined {
   try {
-    return createRequire(import.meta.url)('sodium-native') as Sodium;
+    return createRequire(import.meta.url)(id) as T;
   } catch {
     return undefined;
   }
@@ -114,21 +154,38 @@ function loadSodium(): Sodium | undefined {
 
 /** The reference backend (pure JavaScript). */
 export const noble: GroupBackend = nobleBackend();
-const sodiumModule = loadSodium();
+const sodiumModule = load<Sodium>('sodium-native');
 /** The libsodium backend, when sodium-native loads on this platform. */
 export const sodium: GroupBackend | undefined = sodiumModule ? sodiumBackend(sodiumModule) : undefined;
+const nativeModule = load<Native>(fileURLToPath(new URL('../native/frost_native.node', import.meta.url)));
+/** The curve25519-dalek backend, when it was built for this platform. */
+export const native: GroupBackend | undefined = nativeModule ? nativeBackend(nativeModule) : undefined;
 
-let active: GroupBackend = process.env.FROST_GROUP_BACKEND === 'noble' || !sodium ? noble : sodium;
+const available = (): Record<BackendName, GroupBackend | undefined> => ({ native, sodium, noble });
+
+function initial(): GroupBackend {
+  const forced = process.env.FROST_GROUP_BACKEND as BackendName | undefined;
+  if (forced && available()[forced]) return available()[forced]!;
+  return native ?? sodium ?? noble;
+}
+
+let active: GroupBackend = initial();
 
 /** The backend in use. */
 export function group(): GroupBackend {
   return active;
 }
 
+/** The backends that loaded on this platform, fastest first. */
+export function availableBackends(): BackendName[] {
+  return (['native', 'sodium', 'noble'] as const).filter((n) => available()[n]);
+}
+
 /** Selects a backend (benchmarks and differential tests). */
-export function setGroupBackend(name: 'sodium' | 'noble'): void {
-  if (name === 'sodium' && !sodium) throw new Error('sodium-native is not available on this platform');
-  active = name === 'sodium' ? sodium! : noble;
+export function setGroupBackend(name: BackendName): void {
+  const b = available()[name];
+  if (!b) throw new Error(`group backend "${name}" is not available on this platform`);
+  active = b;
 }
 
 /** Encodings are canonical, so equal points ⇔ equal bytes. */

@@ -31,7 +31,7 @@ export {
 export { defaultRandom, type RandomSource } from './random.js';
 export * as round1 from './round1.js';
 export { SigningCommitments, SigningNonces } from './round1.js';
-export { group, setGroupBackend, type GroupBackend } from './group.js';
+export { group, setGroupBackend, availableBackends, type GroupBackend, type BackendName } from './group.js';
 export * as round2 from './round2.js';
 export { SignatureShare } from './round2.js';
 export { SigningPackage, type CommitmentEntry } from './signing-package.js';

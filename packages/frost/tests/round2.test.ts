@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { group, setGroupBackend, sodium } from '../src/group.js';
+import { availableBackends, group, setGroupBackend } from '../src/group.js';
 
 const initial = group().name;
-const backends = sodium ? (['sodium', 'noble'] as const) : (['noble'] as const);
+const backends = availableBackends();
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import {
