@@ -85,7 +85,11 @@ const pc = await deploy(2, 3, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
 const pids: Record<number, string> = { [pc.coordinator.child.pid!]: 'coordinator', ...Object.fromEntries(pc.signers.map((s) => [s.child.pid!, s.name])) };
 await throughput(pc.env, pc.url, 5);
 await pc.stop();
-const profiles = readdirSync(profDir).map((f) => ({ process: pids[Number(f.split('.')[3])] ?? f, ...summarize(`${profDir}/${f}`, 12) })).filter((p) => p.process === 'coordinator' || p.process === 'signer-1');
+// File names are CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread.
+const profiles = readdirSync(profDir)
+  .filter((f) => f.split('.')[4] === '0')
+  .map((f) => ({ process: pids[Number(f.split('.')[3])] ?? f, ...summarize(`${profDir}/${f}`, 12) }))
+  .filter((p) => p.process === 'coordinator' || p.process === 'signer-1');
 
 writeFileSync(`${results}results.json`, JSON.stringify({ machine, compute, e2e, growth, profiles }, null, 2) + '\n');
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** A command-line error: printed as `frostctl: <code>: <message>` and mapped to an exit status. */
 export class CliError extends Error {
   readonly code: string;
@@ -20,6 +22,15 @@ export const processIo: Io = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
 };
+
+/** Reads a text file or throws CliError FILE_UNREADABLE naming it. */
+export function readTextFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CliError('FILE_UNREADABLE', `cannot read ${path}: ${(e as Error).message}`);
+  }
+}
 
 /** Strict base64 / base64url decoding; rejects anything else. */
 export function decodeBase64Strict(value: string, what: string): Uint8Array {

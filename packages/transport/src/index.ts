@@ -22,3 +22,4 @@ export { createOpsServer, type OpsOptions } from './ops.js';
 export * from './rpc-protocol.js';
 export { SignerClient, type SignerClientOptions } from './rpc-client.js';
 export { EnvReader, ConfigError, type Env } from './env.js';
+export { listen, trackInFlight, drain, closeServer, runUntilSignal } from './lifecycle.js';

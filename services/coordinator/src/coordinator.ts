@@ -5,13 +5,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { publicKeyPackageFromJson, type PublicKeyPackage } from '@frostd/frost';
 import {
   RpcTokenSigner,
   createLogger,
+  closeServer,
   createOpsServer,
+  drain,
+  listen,
+  trackInFlight,
   loadEd25519PrivateKey,
   parseJwks,
   type Logger,
@@ -30,15 +32,6 @@ export interface Coordinator {
   ports(): { api: number; ops: number };
 }
 
-function listen(server: Server | HttpsServer, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
 
 async function loadOpenApi(): Promise<unknown> {
   return JSON.parse(await readFile(new URL('../openapi.json', import.meta.url), 'utf8'));
@@ -53,7 +46,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
   let healthTimer: NodeJS.Timeout | undefined;
   let pool: CommitmentPool | undefined;
   let draining = false;
-  let inFlight = 0;
+  let inFlight: () => number = () => 0;
   const ports = { api: 0, ops: 0 };
 
   const notReadyReason = (): string | undefined => {
@@ -121,10 +114,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       );
       api.headersTimeout = 10_000;
       api.requestTimeout = 60_000;
-      api.on('request', (_req, res) => {
-        inFlight++;
-        res.once('close', () => inFlight--);
-      });
+      inFlight = trackInFlight(api);
       const checkAndFill = async () => {
         await registry!.checkAll();
         for (const h of registry!.handles) if (h.healthy) pool!.refill(h);
@@ -146,19 +136,10 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       draining = true;
       metrics.ready.set(0);
       if (healthTimer) clearInterval(healthTimer);
-      if (api) {
-        const server = api;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const deadline = Date.now() + config.shutdownGraceMs;
-        while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        server.closeAllConnections();
-        await closed;
-      }
+      if (api) await drain(api, inFlight, config.shutdownGraceMs);
       pool?.close();
       await registry?.close();
-      await new Promise<void>((resolve) => ops.close(() => resolve()));
-      ops.closeAllConnections();
+      await closeServer(ops);
       logger.info('coordinator stopped');
     },
   };

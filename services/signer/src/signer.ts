@@ -5,12 +5,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   RpcTokenVerifier,
   createLogger,
+  closeServer,
   createOpsServer,
+  drain,
+  listen,
+  trackInFlight,
   mtlsServerOptions,
   parseJwks,
   type Logger,
@@ -32,15 +34,6 @@ export interface Signer {
   ports(): { rpc: number; ops: number };
 }
 
-function listen(server: Server | HttpsServer, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
 
 export function createSigner(config: Readonly<SignerConfig>, options: { logger?: Logger } = {}): Signer {
   const logger = options.logger ?? createLogger(`signer:${config.id}`, config.logLevel);
@@ -56,7 +49,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
   let cryptoPool: CryptoPool | undefined;
   const ops = createOpsServer({ registry: metrics.registry, notReadyReason: () => (ready ? undefined : notReadyReason) });
   const ports = { rpc: 0, ops: 0 };
-  let inFlight = 0;
+  let inFlight: () => number = () => 0;
 
   return {
     get ready() {
@@ -99,10 +92,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       rpcServer = createHttpsServer({ ...mtlsServerOptions({ certPem: cert, keyPem: key, caPem: ca }), keepAliveTimeout: 65_000 }, app);
       rpcServer.headersTimeout = 10_000;
       rpcServer.requestTimeout = 30_000;
-      rpcServer.on('request', (_req, res) => {
-        inFlight++;
-        res.once('close', () => inFlight--);
-      });
+      inFlight = trackInFlight(rpcServer);
       rpcServer.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'tls handshake failed'));
       ports.rpc = await listen(rpcServer, config.port, config.host);
       sweeper = setInterval(() => nonces.sweep(), 1000);
@@ -118,19 +108,10 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       notReadyReason = 'shutting down';
       metrics.ready.set(0);
       if (sweeper) clearInterval(sweeper);
-      if (rpcServer) {
-        const server = rpcServer;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const deadline = Date.now() + config.shutdownGraceMs;
-        while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        server.closeAllConnections();
-        await closed;
-      }
+      if (rpcServer) await drain(rpcServer, inFlight, config.shutdownGraceMs);
       nonces.clear();
       await cryptoPool?.close();
-      await new Promise<void>((resolve) => ops.close(() => resolve()));
-      ops.closeAllConnections();
+      await closeServer(ops);
       logger.info('signer stopped');
     },
   };

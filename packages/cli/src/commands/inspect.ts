@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { decodeAny, serializeElement, toHex, FrostError } from '@frostd/frost';
-import { CliError, type Io } from '../cli-error.js';
+import { CliError, readTextFile, type Io } from '../cli-error.js';
 
 export const inspectUsage = 'frostctl inspect FILE';
 
@@ -8,12 +7,7 @@ export const inspectUsage = 'frostctl inspect FILE';
 export function inspect(args: string[], io: Io): number {
   if (args.length !== 1 || args[0]!.startsWith('-')) throw new CliError('USAGE', `usage: ${inspectUsage}`);
   const path = args[0]!;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new CliError('FILE_UNREADABLE', `cannot read ${path}: ${(e as Error).message}`);
-  }
+  const text = readTextFile(path);
   try {
     const d = decodeAny(text);
     switch (d.kind) {

@@ -1,10 +1,10 @@
 import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FrostError, keyPackageFromJson, publicKeyPackageFromJson } from '@frostd/frost';
 import { parseJwks, publicJwk } from '@frostd/transport';
-import { CliError, type Io } from '../cli-error.js';
+import { CliError, readTextFile, type Io } from '../cli-error.js';
 import { PUBLIC_KEY_PACKAGE_FILE, keyPackageFile } from './keygen.js';
 
 export const k8sUsage =
@@ -36,13 +36,7 @@ export function k8sManifests(args: string[], io: Io): number {
   const prefix = values['name-prefix'];
   if (!DNS_LABEL.test(prefix) || prefix.length > 40) throw new CliError('USAGE', '--name-prefix must be a DNS label of at most 40 characters');
   if (values.namespace !== undefined && !DNS_LABEL.test(values.namespace)) throw new CliError('USAGE', '--namespace must be a DNS label');
-  const read = (p: string) => {
-    try {
-      return readFileSync(p, 'utf8');
-    } catch (e) {
-      throw new CliError('FILE_UNREADABLE', `cannot read ${p}: ${(e as Error).message}`);
-    }
-  };
+  const read = readTextFile;
   const pkpText = read(join(values.keys, PUBLIC_KEY_PACKAGE_FILE));
   const docs: object[] = [];
   const meta = (name: string) => ({ name, ...(values.namespace ? { namespace: values.namespace } : {}), labels: { 'app.kubernetes.io/part-of': 'frost' } });

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { publicKeyPackageFromJson, verifyEd25519 } from '@frostd/frost';
-import { CliError, decodeBase64Strict, type Io } from '../cli-error.js';
+import { CliError, decodeBase64Strict, readTextFile, type Io } from '../cli-error.js';
 
 export const signUsage =
   'frostctl sign (--message TEXT | --message-b64 B64) [--url https://127.0.0.1:7100] [--participants 1,2] [--dev-dir .frost-dev] [--ca F --cert F --key F] [--public-key-package F]';
@@ -37,13 +36,7 @@ export async function sign(args: string[], io: Io): Promise<number> {
     if (p.some((n) => !Number.isInteger(n) || n < 1)) throw new CliError('USAGE', '--participants must be a comma-separated list of identifiers');
     body.participants = p;
   }
-  const read = (p: string) => {
-    try {
-      return readFileSync(p, 'utf8');
-    } catch (e) {
-      throw new CliError('FILE_UNREADABLE', `cannot read ${p}: ${(e as Error).message}`);
-    }
-  };
+  const read = readTextFile;
   const dispatcher = new Agent({
     connect: {
       ca: read(values.ca ?? join(dir, 'ca.pem')),

@@ -1,17 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { publicKeyPackageFromJson, verifyEd25519, FrostError } from '@frostd/frost';
-import { CliError, decodeBase64Strict, type Io } from '../cli-error.js';
+import { CliError, decodeBase64Strict, readTextFile, type Io } from '../cli-error.js';
 
 export const verifyUsage = 'frostctl verify --public-key-package FILE --message-b64 M --signature-b64 S';
 
 function readPublicKeyPackage(path: string) {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new CliError('FILE_UNREADABLE', `cannot read ${path}: ${(e as Error).message}`);
-  }
+  const text = readTextFile(path);
   try {
     return publicKeyPackageFromJson(text);
   } catch (e) {
