@@ -67,10 +67,17 @@ export async function throughput(env: DevEnvironment, url: string, seconds: numb
   return { rps: r['2xx'] / r.duration, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
 }
 
-/** Event-loop delay of a FROST process, from its prom-client metrics (the histogram resets per scrape). */
+/**
+ * prom-client samples the event loop with perf_hooks.monitorEventLoopDelay at a 10 ms resolution, and
+ * Node records the whole interval between samples (an idle process reports ≈10.2 ms), so the delay is
+ * the recorded value minus the resolution.
+ */
+export const EVENT_LOOP_RESOLUTION_MS = 10;
+
+/** Event-loop delay of a FROST process since the previous scrape (prom-client resets per scrape). */
 export async function eventLoopLag(opsUrl: string): Promise<{ p99_ms: number; max_ms: number }> {
   const text = await (await fetch(`${opsUrl}/metrics`)).text();
-  const v = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+  const v = (name: string) => Math.max(0, Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) * 1000 - EVENT_LOOP_RESOLUTION_MS);
   return { p99_ms: v('nodejs_eventloop_lag_p99_seconds'), max_ms: v('nodejs_eventloop_lag_max_seconds') };
 }
 

@@ -106,7 +106,8 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
         {
           cert,
           key,
-          minVersion: 'TLSv1.2',
+          // TLS 1.3 only: no renegotiation, so a connection's client identity (cached per socket) cannot change.
+          minVersion: 'TLSv1.3',
           ...(wantsCert && clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: false } : {}),
           keepAliveTimeout: 65_000,
         },

@@ -148,6 +148,30 @@ function handleInfo(deps: SignerAppDeps, body: unknown): unknown {
   };
 }
 
+class PayloadTooLargeError extends RpcError {
+  override name = 'PayloadTooLargeError';
+}
+
+/** Reads the whole request body, refusing more than `limit` bytes (413). */
+function readBody(req: Request, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) return reject(new PayloadTooLargeError('PAYLOAD_TOO_LARGE', 413, `body exceeds ${limit} bytes`));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new PayloadTooLargeError('PAYLOAD_TOO_LARGE', 413, `body exceeds ${limit} bytes`));
+      } else chunks.push(c);
+    });
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
 function sendError(res: Response, status: number, code: string, message: string): void {
   res.status(status).type('application/json').send(JSON.stringify({ error: { code, message } }));
 }
@@ -174,16 +198,29 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
       next(e);
     }
   });
-  app.use(express.raw({ type: () => true, limit: deps.config.maxBodyBytes }));
+  // Raw body with a hard limit (the token's body hash is checked on these exact bytes).
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    readBody(req, deps.config.maxBodyBytes).then(
+      (body) => {
+        res.locals.body = body;
+        next();
+      },
+      (e: unknown) => {
+        res.setHeader('connection', 'close');
+        next(e);
+      },
+    );
+  });
 
   const route = (rpc: Rpc, path: string, handler: (body: unknown, log: Logger) => unknown | Promise<unknown>) => {
     app.post(path, async (req: Request, res: Response) => {
       res.locals.rpc = rpc;
-      const raw: Uint8Array = Buffer.isBuffer(req.body) ? req.body : new Uint8Array(0);
+      const raw = res.locals.body as Buffer;
       const claims = await deps.verifier.verify(req.headers.authorization, { path, body: raw });
       const log = deps.logger.child({ rpc, jti: claims.jti });
       const result = await handler(decodeCbor(raw), log);
-      res.status(200).type(CBOR_CONTENT_TYPE).send(Buffer.from(encodeCbor(result)));
+      const out = encodeCbor(result);
+      res.writeHead(200, { 'content-type': CBOR_CONTENT_TYPE, 'content-length': out.length }).end(out);
       deps.metrics[rpc === 'info' ? 'round1' : rpc].inc({ outcome: 'ok' });
       observe(res, 200);
     });
@@ -215,10 +252,6 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
       status = 400;
       code = err.code;
       message = err.message;
-    } else if (e?.type === 'entity.too.large') {
-      status = 413;
-      code = 'PAYLOAD_TOO_LARGE';
-      message = `body exceeds ${deps.config.maxBodyBytes} bytes`;
     } else if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
       status = e.status;
       code = 'BAD_REQUEST';
