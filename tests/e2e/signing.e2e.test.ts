@@ -69,6 +69,9 @@ describe('resilience', () => {
     }
     const metrics = await (await fetch(`${cluster.opsUrl}/metrics`)).text();
     expect(metricValue(metrics, 'frost_coordinator_signs_total', { outcome: 'ok' })).toBe(9);
+    // SIGTERM: the coordinator drains and exits cleanly.
+    expect(await cluster.coordinator.stop('SIGTERM')).toBe(0);
+    expect(cluster.coordinator.logs.some((l) => l.includes('coordinator stopped'))).toBe(true);
   }, 60_000);
 
   it('a restarted signer (its preprocessed commitments gone) is used again without failing a request', async () => {

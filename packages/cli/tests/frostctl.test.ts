@@ -120,3 +120,36 @@ describe('frostctl inspect', () => {
     expect(r.stderr).toContain('INCONSISTENT_KEY');
   });
 });
+
+describe('frostctl k8s-manifests', () => {
+  it('writes one Secret per signer holding only its own share, the public ConfigMaps and the JWT key, 0600', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'frostctl-k8s-'));
+    expect(frostctl('keygen', '--threshold', '2', '--signers', '3', '--out', join(dir, 'keys')).status).toBe(0);
+    const out = join(dir, 'manifests.yaml');
+    const r = frostctl('k8s-manifests', '--keys', join(dir, 'keys'), '--namespace', 'frost', '--jwt-kid', 'coordinator-1', '--out', out);
+    expect(r.status).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const docs = readFileSync(out, 'utf8').split(/^---$/m).map((d) => d.trim()).filter(Boolean).map((d) => JSON.parse(d) as { kind: string; metadata: { name: string; namespace: string }; data?: Record<string, string>; stringData?: Record<string, string> });
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
+      'ConfigMap/frost-public-key-package',
+      'Secret/frost-signer-1-keys',
+      'Secret/frost-signer-2-keys',
+      'Secret/frost-signer-3-keys',
+      'Secret/frost-coordinator-jwt',
+      'ConfigMap/frost-jwks',
+    ]);
+    for (const d of docs) expect(d.metadata.namespace).toBe('frost');
+    for (const i of [1, 2, 3]) {
+      const secret = docs.find((d) => d.metadata.name === `frost-signer-${i}-keys`)!;
+      expect(secret.stringData!['key-package.json']).toBe(readFileSync(join(dir, 'keys', `key-package-${i}.json`), 'utf8'));
+      expect(Object.keys(secret.stringData!).sort()).toEqual(['key-package.json', 'public-key-package.json']);
+    }
+    const jwks = JSON.parse(docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'frost-jwks')!.data!['jwks.json']!) as { keys: { kid: string; d?: string }[] };
+    expect(jwks.keys.map((k) => k.kid)).toEqual(['coordinator-1']);
+    expect(jwks.keys[0]!.d).toBeUndefined();
+    // The ConfigMaps carry no secret material.
+    const publicDocs = JSON.stringify(docs.filter((d) => d.kind === 'ConfigMap'));
+    expect(publicDocs).not.toContain('signing_share');
+    expect(publicDocs).not.toContain('PRIVATE KEY');
+  });
+});
