@@ -9,6 +9,7 @@
  * and what noble's byte-oriented API always does.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import {
@@ -129,7 +130,9 @@ function frostRs(pairs: [number, number][], rounds: number): ComputeRow[] {
   execFileSync('cargo', ['build', '--release', '--quiet'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const out = execFileSync(`${dir}target/release/frost-rs-bench`, pairs.map(([t, n]) => `${t}:${n}`), { encoding: 'utf8', env: { ...process.env, ROUNDS: String(rounds) } });
   const parsed = JSON.parse(out) as { results: Omit<ComputeRow, 'impl'>[] };
-  return parsed.results.map((r) => ({ impl: 'frost-rs (frost-ed25519 2.2)', ...r }));
+  const lock = readFileSync(`${dir}Cargo.lock`, 'utf8');
+  const version = /name = "frost-ed25519"\nversion = "([^"]+)"/.exec(lock)?.[1] ?? '?';
+  return parsed.results.map((r) => ({ impl: `frost-rs (frost-ed25519 ${version})`, ...r }));
 }
 
 export function runCompute(pairs: [number, number][], options: { rounds: number; nobleRounds: (t: number) => number }): ComputeRow[] {

@@ -114,7 +114,7 @@ writeFileSync(`${results}latency-vs-t.svg`, lineChart('/sign latency at concurre
 // Report.
 const row = (impl: string, t: number) => compute.find((r) => r.impl === impl && r.t === t)!;
 const ENGINE = compute.some((r) => r.impl === 'engine (native)') ? 'engine (native)' : 'engine (sodium)';
-const RS = 'frost-rs (frost-ed25519 2.2)';
+const RS = compute.find((r) => r.impl.startsWith('frost-rs'))!.impl;
 const ratio = (t: number, k: keyof ComputeRow) => (row(ENGINE, t)[k] as number) / (row(RS, t)[k] as number);
 const slope = (growth.at(-1)!.p50_ms - growth[0]!.p50_ms) / (growth.at(-1)!.t - growth[0]!.t);
 const maxLag = Math.max(...Object.values(e2e.lag).map((l) => l.p99_ms));

@@ -21,6 +21,7 @@ export {
   KeyPackage,
   PublicKeyPackage,
   trustedDealerKeygen,
+  inferMinSigners,
   validateThreshold,
   MIN_THRESHOLD,
   MAX_SIGNERS,

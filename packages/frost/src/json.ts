@@ -26,7 +26,7 @@ import {
   UnsupportedVersionError,
 } from './errors.js';
 import { Identifier } from './identifier.js';
-import { KeyPackage, PublicKeyPackage } from './keys.js';
+import { KeyPackage, PublicKeyPackage, inferMinSigners } from './keys.js';
 import { SigningCommitments } from './round1.js';
 import { SignatureShare } from './round2.js';
 import { SigningPackage } from './signing-package.js';
@@ -56,9 +56,9 @@ function asObject(v: unknown, what: string): Json {
 }
 
 /** Checks the exact field set of an object. */
-function fields(obj: Json, required: readonly string[], what: string): void {
+function fields(obj: Json, required: readonly string[], what: string, optional: readonly string[] = []): void {
   for (const k of Object.keys(obj)) {
-    if (!required.includes(k)) throw new UnknownFieldError(`${what}: unknown field "${k}"`);
+    if (!required.includes(k) && !optional.includes(k)) throw new UnknownFieldError(`${what}: unknown field "${k}"`);
   }
   for (const k of required) {
     if (!(k in obj)) throw new MissingFieldError(`${what}: missing field "${k}"`);
@@ -146,7 +146,7 @@ export function keyPackageFromJson(input: string | unknown): KeyPackage {
 
 // --- PublicKeyPackage -------------------------------------------------------------------------
 
-const PUBLIC_KEY_PACKAGE_FIELDS = ['header', 'verifying_shares', 'verifying_key', 'min_signers'] as const;
+const PUBLIC_KEY_PACKAGE_FIELDS = ['header', 'verifying_shares', 'verifying_key'] as const;
 
 /** frost-rs `PublicKeyPackage` JSON value. */
 export function publicKeyPackageToJson(pkp: PublicKeyPackage): Json {
@@ -155,21 +155,23 @@ export function publicKeyPackageToJson(pkp: PublicKeyPackage): Json {
   return { header: header(), verifying_shares: shares, verifying_key: hex(pkp.verifyingKey), min_signers: pkp.minSigners };
 }
 
-/** Decodes and validates a frost-rs `PublicKeyPackage`. Call `assertConsistent()` for the polynomial check. */
+/**
+ * Decodes and validates a frost-rs `PublicKeyPackage`. Call `assertConsistent()` for the polynomial
+ * check. `min_signers` is optional, as in frost-rs (which omits it when it does not know it); when it is
+ * absent the threshold is inferred from the verifying shares ({@link inferMinSigners}).
+ */
 export function publicKeyPackageFromJson(input: string | unknown): PublicKeyPackage {
   const o = asObject(parse(input), 'PublicKeyPackage');
-  fields(o, PUBLIC_KEY_PACKAGE_FIELDS, 'PublicKeyPackage');
+  fields(o, PUBLIC_KEY_PACKAGE_FIELDS, 'PublicKeyPackage', ['min_signers']);
   checkHeader(o.header, 'PublicKeyPackage');
   const shares = asObject(o.verifying_shares, 'PublicKeyPackage.verifying_shares');
   const entries = Object.entries(shares).map(([id, v]) => ({
     identifier: identifierField(id),
     verifyingShare: elementField(v, `PublicKeyPackage.verifying_shares.${id}`),
   }));
-  return new PublicKeyPackage({
-    verifyingShares: entries,
-    verifyingKey: elementField(o.verifying_key, 'PublicKeyPackage.verifying_key'),
-    minSigners: minSignersField(o.min_signers, 'PublicKeyPackage'),
-  });
+  const verifyingKey = elementField(o.verifying_key, 'PublicKeyPackage.verifying_key');
+  const minSigners = o.min_signers === undefined || o.min_signers === null ? inferMinSigners(entries, verifyingKey) : minSignersField(o.min_signers, 'PublicKeyPackage');
+  return new PublicKeyPackage({ verifyingShares: entries, verifyingKey, minSigners });
 }
 
 // --- SigningCommitments -----------------------------------------------------------------------

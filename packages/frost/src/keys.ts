@@ -126,6 +126,24 @@ export class PublicKeyPackage {
 }
 
 /**
+ * The threshold of a key set whose public key package does not state it (frost-rs writes
+ * `min_signers` only when it knows it): the smallest t ≥ 2 such that the degree t−1 polynomial through
+ * the first t verifying shares passes through every other share and has the verifying key at 0.
+ * Throws InconsistentKeyError when no such t exists. O(n²) point work: load time only.
+ */
+export function inferMinSigners(shares: readonly VerifyingShareEntry[], verifyingKey: Element): number {
+  const entries = [...shares].sort((a, b) => Identifier.compare(a.identifier, b.identifier));
+  for (let t = MIN_THRESHOLD; t <= entries.length; t++) {
+    const basis = entries.slice(0, t);
+    const xs = basis.map((e) => e.identifier.value);
+    const points = basis.map((e) => e.verifyingShare);
+    const at = (x: bigint): Element => pippenger(Point, points, xs.map((xi) => lagrangeAt(xs, xi, x)));
+    if (entries.slice(t).every((e) => at(e.identifier.value).equals(e.verifyingShare)) && at(0n).equals(verifyingKey)) return t;
+  }
+  throw new InconsistentKeyError('verifying shares do not lie on one polynomial through the verifying key');
+}
+
+/**
  * One participant's key package: its identifier, secret signing share, verifying share, the group
  * verifying key and the threshold (frost-rs `KeyPackage`). The constructor checks that the signing
  * share matches the verifying share.
