@@ -135,11 +135,30 @@ function frostRs(pairs: [number, number][], rounds: number): ComputeRow[] {
   return parsed.results.map((r) => ({ impl: `frost-rs (frost-ed25519 ${version})`, ...r }));
 }
 
-export function runCompute(pairs: [number, number][], options: { rounds: number; nobleRounds: (t: number) => number }): ComputeRow[] {
+/** Per-field median of several measurements of the same implementation and size. */
+function medianRow(rows: ComputeRow[]): ComputeRow {
+  const keys = Object.keys(rows[0]!).filter((k) => k.endsWith('_us')) as (keyof ComputeRow)[];
+  const out = { ...rows[0]! } as Record<string, unknown>;
+  for (const k of keys) out[k] = median(rows.map((r) => r[k] as number));
+  return out as unknown as ComputeRow;
+}
+
+/**
+ * The machine is noisy and drifts: frost-rs and the fast backends are measured alternately, `repeats`
+ * times per size, right next to each other, and each figure is the median of those runs' medians.
+ */
+export function runCompute(pairs: [number, number][], options: { rounds: number; nobleRounds: (t: number) => number; repeats?: number }): ComputeRow[] {
   const rows: ComputeRow[] = [];
-  rows.push(...frostRs(pairs, options.rounds));
+  const fast = availableBackends().filter((b) => b !== 'noble');
   for (const [t, n] of pairs) {
-    for (const b of availableBackends()) rows.push(engine(b, t, n, b === 'noble' ? Math.max(3, Math.floor(options.rounds / 10)) : options.rounds));
+    const runs = new Map<string, ComputeRow[]>();
+    const add = (r: ComputeRow) => runs.set(r.impl, [...(runs.get(r.impl) ?? []), r]);
+    for (let i = 0; i < (options.repeats ?? 3); i++) {
+      add(frostRs([[t, n]], options.rounds)[0]!);
+      for (const b of fast) add(engine(b, t, n, options.rounds));
+    }
+    rows.push(...[...runs.values()].map(medianRow));
+    if (availableBackends().includes('noble')) rows.push(engine('noble', t, n, Math.max(3, Math.floor(options.rounds / 10))));
     rows.push(nobleShipped(t, n, options.nobleRounds(t)));
     process.stderr.write(`compute ${t}-of-${n} done\n`);
   }
