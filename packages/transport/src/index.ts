@@ -23,3 +23,4 @@ export * from './rpc-protocol.js';
 export { SignerClient, type SignerClientOptions } from './rpc-client.js';
 export { EnvReader, ConfigError, type Env } from './env.js';
 export { listen, trackInFlight, drain, closeServer, runUntilSignal } from './lifecycle.js';
+export { readBody } from './http-body.js';

@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { AuthError, assertClientIdentity, type Logger } from '@frostd/transport';
+import { TransportError, assertClientIdentity, readBody, type Logger } from '@frostd/transport';
 import type { PublicKeyPackage } from '@frostd/frost';
 import type { CoordinatorConfig } from './config.js';
 import { ApiError } from './errors.js';
@@ -152,52 +152,18 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
 
 function toApiError(err: unknown, log: Logger): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof AuthError) return new ApiError(err.code, err.message, { status: err.status });
+  if (err instanceof TransportError) return new ApiError(err.code, err.message, { status: err.status });
   const e = err as { code?: string; message?: string; name?: string };
   log.error({ err: { name: e?.name, message: e?.message, code: e?.code } }, 'unexpected error');
   return new ApiError('INTERNAL', 'internal error');
 }
 
-/** Reads and parses a JSON body with a hard byte limit (413 past it). */
-function readJson(req: Request, res: Response, limit: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > limit) {
-      res.setHeader('connection', 'close');
-      reject(new ApiError('PAYLOAD_TOO_LARGE', `body exceeds ${limit} bytes`));
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > limit) {
-        done = true;
-        res.setHeader('connection', 'close');
-        reject(new ApiError('PAYLOAD_TOO_LARGE', `body exceeds ${limit} bytes`));
-        req.resume();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(new ApiError('INVALID_JSON', 'body is not valid JSON'));
-      }
-    });
-    req.on('error', () => {
-      if (!done) {
-        done = true;
-        reject(new ApiError('INVALID_REQUEST', 'request body could not be read'));
-      }
-    });
-  });
+/** Reads the body (hard byte limit: 413 past it) and parses it as JSON. */
+async function readJson(req: Request, res: Response, limit: number): Promise<unknown> {
+  const body = await readBody(req, res, limit);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ApiError('INVALID_JSON', 'body is not valid JSON');
+  }
 }
-

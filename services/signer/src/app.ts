@@ -31,6 +31,7 @@ import {
   parseInfoRequest,
   parseRound1Request,
   parseRound2Request,
+  readBody,
   type Logger,
   type RpcTokenVerifier,
 } from '@frostd/transport';
@@ -148,30 +149,6 @@ function handleInfo(deps: SignerAppDeps, body: unknown): unknown {
   };
 }
 
-class PayloadTooLargeError extends RpcError {
-  override name = 'PayloadTooLargeError';
-}
-
-/** Reads the whole request body, refusing more than `limit` bytes (413). */
-function readBody(req: Request, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > limit) return reject(new PayloadTooLargeError('PAYLOAD_TOO_LARGE', 413, `body exceeds ${limit} bytes`));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new PayloadTooLargeError('PAYLOAD_TOO_LARGE', 413, `body exceeds ${limit} bytes`));
-      } else chunks.push(c);
-    });
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
-}
-
 function sendError(res: Response, status: number, code: string, message: string): void {
   res.status(status).type('application/json').send(JSON.stringify({ error: { code, message } }));
 }
@@ -200,16 +177,10 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
   });
   // Raw body with a hard limit (the token's body hash is checked on these exact bytes).
   app.use((req: Request, res: Response, next: NextFunction) => {
-    readBody(req, deps.config.maxBodyBytes).then(
-      (body) => {
-        res.locals.body = body;
-        next();
-      },
-      (e: unknown) => {
-        res.setHeader('connection', 'close');
-        next(e);
-      },
-    );
+    readBody(req, res, deps.config.maxBodyBytes).then((body) => {
+      res.locals.body = body;
+      next();
+    }, next);
   });
 
   const route = (rpc: Rpc, path: string, handler: (body: unknown, log: Logger) => unknown | Promise<unknown>) => {
