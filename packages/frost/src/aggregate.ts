@@ -4,7 +4,7 @@
  * @module
  */
 import { Point, baseMul, bytesToNumberLE, mod, type Element } from './ciphersuite.js';
-import { bytesEqual, group } from './group.js';
+import { IDENTITY, bytesEqual, group } from './group.js';
 import {
   InvalidSignatureError,
   InvalidSignatureShareError,
@@ -45,8 +45,6 @@ export function verifySignatureShare(
   const rhs = g.combine([commitments.hidingBytes], [commitments.bindingBytes, yBytes], [rho, mod(ctx.challenge * lambda)]);
   return bytesEqual(lhs, rhs);
 }
-
-const IDENTITY = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
 
 /**
  * Returns the identifiers (hex) of every share that fails {@link verifySignatureShare}, ascending.
@@ -98,8 +96,9 @@ export function aggregate(
   let z = 0n;
   for (const s of shares.values()) z += s.share;
   // Fast path: all signers reported the same R. (R, Σz) is returned only if it verifies.
-  const hint = [...shares.values()][0]?.groupCommitment;
-  if (hint && [...shares.values()].every((s) => s.groupCommitment && bytesEqual(s.groupCommitment, hint))) {
+  const all = [...shares.values()];
+  const hint = all[0]?.groupCommitment;
+  if (hint && all.every((s) => s.groupCommitment && bytesEqual(s.groupCommitment, hint))) {
     const fast = new Signature(hint, mod(z));
     if (verifyEd25519(pkp.verifyingKeyBytes, pkg.message, fast.toBytes())) return fast;
   }

@@ -132,9 +132,6 @@ export function serializeElement(p: Element): Uint8Array {
  * outside the prime-order subgroup (points with a torsion component). RFC 9591 §6.1.
  */
 export function deserializeElement(bytes: Uint8Array): Element {
-  if (!(bytes instanceof Uint8Array) || bytes.length !== ELEMENT_LENGTH) {
-    throw new InvalidPointError(`element must be ${ELEMENT_LENGTH} bytes`);
-  }
   assertValidElement(bytes);
   return Point.fromBytes(bytes, false);
 }

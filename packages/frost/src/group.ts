@@ -19,7 +19,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Point, bytesToNumberLE, numberToBytesLE, type Element } from './ciphersuite.js';
+import { Point, numberToBytesLE, type Element } from './ciphersuite.js';
 
 export type BackendName = 'native' | 'sodium' | 'noble';
 
@@ -37,7 +37,11 @@ export interface GroupBackend {
   combine(adds: readonly Uint8Array[], muls: readonly Uint8Array[], scalars: readonly bigint[]): Uint8Array;
 }
 
-const IDENTITY = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
+/** Encoding of the identity element (y = 1). */
+export const IDENTITY = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
+
+/** A Buffer view of the same bytes (no copy), as the native addons take. */
+const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 type Sodium = {
   crypto_core_ed25519_is_valid_point(p: Buffer): boolean;
@@ -48,12 +52,11 @@ type Sodium = {
 };
 
 function sodiumBackend(sodium: Sodium): GroupBackend {
-  const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   const scalarBuf = (s: bigint): Buffer => Buffer.from(numberToBytesLE(s, 32));
   return {
     name: 'sodium',
     isValidElement(bytes) {
-      return bytes.length === 32 && sodium.crypto_core_ed25519_is_valid_point(buf(bytes));
+      return bytes.length === 32 && sodium.crypto_core_ed25519_is_valid_point(asBuffer(bytes));
     },
     baseMul(s) {
       const n = scalarBuf(s);
@@ -74,12 +77,12 @@ function sodiumBackend(sodium: Sodium): GroupBackend {
         }
         sodium.crypto_core_ed25519_add(acc, acc, p);
       };
-      for (const a of adds) add(buf(a));
+      for (const a of adds) add(asBuffer(a));
       const tmp = Buffer.alloc(32);
       for (let i = 0; i < muls.length; i++) {
         const s = scalars[i]!;
         if (s === 0n) continue; // [0]P is the identity: nothing to add (libsodium refuses a zero scalar)
-        sodium.crypto_scalarmult_ed25519_noclamp(tmp, scalarBuf(s), buf(muls[i]!));
+        sodium.crypto_scalarmult_ed25519_noclamp(tmp, scalarBuf(s), asBuffer(muls[i]!));
         add(tmp);
       }
       return acc ? new Uint8Array(acc.buffer, acc.byteOffset, 32) : IDENTITY.slice();
@@ -119,11 +122,10 @@ type Native = {
 };
 
 function nativeBackend(native: Native): GroupBackend {
-  const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
   return {
     name: 'native',
     isValidElement(bytes) {
-      return bytes.length === 32 && native.isValidElement(buf(bytes));
+      return bytes.length === 32 && native.isValidElement(asBuffer(bytes));
     },
     baseMul(s) {
       const n = Buffer.from(numberToBytesLE(s, 32));
@@ -135,8 +137,8 @@ function nativeBackend(native: Native): GroupBackend {
     },
     combine(adds, muls, scalars) {
       const out = native.combine(
-        Buffer.concat(adds.map(buf)),
-        Buffer.concat(muls.map(buf)),
+        Buffer.concat(adds.map(asBuffer)),
+        Buffer.concat(muls.map(asBuffer)),
         Buffer.concat(scalars.map((s) => numberToBytesLE(s, 32))),
       );
       return new Uint8Array(out);
@@ -161,12 +163,11 @@ const nativeModule = load<Native>(fileURLToPath(new URL('../native/frost_native.
 /** The curve25519-dalek backend, when it was built for this platform. */
 export const native: GroupBackend | undefined = nativeModule ? nativeBackend(nativeModule) : undefined;
 
-const available = (): Record<BackendName, GroupBackend | undefined> => ({ native, sodium, noble });
+const backends: Readonly<Record<BackendName, GroupBackend | undefined>> = { native, sodium, noble };
 
 function initial(): GroupBackend {
-  const forced = process.env.FROST_GROUP_BACKEND as BackendName | undefined;
-  if (forced && available()[forced]) return available()[forced]!;
-  return native ?? sodium ?? noble;
+  const forced = backends[process.env.FROST_GROUP_BACKEND as BackendName];
+  return forced ?? native ?? sodium ?? noble;
 }
 
 let active: GroupBackend = initial();
@@ -178,12 +179,12 @@ export function group(): GroupBackend {
 
 /** The backends that loaded on this platform, fastest first. */
 export function availableBackends(): BackendName[] {
-  return (['native', 'sodium', 'noble'] as const).filter((n) => available()[n]);
+  return (['native', 'sodium', 'noble'] as const).filter((n) => backends[n]);
 }
 
 /** Selects a backend (benchmarks and differential tests). */
 export function setGroupBackend(name: BackendName): void {
-  const b = available()[name];
+  const b = backends[name];
   if (!b) throw new Error(`group backend "${name}" is not available on this platform`);
   active = b;
 }
@@ -196,4 +197,3 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
-export { bytesToNumberLE };
