@@ -86,6 +86,7 @@ describe('POST /sign contract', () => {
     );
     const metrics = await (await fetch(`${cluster.opsUrl}/metrics`)).text();
     expect(metricValue(metrics, 'frost_coordinator_signs_total', { outcome: 'INTERNAL' })).toBe(0);
+    expect(metricValue(metrics, 'frost_coordinator_ready')).toBe(1);
   });
 
   it('serves the OpenAPI document, health and readiness', async () => {

@@ -39,7 +39,6 @@ async function loadOpenApi(): Promise<unknown> {
 
 export function createCoordinator(config: Readonly<CoordinatorConfig>, options: { logger?: Logger } = {}): Coordinator {
   const logger = options.logger ?? createLogger('coordinator', config.logLevel);
-  const metrics = createCoordinatorMetrics();
   let pkp: PublicKeyPackage | undefined;
   let registry: SignerRegistry | undefined;
   let api: HttpsServer | undefined;
@@ -56,6 +55,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
     if (healthy < pkp.minSigners) return `${healthy} of ${pkp.minSigners} required signers healthy`;
     return undefined;
   };
+  const metrics = createCoordinatorMetrics(() => notReadyReason() === undefined);
   const ops = createOpsServer({ registry: metrics.registry, notReadyReason });
 
   return {
@@ -124,9 +124,6 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       healthTimer = setInterval(() => void checkAndFill(), config.healthIntervalMs);
       healthTimer.unref();
       ports.api = await listen(api, config.port, config.host);
-      metrics.ready.set(notReadyReason() === undefined ? 1 : 0);
-      const readyGauge = setInterval(() => metrics.ready.set(notReadyReason() === undefined ? 1 : 0), 1000);
-      readyGauge.unref();
       logger.info(
         { port: ports.api, opsPort: ports.ops, threshold: `${pkp.minSigners}-of-${pkp.maxSigners}`, signers: registry.handles.map((h) => ({ id: h.id, healthy: h.healthy })), authMode: config.auth.mode },
         'coordinator ready',
@@ -135,7 +132,6 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
 
     async close() {
       draining = true;
-      metrics.ready.set(0);
       if (healthTimer) clearInterval(healthTimer);
       if (api) await drain(api, inFlight, config.shutdownGraceMs);
       pool?.close();

@@ -4,7 +4,8 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createCoordinatorMetrics() {
+/** `isReady` is read at every scrape: the ready gauge is derived, never set. */
+export function createCoordinatorMetrics(isReady: () => boolean) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
@@ -31,7 +32,14 @@ export function createCoordinatorMetrics() {
     culprits: new Counter({ name: 'frost_coordinator_culprits_total', help: 'Invalid signature shares attributed to each signer', labelNames: ['signer'], registers: [registry] }),
     retries: new Counter({ name: 'frost_coordinator_quorum_retries_total', help: 'Signing attempts repeated with another quorum', registers: [registry] }),
     inFlight: new Gauge({ name: 'frost_coordinator_in_flight', help: '/sign requests being processed', registers: [registry] }),
-    ready: new Gauge({ name: 'frost_coordinator_ready', help: '1 when the group key is loaded and at least t signers are healthy', registers: [registry] }),
+    ready: new Gauge({
+      name: 'frost_coordinator_ready',
+      help: '1 when the group key is loaded and at least t signers are healthy',
+      registers: [registry],
+      collect() {
+        this.set(isReady() ? 1 : 0);
+      },
+    }),
   };
 }
 

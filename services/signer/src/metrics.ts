@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createSignerMetrics(outstandingNonces: () => number) {
+export function createSignerMetrics(outstandingNonces: () => number, isReady: () => boolean) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
@@ -30,7 +30,14 @@ export function createSignerMetrics(outstandingNonces: () => number) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
-    ready: new Gauge({ name: 'frost_signer_ready', help: '1 when keys are loaded and the RPC port serves', registers: [registry] }),
+    ready: new Gauge({
+      name: 'frost_signer_ready',
+      help: '1 when keys are loaded and the RPC port serves',
+      registers: [registry],
+      collect() {
+        this.set(isReady() ? 1 : 0);
+      },
+    }),
     keysLoaded: new Gauge({ name: 'frost_signer_keys_loaded', help: 'Key packages loaded', registers: [registry] }),
   };
 }

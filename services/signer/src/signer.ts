@@ -38,7 +38,7 @@ export interface Signer {
 export function createSigner(config: Readonly<SignerConfig>, options: { logger?: Logger } = {}): Signer {
   const logger = options.logger ?? createLogger(`signer:${config.id}`, config.logLevel);
   const nonces = new NonceStore({ max: config.nonces.max, ttlMs: config.nonces.ttlMs });
-  const metrics = createSignerMetrics(() => nonces.size);
+  const metrics = createSignerMetrics(() => nonces.size, () => ready);
   nonces.onDrop = (reason) => metrics.noncesDropped.inc({ reason });
   let ready = false;
   let draining = false;
@@ -98,7 +98,6 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       sweeper = setInterval(() => nonces.sweep(), 1000);
       sweeper.unref();
       ready = true;
-      metrics.ready.set(1);
       logger.info({ rpcPort: ports.rpc, opsPort: ports.ops, policy: config.policy.mode }, 'signer ready');
     },
 
@@ -106,7 +105,6 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       ready = false;
       draining = true;
       notReadyReason = 'shutting down';
-      metrics.ready.set(0);
       if (sweeper) clearInterval(sweeper);
       if (rpcServer) await drain(rpcServer, inFlight, config.shutdownGraceMs);
       nonces.clear();

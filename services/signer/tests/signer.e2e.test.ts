@@ -398,6 +398,7 @@ describe('operations port', () => {
     expect(metrics).toMatch(/frost_signer_policy_refusals_total\{reason="POLICY_NOT_JWS"\} 1/);
     expect(metrics).toMatch(/frost_signer_rpc_duration_seconds_bucket/);
     expect(metrics).toMatch(/process_cpu_seconds_total/);
+    expect(metrics).toMatch(/^frost_signer_ready 1$/m);
     const share = JSON.parse(readFileSync(join(env.signers[0]!.keyDir, KEY_ID, 'key-package.json'), 'utf8')).signing_share as string;
     expect(metrics).not.toContain(share);
     expect(procs[0]!.logs.join('\n')).not.toContain(share);
