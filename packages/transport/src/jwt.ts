@@ -99,7 +99,12 @@ export function parseJwks(text: string): JSONWebKeySet {
   } catch {
     throw new Error('JWKS is not valid JSON');
   }
-  const keys = (doc as { keys?: unknown }).keys;
+  return checkJwks(doc);
+}
+
+/** {@link parseJwks} for an already parsed document. */
+export function checkJwks(doc: unknown): JSONWebKeySet {
+  const keys = (doc as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(keys) || keys.length === 0) throw new Error('JWKS must have a non-empty "keys" array');
   const out: JWK[] = [];
   for (const k of keys as JWK[]) {
@@ -145,7 +150,7 @@ export class RpcTokenVerifier {
   constructor(options: { jwks: JSONWebKeySet; issuer: string; audience: string; clockToleranceSeconds?: number; maxReplayEntries?: number }) {
     if (!options.issuer || !options.audience) throw new Error('issuer and audience must not be empty');
     const keys = new Map<string, KeyObject>();
-    for (const k of parseJwks(JSON.stringify(options.jwks)).keys) {
+    for (const k of checkJwks(options.jwks).keys) {
       keys.set(k.kid!, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: k.x! }, format: 'jwk' }));
     }
     this.#keys = keys;
