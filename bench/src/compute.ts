@@ -21,12 +21,13 @@ import {
   computeSigningContext,
   round1,
   round2,
-  serializeScalar,
+  availableBackends,
+  setGroupBackend,
+  type BackendName,
   trustedDealerKeygen,
   verifySignatureShare,
   type KeyPackage,
 } from '@frostd/frost';
-import { availableBackends, setGroupBackend, type BackendName } from '@frostd/frost';
 import { median, sample } from './stats.js';
 
 export interface ComputeRow {
@@ -163,6 +164,5 @@ export function runCompute(pairs: [number, number][], options: { rounds: number;
     process.stderr.write(`compute ${t}-of-${n} done\n`);
   }
   setGroupBackend(availableBackends()[0]!);
-  void serializeScalar;
   return rows;
 }
