@@ -85,7 +85,7 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
     return bearer ? viaJwt() : viaMtls();
   }
 
-  const sign = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+  const sign = async (req: Request, res: Response): Promise<void> => {
     const started = process.hrtime.bigint();
     const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,128}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -135,7 +135,6 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
       metrics.signDuration.observe({ outcome: outcome === 'ok' ? 'ok' : 'error' }, seconds);
       log.info({ audit: { requestId, principal, messageSha256, messageBytes, participants, outcome, culprits, durationMs: Math.round(seconds * 1e4) / 10 } }, 'sign');
     }
-    void next;
   };
   app.post('/sign', sign);
   app.post('/v1/sign', sign);
