@@ -94,29 +94,27 @@ async function handleRound2(deps: SignerAppDeps, body: unknown, log: Logger): Pr
   const nonces = claimed.nonces;
   try {
     const verdict = deps.policy(req.message);
-    // Large packages: validate the other commitments and compute the public part of R in a worker.
+    // Identifiers first (cheap), then the point checks, in a worker for large packages.
+    const identifiers = req.commitments.map((c) => Identifier.fromBytes(c.identifier));
+    for (const identifier of identifiers) {
+      if (!key.publicKeyPackage.verifyingShares.has(identifier.toHex())) {
+        throw new RpcError('UNKNOWN_PARTICIPANT', 400, `identifier ${identifier} is not in key set "${req.key_id}"`);
+      }
+    }
     const pool = deps.cryptoPool;
     let prepared: PreparedSigning | undefined;
     if (verdict.ok && pool && req.commitments.length >= pool.minParticipants) {
-      for (const c of req.commitments) {
-        if (!key.publicKeyPackage.verifyingShares.has(Identifier.fromBytes(c.identifier).toHex())) {
-          throw new RpcError('UNKNOWN_PARTICIPANT', 400, `a listed identifier is not in key set "${req.key_id}"`);
-        }
-      }
       const r = await pool.prepare({ ownHex: me.toHex(), verifyingKey: key.publicKeyPackage.verifyingKeyBytes, message: req.message, commitments: req.commitments });
       if (r.error) throw new RpcError(r.error.code, r.error.code === 'INTERNAL' ? 500 : 400, r.error.message);
       prepared = { bindingFactors: new Map(r.bindingFactors), othersTerm: r.othersTerm };
     }
-    const entries = req.commitments.map((c) => {
-      const identifier = Identifier.fromBytes(c.identifier);
+    const entries = req.commitments.map((c, i) => {
+      const identifier = identifiers[i]!;
       const commitments = identifier.equals(me)
         ? nonces.commitments
         : prepared
           ? SigningCommitments.fromTrustedBytes(c.hiding, c.binding) // validated by the worker
           : SigningCommitments.fromBytes(c.hiding, c.binding);
-      if (!key.publicKeyPackage.verifyingShares.has(identifier.toHex())) {
-        throw new RpcError('UNKNOWN_PARTICIPANT', 400, `identifier ${identifier} is not in key set "${req.key_id}"`);
-      }
       return { identifier, commitments };
     });
     const pkg = new SigningPackage(entries, req.message);
