@@ -1,8 +1,12 @@
 // Jest runs the TypeScript sources as native ESM (node --experimental-vm-modules), compiled by SWC.
-// Workspace packages resolve to their sources so unit tests need no build; cross-process tests in
-// tests/ start the built services (the test script builds first).
+// Workspace packages resolve to their sources, so unit tests need no build. Two projects:
+//   unit  packages/*/tests, services/*/tests: in-process only, no build, seconds (`pnpm test:unit`)
+//   e2e   tests/: real processes, TLS, the production install, frost-rs (needs the build; `pnpm test`)
+// The services' entry points (`@hoarfrost/signer/main`, `@hoarfrost/coordinator/main`) are not mapped:
+// the test kit resolves them to their builds and runs them as processes.
+
 /** @type {import('jest').Config} */
-export default {
+const shared = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
@@ -16,9 +20,31 @@ export default {
     ],
   },
   moduleNameMapper: {
-    '^@frostd/(frost|transport|cli)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@hoarfrost/(frost|rpc|runtime|cli|testkit)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@hoarfrost/testkit/support$': '<rootDir>/packages/testkit/src/support.ts',
+    '^@hoarfrost/(signer|coordinator)$': '<rootDir>/services/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testMatch: ['<rootDir>/packages/*/tests/**/*.test.ts', '<rootDir>/services/*/tests/**/*.test.ts', '<rootDir>/tests/**/*.test.ts'],
+  // Cargo build trees hold thousands of files jest has no use for.
+  modulePathIgnorePatterns: ['<rootDir>/.*/target/'],
+};
+
+/** @type {import('jest').Config} */
+export default {
+  // Global (not per project) in jest's config model; the cross-process suites need the headroom.
   testTimeout: 60000,
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      roots: ['<rootDir>/packages', '<rootDir>/services'],
+      testMatch: ['<rootDir>/packages/*/tests/**/*.test.ts', '<rootDir>/services/*/tests/**/*.test.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      roots: ['<rootDir>/tests'],
+      testMatch: ['<rootDir>/tests/**/*.test.ts'],
+    },
+  ],
 };

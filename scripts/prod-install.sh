@@ -8,9 +8,9 @@ out="${1:?usage: prod-install.sh OUT_DIR}"
 rm -rf "$out"
 mkdir -p "$out"
 # --legacy: deploy from the workspace's own links (no inject-workspace-packages needed).
-pnpm --filter @frostd/coordinator deploy --prod --legacy --offline "$out/coordinator"
-pnpm --filter @frostd/signer deploy --prod --legacy --offline "$out/signer"
-pnpm --filter @frostd/cli deploy --prod --legacy --offline "$out/frostctl"
+pnpm --filter @hoarfrost/coordinator deploy --prod --legacy --offline "$out/coordinator"
+pnpm --filter @hoarfrost/signer deploy --prod --legacy --offline "$out/signer"
+pnpm --filter @hoarfrost/cli deploy --prod --legacy --offline "$out/frostctl"
 # Sources, maps and type declarations are not needed at run time, nor other platforms' prebuilt addons.
 find "$out" \( -name '*.ts' -o -name '*.map' -o -name '*.tsbuildinfo' \) -type f -delete
 platform=$(node -p 'process.platform + "-" + process.arch')

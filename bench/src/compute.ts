@@ -27,7 +27,7 @@ import {
   trustedDealerKeygen,
   verifySignatureShare,
   type KeyPackage,
-} from '@frostd/frost';
+} from '@hoarfrost/frost';
 import { median, sample } from './stats.js';
 
 export interface ComputeRow {

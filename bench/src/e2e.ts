@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
-import { createDevEnvironment, startCluster, startService, type Cluster, type DevEnvironment, type ServiceProcess } from '@frostd/cli';
+import { createDevEnvironment, startCluster, startService, type Cluster, type DevEnvironment, type ServiceProcess } from '@hoarfrost/testkit';
 import { median, percentile } from './stats.js';
 
 const MESSAGE_B64 = Buffer.from(

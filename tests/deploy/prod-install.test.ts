@@ -1,15 +1,40 @@
 // The images' production install (scripts/prod-install.sh, also run by docker/Dockerfile) boots: each
-// service starts from its pruned folder with a real config, answers /healthz, and signs.
+// service starts from its pruned folder with a real config, answers /healthz, and signs. And it holds
+// nothing of the development kit: no dev PKI library, no test kit, no dev tooling.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDevEnvironment, startCluster, type Cluster } from '@frostd/cli';
+import { createDevEnvironment, startCluster, type Cluster } from '@hoarfrost/testkit';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let cluster: Cluster | undefined;
+
+/** Never in a production tree: the dev PKI (x509 generation) and the development/test kit. */
+const FORBIDDEN = ['@peculiar/x509', '@hoarfrost/testkit'];
+
+/**
+ * Every place under `root` where one of `names` is installed: a `node_modules/<name>` entry (folder or
+ * link) at any depth, or its folder in pnpm's virtual store (`.pnpm/<scope>+<name>@<version>...`).
+ * Links are not followed: what they point at inside the tree is walked anyway.
+ */
+function installedCopies(root: string, names: string[]): string[] {
+  const storePrefixes = names.map((n) => `${n.replace('/', '+')}@`);
+  const found: string[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (names.some((n) => path.endsWith(`/node_modules/${n}`))) found.push(path);
+      else if (basename(dir) === '.pnpm' && storePrefixes.some((p) => entry.name.startsWith(p))) found.push(path);
+      if (entry.isDirectory()) stack.push(path);
+    }
+  }
+  return found;
+}
 afterAll(async () => {
   await cluster?.stop();
 });
@@ -23,9 +48,13 @@ describe('production install', () => {
       const deps = readdirSync(join(out, svc, 'node_modules'));
       // No dev tooling in a production tree.
       for (const dev of ['jest', 'typescript', '@swc', 'fast-check', '@types']) expect(deps).not.toContain(dev);
+      // Neither at the top nor anywhere deeper (transitively, or in the .pnpm store).
+      expect(installedCopies(join(out, svc, 'node_modules'), FORBIDDEN)).toEqual([]);
     }
+    // The search does find what is installed (a check that cannot pass vacuously).
+    for (const present of ['@hoarfrost/frost', 'pino']) expect(installedCopies(join(out, 'signer/node_modules'), [present])).not.toEqual([]);
     // The pruned engine loads its native group backend where it was built (always in CI).
-    const backend = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('@frostd/frost'); console.log(m.group().name)"], { cwd: join(out, 'signer'), encoding: 'utf8' });
+    const backend = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('@hoarfrost/frost'); console.log(m.group().name)"], { cwd: join(out, 'signer'), encoding: 'utf8' });
     expect(backend.status).toBe(0);
     if (process.env.CI === 'true' || existsSync(join(repo, 'packages/frost/native/frost_native.node'))) expect(backend.stdout.trim()).toBe('native');
     else expect(['sodium', 'noble']).toContain(backend.stdout.trim());

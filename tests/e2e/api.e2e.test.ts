@@ -5,8 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { createDevEnvironment, startCluster, type Cluster } from '@frostd/cli';
-import { MintClient, metricValue } from './helpers.js';
+import { createDevEnvironment, startCluster, type Cluster } from '@hoarfrost/testkit';
+import { MintClient, metricValue } from '@hoarfrost/testkit/support';
 
 let cluster: Cluster;
 let client: MintClient;

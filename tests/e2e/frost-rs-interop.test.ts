@@ -3,7 +3,7 @@
 // with them. Needs cargo (required in CI; skipped loudly elsewhere).
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +18,12 @@ import {
   round1,
   round2,
   type SignatureShare,
-} from '@frostd/frost';
+} from '@hoarfrost/frost';
+import { ed25519Verifies } from '@hoarfrost/testkit/support';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const crate = join(repo, 'bench/frost-rs');
+// The frost-ed25519 side is its own crate under tests/ (src/main.rs, pinned by its Cargo.lock).
+const crate = join(repo, 'tests/frost-rs');
 const haveCargo = spawnSync('cargo', ['--version']).status === 0;
 if (!haveCargo && process.env.CI === 'true') throw new Error('cargo is required in CI for the frost-rs interoperability test');
 if (!haveCargo) console.warn('\n!!! cargo not found: the frost-rs interoperability test is SKIPPED !!!\n');
@@ -30,14 +32,9 @@ function interop(...args: string[]): string {
   return execFileSync(join(crate, 'target/release/interop'), args, { encoding: 'utf8' }).trim();
 }
 
-function nodeVerifies(groupKey: Uint8Array, message: Uint8Array, sig: Uint8Array): boolean {
-  const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(groupKey).toString('base64url') }, format: 'jwk' });
-  return verify(null, message, key, sig);
-}
-
 (haveCargo ? describe : describe.skip)('frost-rs (frost-ed25519 3.x) interoperability', () => {
   it('builds the interop helper', () => {
-    execFileSync('cargo', ['build', '--release', '--quiet', '--bin', 'interop'], { cwd: crate, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('cargo', ['build', '--release', '--locked', '--quiet'], { cwd: crate, stdio: ['ignore', 'ignore', 'inherit'] });
   }, 300_000);
 
   it('frost-rs signs with key files written by frostctl; the signature verifies', () => {
@@ -46,7 +43,7 @@ function nodeVerifies(groupKey: Uint8Array, message: Uint8Array, sig: Uint8Array
     const message = randomBytes(40);
     const sig = Buffer.from(interop('sign', dir, message.toString('hex'), '1,3,5'), 'hex');
     const pkp = publicKeyPackageFromJson(readFileSync(join(dir, 'public-key-package.json'), 'utf8'));
-    expect(nodeVerifies(pkp.verifyingKeyBytes, message, sig)).toBe(true);
+    expect(ed25519Verifies(pkp.verifyingKeyBytes, message, sig)).toBe(true);
   });
 
   it('this library reads key files written by frost-rs, re-encodes them byte-identically, and signs with them', () => {
@@ -67,7 +64,7 @@ function nodeVerifies(groupKey: Uint8Array, message: Uint8Array, sig: Uint8Array
     const commits = signers.map((kp) => ({ kp, ...round1.commit(kp.signingShare) }));
     const pkg = new SigningPackage(commits.map((c) => ({ identifier: c.kp.identifier, commitments: c.commitments })), message);
     const shares = new Map<string, SignatureShare>(commits.map((c) => [c.kp.identifier.toHex(), round2.sign(pkg, c.nonces, c.kp)]));
-    expect(nodeVerifies(pkp.verifyingKeyBytes, message, aggregate(pkg, shares, pkp).toBytes())).toBe(true);
+    expect(ed25519Verifies(pkp.verifyingKeyBytes, message, aggregate(pkg, shares, pkp).toBytes())).toBe(true);
     expect(Identifier.fromNumber(3).equals(kps[2]!.identifier)).toBe(true);
   });
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { Agent, request } from 'undici';
-import { publicJwk } from '@frostd/transport';
-import { createDevEnvironment, startCluster, type Cluster } from '@frostd/cli';
+import { publicJwk } from '@hoarfrost/rpc';
+import { createDevEnvironment, startCluster, type Cluster } from '@hoarfrost/testkit';
 
 let cluster: Cluster;
 let agent: Agent;

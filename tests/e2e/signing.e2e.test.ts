@@ -1,11 +1,11 @@
 // Whole deployments as real processes (coordinator + n signers) on 127.0.0.1 with real mTLS.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SIGNER_MAIN, createDevEnvironment, signerEnv, startCluster, startService, type Cluster } from '@frostd/cli';
-import { MintClient, metricValue } from './helpers.js';
+import { SIGNER_MAIN, createDevEnvironment, signerEnv, startCluster, startService, type Cluster } from '@hoarfrost/testkit';
+import { MintClient, ed25519Verifies, metricValue } from '@hoarfrost/testkit/support';
 
 const clusters: Cluster[] = [];
 const clients: MintClient[] = [];
@@ -23,11 +23,6 @@ async function deploy(t: number, n: number, options: Parameters<typeof startClus
   return { cluster, client };
 }
 
-function verifies(groupB64: string, message: Uint8Array, sigB64: string): boolean {
-  const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(groupB64, 'base64').toString('base64url') }, format: 'jwk' });
-  return verify(null, message, key, Buffer.from(sigB64, 'base64'));
-}
-
 describe.each([
   [2, 3, 6],
   [3, 5, 4],
@@ -40,7 +35,7 @@ describe.each([
       const r = await client.sign(message);
       expect(r.status).toBe(200);
       expect(r.json.participants).toHaveLength(t);
-      expect(verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
+      expect(ed25519Verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
     }
     // Explicit participants are honoured.
     const chosen = Array.from({ length: t }, (_, i) => n - i).sort((a, b) => a - b);
@@ -48,7 +43,7 @@ describe.each([
     const r = await client.sign(message, { participants: chosen });
     expect(r.status).toBe(200);
     expect(r.json.participants).toEqual(chosen);
-    expect(verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
+    expect(ed25519Verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
   }, 120_000);
 });
 
@@ -65,7 +60,7 @@ describe('resilience', () => {
       const r = await client.sign(message);
       expect(r.status).toBe(200);
       expect(r.json.participants).toEqual([2, 3]);
-      expect(verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
+      expect(ed25519Verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
     }
     const metrics = await (await fetch(`${cluster.opsUrl}/metrics`)).text();
     expect(metricValue(metrics, 'frost_coordinator_signs_total', { outcome: 'ok' })).toBe(9);
@@ -88,7 +83,7 @@ describe('resilience', () => {
       const message = randomBytes(8);
       const r = await client.sign(message, { participants: [1, 2] });
       expect(r.status).toBe(200);
-      expect(verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
+      expect(ed25519Verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
     }
     const metrics = await (await fetch(`${cluster.opsUrl}/metrics`)).text();
     expect(metricValue(metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-1', rpc: 'round2', outcome: 'UNKNOWN_COMMITMENT' })).toBeGreaterThanOrEqual(1);
@@ -110,7 +105,7 @@ describe('resilience', () => {
       const r = await client.sign(message);
       expect(r.status).toBe(200);
       expect(r.json.participants).toEqual([2, 3]);
-      expect(verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
+      expect(ed25519Verifies(r.json.group_public_b64 as string, message, r.json.signature_b64 as string)).toBe(true);
     }
     const metrics = await (await fetch(`${cluster.opsUrl}/metrics`)).text();
     expect(metricValue(metrics, 'frost_coordinator_culprits_total', { signer: 'signer-1' })).toBeGreaterThanOrEqual(1);

@@ -7,7 +7,6 @@ import { inspect, inspectUsage } from './commands/inspect.js';
 import { keygen, keygenUsage } from './commands/keygen.js';
 import { verify, verifyUsage } from './commands/verify.js';
 import { sign, signUsage } from './commands/sign.js';
-import { dev, devUsage } from './commands/dev.js';
 import { k8sManifests, k8sUsage } from './commands/k8s.js';
 
 export { CliError, decodeBase64Strict, type Io } from './cli-error.js';
@@ -20,7 +19,6 @@ const commands: Record<string, { run: Command; usage: string; summary: string }>
   verify: { run: verify, usage: verifyUsage, summary: 'verify an Ed25519 signature under a group key' },
   inspect: { run: inspect, usage: inspectUsage, summary: 'decode and validate any frost-rs JSON object' },
   sign: { run: sign, usage: signUsage, summary: 'sign through a coordinator and verify the result' },
-  dev: { run: dev, usage: devUsage, summary: 'run the local cluster (coordinator + signers)' },
   'k8s-manifests': { run: k8sManifests, usage: k8sUsage, summary: 'Kubernetes Secrets/ConfigMaps for the Helm chart from a key folder' },
 };
 
@@ -62,7 +60,3 @@ export async function runCli(argv: string[], io: Io = processIo): Promise<number
     return 1;
   }
 }
-export * from './dev/environment.js';
-export { startService, type ServiceProcess } from './dev/process.js';
-export { SIGNER_MAIN, COORDINATOR_MAIN } from './dev/paths.js';
-export { startCluster, type Cluster, type ClusterOptions } from './dev/cluster.js';

@@ -1,11 +1,10 @@
-// frostctl as a user runs it: the built binary in a child process.
-import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+// frostctl's commands as a user types them, run in-process through runCli with captured output (the
+// built binary in a child process is covered by tests/e2e/frostctl.e2e.test.ts).
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   Identifier,
   SigningPackage,
@@ -15,20 +14,34 @@ import {
   round1,
   round2,
   type SignatureShare,
-} from '@frostd/frost';
+} from '@hoarfrost/frost';
+import { runCli } from '../src/index.js';
 
-const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-function frostctl(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+async function frostctl(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { status, stdout: out.join('\n'), stderr: err.join('\n') };
 }
+
+describe('frostctl', () => {
+  it('lists its commands; the local cluster is not one of them (it lives in the test kit)', async () => {
+    const help = await frostctl('--help');
+    expect(help.status).toBe(0);
+    for (const c of ['keygen', 'verify', 'inspect', 'sign', 'k8s-manifests']) expect(help.stdout).toContain(`  ${c} `);
+    expect(help.stdout).not.toMatch(/^ {2}dev /m);
+    const dev = await frostctl('dev');
+    expect(dev.status).toBe(2);
+    expect(dev.stderr).toMatch(/USAGE: unknown command "dev"/);
+  });
+});
 
 describe('frostctl keygen', () => {
   const dir = mkdtempSync(join(tmpdir(), 'frostctl-'));
   const out = join(dir, 'keys');
 
-  it('writes frost-rs JSON key files, keys 0600, that decode and sign', () => {
-    const r = frostctl('keygen', '--threshold', '3', '--signers', '5', '--out', out);
+  it('writes frost-rs JSON key files, keys 0600, that decode and sign', async () => {
+    const r = await frostctl('keygen', '--threshold', '3', '--signers', '5', '--out', out);
     expect(r.status).toBe(0);
     const pkp = publicKeyPackageFromJson(readFileSync(join(out, 'public-key-package.json'), 'utf8'));
     expect(pkp.minSigners).toBe(3);
@@ -50,21 +63,21 @@ describe('frostctl keygen', () => {
     const shares = new Map<string, SignatureShare>(commits.map((c) => [c.kp.identifier.toHex(), round2.sign(pkg, c.nonces, c.kp)]));
     const sig = Buffer.from(aggregate(pkg, shares, pkp).toBytes());
     const pkpPath = join(out, 'public-key-package.json');
-    const ok = frostctl('verify', '--public-key-package', pkpPath, '--message-b64', message.toString('base64'), '--signature-b64', sig.toString('base64url'));
+    const ok = await frostctl('verify', '--public-key-package', pkpPath, '--message-b64', message.toString('base64'), '--signature-b64', sig.toString('base64url'));
     expect(ok.status).toBe(0);
     sig[5]! ^= 0x40;
-    const bad = frostctl('verify', '--public-key-package', pkpPath, '--message-b64', message.toString('base64'), '--signature-b64', sig.toString('base64'));
+    const bad = await frostctl('verify', '--public-key-package', pkpPath, '--message-b64', message.toString('base64'), '--signature-b64', sig.toString('base64'));
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/INVALID/);
   });
 
-  it('refuses to overwrite without --force and overwrites with it', () => {
+  it('refuses to overwrite without --force and overwrites with it', async () => {
     const before = readFileSync(join(out, 'key-package-1.json'), 'utf8');
-    const r = frostctl('keygen', '--threshold', '3', '--signers', '5', '--out', out);
+    const r = await frostctl('keygen', '--threshold', '3', '--signers', '5', '--out', out);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/FILE_EXISTS/);
     expect(readFileSync(join(out, 'key-package-1.json'), 'utf8')).toBe(before);
-    expect(frostctl('keygen', '--threshold', '3', '--signers', '5', '--out', out, '--force').status).toBe(0);
+    expect((await frostctl('keygen', '--threshold', '3', '--signers', '5', '--out', out, '--force')).status).toBe(0);
     expect(readFileSync(join(out, 'key-package-1.json'), 'utf8')).not.toBe(before);
   });
 
@@ -74,8 +87,8 @@ describe('frostctl keygen', () => {
     [['--threshold', 'two', '--signers', '3'], /--threshold must be a positive integer/],
     [['--threshold', '2', '--signers', '300'], /signers must be at most 255/],
     [['--threshold', '2'], /--signers is required/],
-  ])('rejects %j with a clear message', (args, message) => {
-    const r = frostctl('keygen', ...args, '--out', join(dir, 'never'));
+  ])('rejects %j with a clear message', async (args, message) => {
+    const r = await frostctl('keygen', ...args, '--out', join(dir, 'never'));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
   });
@@ -83,15 +96,17 @@ describe('frostctl keygen', () => {
 
 describe('frostctl inspect', () => {
   const dir = mkdtempSync(join(tmpdir(), 'frostctl-inspect-'));
-  frostctl('keygen', '--threshold', '2', '--signers', '3', '--out', dir);
+  beforeAll(async () => {
+    expect((await frostctl('keygen', '--threshold', '2', '--signers', '3', '--out', dir)).status).toBe(0);
+  });
 
-  it('summarises valid files without printing the secret share', () => {
+  it('summarises valid files without printing the secret share', async () => {
     const text = readFileSync(join(dir, 'key-package-2.json'), 'utf8');
-    const r = frostctl('inspect', join(dir, 'key-package-2.json'));
+    const r = await frostctl('inspect', join(dir, 'key-package-2.json'));
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/KeyPackage: valid/);
     expect(r.stdout).not.toContain(JSON.parse(text).signing_share);
-    expect(frostctl('inspect', join(dir, 'public-key-package.json')).stdout).toMatch(/2-of-3/);
+    expect((await frostctl('inspect', join(dir, 'public-key-package.json'))).stdout).toMatch(/2-of-3/);
   });
 
   it.each([
@@ -100,33 +115,33 @@ describe('frostctl inspect', () => {
     ['zero identifier', (o: Record<string, unknown>) => ({ ...o, identifier: '00'.repeat(32) }), 'INVALID_IDENTIFIER'],
     ['invalid point', (o: Record<string, unknown>) => ({ ...o, verifying_key: '01' + '00'.repeat(31) }), 'INVALID_POINT'],
     ['non-canonical scalar', (o: Record<string, unknown>) => ({ ...o, signing_share: 'ff'.repeat(32) }), 'INVALID_SCALAR'],
-  ])('exits non-zero with the stable code on %s', (_name, mutate, code) => {
+  ])('exits non-zero with the stable code on %s', async (_name, mutate, code) => {
     const o = JSON.parse(readFileSync(join(dir, 'key-package-1.json'), 'utf8'));
     const path = join(dir, `bad-${code}.json`);
     writeFileSync(path, JSON.stringify(mutate(o)));
-    const r = frostctl('inspect', path);
+    const r = await frostctl('inspect', path);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(code);
   });
 
-  it('detects a tampered verifying share in a public key package', () => {
+  it('detects a tampered verifying share in a public key package', async () => {
     const o = JSON.parse(readFileSync(join(dir, 'public-key-package.json'), 'utf8'));
     const ids = Object.keys(o.verifying_shares);
     o.verifying_shares[ids[2]!] = o.verifying_shares[ids[0]!];
     const path = join(dir, 'bad-pkp.json');
     writeFileSync(path, JSON.stringify(o));
-    const r = frostctl('inspect', path);
+    const r = await frostctl('inspect', path);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('INCONSISTENT_KEY');
   });
 });
 
 describe('frostctl k8s-manifests', () => {
-  it('writes one Secret per signer holding only its own share, the public ConfigMaps and the JWT key, 0600', () => {
+  it('writes one Secret per signer holding only its own share, the public ConfigMaps and the JWT key, 0600', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'frostctl-k8s-'));
-    expect(frostctl('keygen', '--threshold', '2', '--signers', '3', '--out', join(dir, 'keys')).status).toBe(0);
+    expect((await frostctl('keygen', '--threshold', '2', '--signers', '3', '--out', join(dir, 'keys'))).status).toBe(0);
     const out = join(dir, 'manifests.yaml');
-    const r = frostctl('k8s-manifests', '--keys', join(dir, 'keys'), '--namespace', 'frost', '--jwt-kid', 'coordinator-1', '--out', out);
+    const r = await frostctl('k8s-manifests', '--keys', join(dir, 'keys'), '--namespace', 'frost', '--jwt-kid', 'coordinator-1', '--out', out);
     expect(r.status).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const docs = readFileSync(out, 'utf8').split(/^---$/m).map((d) => d.trim()).filter(Boolean).map((d) => JSON.parse(d) as { kind: string; metadata: { name: string; namespace: string }; data?: Record<string, string>; stringData?: Record<string, string> });

@@ -3,22 +3,21 @@
  * RFC 9591 §5.3 (aggregate) and §5.4 (verify_signature_share).
  * @module
  */
-import { Point, baseMul, bytesToNumberLE, mod, type Element } from './ciphersuite.js';
-import { IDENTITY, bytesEqual, group } from './group.js';
+import { bytesEqual } from './bytes.js';
+import { mod, type Element } from './ciphersuite.js';
+import { IDENTITY, group } from './group.js';
 import {
   InvalidSignatureError,
   InvalidSignatureShareError,
   InvalidSigningPackageError,
   MissingSignatureShareError,
-  UnknownIdentifierError,
 } from './errors.js';
 import type { Identifier } from './identifier.js';
-import type { PublicKeyPackage } from './keys.js';
+import { assertParticipantsInKeySet, type PublicKeyPackage } from './keys.js';
 import type { SignatureShare } from './round2.js';
 import { Signature, verifyEd25519 } from './signature.js';
 import {
   bindingFactorOf,
-  computeChallenge,
   computeSigningContext,
   lagrangeCoefficient,
   type SigningContext,
@@ -46,10 +45,8 @@ export function verifySignatureShare(
   return bytesEqual(lhs, rhs);
 }
 
-/**
- * Returns the identifiers (hex) of every share that fails {@link verifySignatureShare}, ascending.
- */
-export function findCulprits(ctx: SigningContext, shares: ReadonlyMap<string, SignatureShare>, pkp: PublicKeyPackage): string[] {
+/** The identifiers (hex) of every share that is missing or fails {@link verifySignatureShare}, ascending. */
+function findCulprits(ctx: SigningContext, shares: ReadonlyMap<string, SignatureShare>, pkp: PublicKeyPackage): string[] {
   const culprits: string[] = [];
   for (const { identifier } of ctx.pkg.signingCommitments.values()) {
     const share = shares.get(identifier.toHex());
@@ -88,11 +85,7 @@ export function aggregate(
   if (missing.length > 0) {
     throw new MissingSignatureShareError(`missing signature shares from ${missing.join(', ')}`, { culprits: missing });
   }
-  for (const { identifier } of pkg.signingCommitments.values()) {
-    if (!pkp.verifyingShares.has(identifier.toHex())) {
-      throw new UnknownIdentifierError(`identifier ${identifier} is not in the key set`);
-    }
-  }
+  assertParticipantsInKeySet(pkg, pkp);
   let z = 0n;
   for (const s of shares.values()) z += s.share;
   // Fast path: all signers reported the same R. (R, Σz) is returned only if it verifies.
@@ -110,25 +103,4 @@ export function aggregate(
     throw new InvalidSignatureShareError(`invalid signature shares from ${culprits.join(', ')}`, { culprits });
   }
   throw new InvalidSignatureError('aggregate signature does not verify although every share does');
-}
-
-/**
- * Verifies a 64-byte Ed25519 signature with this library's own arithmetic, cofactored
- * ([8](z·G − R − c·Y) = 0, RFC 8032 §5.1.7). Used where node:crypto is not the verifier of choice
- * (differential tests); returns false on any malformed input.
- */
-export function verifyGroupSignature(verifyingKeyBytes: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
-  let R: Element;
-  let Y: Element;
-  try {
-    R = Point.fromBytes(signature.subarray(0, 32), false);
-    Y = Point.fromBytes(verifyingKeyBytes, false);
-  } catch {
-    return false;
-  }
-  const z = bytesToNumberLE(signature.subarray(32));
-  if (z >= Point.Fn.ORDER) return false;
-  const c = computeChallenge(signature.subarray(0, 32), verifyingKeyBytes, message);
-  return baseMul(z).subtract(R.add(Y.multiplyUnsafe(c))).clearCofactor().is0();
 }

@@ -5,6 +5,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { createHash } from 'node:crypto';
+import { bytesToNumberLE, numberToBytesLE } from './bytes.js';
 import { InvalidPointError, InvalidScalarError } from './errors.js';
 import { group } from './group.js';
 
@@ -21,8 +22,8 @@ export const CONTEXT_STRING = 'FROST-ED25519-SHA512-v1';
 /** Order L of the prime-order subgroup (the scalar field modulus). */
 export const ORDER: bigint = Point.Fn.ORDER;
 /** Encoded length of scalars and elements. */
-export const SCALAR_LENGTH = 32;
-export const ELEMENT_LENGTH = 32;
+const SCALAR_LENGTH = 32;
+const ELEMENT_LENGTH = 32;
 
 const encoder = new TextEncoder();
 const PREFIX_RHO = encoder.encode(CONTEXT_STRING + 'rho');
@@ -41,40 +42,10 @@ export function invert(a: bigint): bigint {
   return Point.Fn.inv(a);
 }
 
-/** Little-endian bytes → bigint (no reduction). */
-export function bytesToNumberLE(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
-  return n;
-}
-
-/** bigint → fixed-length little-endian bytes. */
-export function numberToBytesLE(n: bigint, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let v = n;
-  for (let i = 0; i < length; i++) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-export { concat as concatBytes };
-
 /**
- * SHA-512 over the concatenation of `parts` (node:crypto/OpenSSL: ≈1.5 µs for a short input against
- * ≈6 µs for the pure-JavaScript implementation; a signing runs t + 3 of them per participant).
+ * SHA-512 over the concatenation of `parts`. node:crypto (OpenSSL) rather than a JavaScript
+ * implementation: several times faster on short inputs, and a signing hashes t + 3 times per
+ * participant (figures: bench/RESULTS.md).
  */
 function sha512(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha512');
@@ -160,24 +131,7 @@ function explainInvalidElement(bytes: Uint8Array): void {
   if (!p.isTorsionFree()) throw new InvalidPointError('element is not in the prime-order subgroup');
 }
 
-/** Fixed-base multiplication with a secret scalar (constant time in both backends). */
+/** Fixed-base multiplication with a secret scalar (constant time in every backend). */
 export function baseMulSecret(s: bigint): Element {
   return Point.fromBytes(group().baseMul(s), false);
-}
-
-/** Fixed-base multiplication with a public scalar (variable-time). */
-export function baseMul(s: bigint): Element {
-  return Point.BASE.multiplyUnsafe(s);
-}
-
-/** Lowercase hex. */
-export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-const HEX_RE = /^(?:[0-9a-f]{2})*$/;
-/** Strict lowercase-or-uppercase hex decoding; returns undefined on anything else. */
-export function fromHexStrict(hex: string): Uint8Array | undefined {
-  if (typeof hex !== 'string' || !HEX_RE.test(hex.toLowerCase())) return undefined;
-  return new Uint8Array(Buffer.from(hex, 'hex'));
 }

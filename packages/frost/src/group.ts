@@ -1,25 +1,32 @@
 /**
- * Group arithmetic backends for the hot path, working on RFC 8032 point encodings. Measured on the
- * benchmark machine (bench/RESULTS.md):
+ * Group arithmetic backends for the hot path, working on RFC 8032 point encodings. Three
+ * implementations of one small interface (validate, fixed-base multiply, Σ adds + Σ [k]P):
  *
  * - `native`: curve25519-dalek behind N-API (packages/frost/native, built by scripts/build-native.mjs
- *   when a Rust toolchain is present). Validation ≈27 µs, base multiplication ≈13 µs, and one
- *   variable-time multi-scalar multiplication for the sums: 1 add + 1 mul ≈38 µs, 7 adds + 6 muls
- *   ≈125 µs.
- * - `sodium`: libsodium through sodium-native (prebuilt binaries in the npm package). Validation
- *   ≈31 µs, base multiplication ≈13 µs, each variable-base multiplication ≈86 µs (it re-checks its
- *   input), each addition ≈11 µs; no multi-scalar multiplication.
- * - `noble`: @noble/curves in pure JavaScript (≈630 µs to validate an element, ≈530 µs per
- *   variable-base multiplication): the reference, and the last fallback.
+ *   when a Rust toolchain is present). Fastest: compiled field arithmetic, and the sums are one
+ *   variable-time multi-scalar multiplication instead of separate multiplications and additions.
+ * - `sodium`: libsodium through sodium-native (prebuilt binaries in the npm package). Compiled too,
+ *   but it has no multi-scalar multiplication and each variable-base multiplication re-checks its
+ *   input, so sums of many terms cost noticeably more than with `native`.
+ * - `noble`: @noble/curves in pure JavaScript, an order of magnitude slower than either: the
+ *   reference, and the fallback that always loads.
  *
- * Chosen once at load: native, else sodium, else noble; FROST_GROUP_BACKEND forces one. All implement
- * exactly DeserializeElement's checks (RFC 9591 §6.1, with the prime-order subgroup check); a
- * differential test holds them to identical answers.
+ * Measured figures for each backend are in bench/RESULTS.md (repository root).
+ *
+ * At load the fastest backend that loaded is active (native, else sodium, else noble). The package
+ * reads no configuration: an application that wants another one calls {@link setGroupBackend} from
+ * its own configuration. All backends implement exactly DeserializeElement's checks (RFC 9591 §6.1,
+ * with the prime-order subgroup check); a differential test holds them to identical answers.
  * @module
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Point, numberToBytesLE, type Element } from './ciphersuite.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { numberToBytesLE } from './bytes.js';
+
+// Imported from the curve library rather than from ciphersuite.ts, which depends on this module.
+const Point = ed25519.Point;
+type Element = InstanceType<typeof Point>;
 
 export type BackendName = 'native' | 'sodium' | 'noble';
 
@@ -165,12 +172,7 @@ export const native: GroupBackend | undefined = nativeModule ? nativeBackend(nat
 
 const backends: Readonly<Record<BackendName, GroupBackend | undefined>> = { native, sodium, noble };
 
-function initial(): GroupBackend {
-  const forced = backends[process.env.FROST_GROUP_BACKEND as BackendName];
-  return forced ?? native ?? sodium ?? noble;
-}
-
-let active: GroupBackend = initial();
+let active: GroupBackend = native ?? sodium ?? noble;
 
 /** The backend in use. */
 export function group(): GroupBackend {
@@ -182,18 +184,12 @@ export function availableBackends(): BackendName[] {
   return (['native', 'sodium', 'noble'] as const).filter((n) => backends[n]);
 }
 
-/** Selects a backend (benchmarks and differential tests). */
+/**
+ * Makes `name` the backend in use for the whole process. For applications that choose by
+ * configuration, and for benchmarks and differential tests. Throws when it did not load here.
+ */
 export function setGroupBackend(name: BackendName): void {
   const b = backends[name];
   if (!b) throw new Error(`group backend "${name}" is not available on this platform`);
   active = b;
 }
-
-/** Encodings are canonical, so equal points ⇔ equal bytes. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
-  return d === 0;
-}
-

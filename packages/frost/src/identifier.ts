@@ -2,7 +2,8 @@
  * Participant identifiers: non-zero scalars. RFC 9591 §3.1 / §4.
  * @module
  */
-import { ORDER, bytesToNumberLE, fromHexStrict, serializeScalar, toHex } from './ciphersuite.js';
+import { bytesToNumberLE, fromHexStrict, toHex } from './bytes.js';
+import { ORDER, serializeScalar } from './ciphersuite.js';
 import { InvalidIdentifierError } from './errors.js';
 
 /** Largest identifier accepted by {@link Identifier.fromNumber} (frost-rs uses u16). */

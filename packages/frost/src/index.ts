@@ -1,5 +1,7 @@
 /**
- * FROST(Ed25519, SHA-512) threshold signatures, RFC 9591. No I/O.
+ * FROST(Ed25519, SHA-512) threshold signatures, RFC 9591. Pure: no configuration or environment
+ * reads and no I/O beyond loading the group backends at import; an application picks a backend
+ * from its own configuration with {@link setGroupBackend}.
  * @module
  */
 export * from './errors.js';
@@ -12,15 +14,15 @@ export {
   deserializeScalar,
   serializeElement,
   serializeScalar,
-  toHex,
-  fromHexStrict,
   type Element,
 } from './ciphersuite.js';
+export { toHex, fromHexStrict } from './bytes.js';
 export { Identifier, MAX_NUMERIC_IDENTIFIER } from './identifier.js';
 export {
   KeyPackage,
   PublicKeyPackage,
   trustedDealerKeygen,
+  assertParticipantsInKeySet,
   inferMinSigners,
   validateThreshold,
   MIN_THRESHOLD,
@@ -41,9 +43,10 @@ export {
   computeBindingFactors,
   computeOthersTerm,
   encodeGroupCommitmentList,
+  type OwnNonces,
   type PreparedSigning,
   type SigningContext,
 } from './signing-context.js';
-export { aggregate, verifySignatureShare, findCulprits, verifyGroupSignature } from './aggregate.js';
-export { Signature, verifyEd25519, ed25519PublicKeyObject } from './signature.js';
+export { aggregate, verifySignatureShare } from './aggregate.js';
+export { Signature, verifyEd25519 } from './signature.js';
 export * from './json.js';

@@ -5,19 +5,17 @@
  * scalars and invalid points are each rejected with a typed error.
  * @module
  */
+import { fromHexStrict, toHex } from './bytes.js';
 import {
   CIPHERSUITE_ID,
   deserializeElement,
   deserializeScalar,
-  fromHexStrict,
   serializeElement,
   serializeScalar,
-  toHex,
   type Element,
 } from './ciphersuite.js';
 import {
   CiphersuiteMismatchError,
-  FrostError,
   InvalidPointError,
   InvalidScalarError,
   MalformedInputError,
@@ -37,7 +35,7 @@ export const FORMAT_VERSION = 0;
 type Json = Record<string, unknown>;
 
 /** The frost-rs serialization header. */
-export function header(): { version: number; ciphersuite: string } {
+function header(): { version: number; ciphersuite: string } {
   return { version: FORMAT_VERSION, ciphersuite: CIPHERSUITE_ID };
 }
 
@@ -250,9 +248,4 @@ export function decodeAny(input: string | unknown): Decoded {
   if ('hiding' in o || 'binding' in o) return { kind: 'SigningCommitments', value: signingCommitmentsFromJson(o) };
   if ('share' in o) return { kind: 'SignatureShare', value: signatureShareFromJson(o) };
   throw new MalformedInputError('not a known FROST object (KeyPackage, PublicKeyPackage, SigningCommitments, SigningPackage, SignatureShare)');
-}
-
-/** True if `e` is an error raised by this package. */
-export function isFrostError(e: unknown): e is FrostError {
-  return e instanceof FrostError;
 }

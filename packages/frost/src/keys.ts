@@ -4,14 +4,9 @@
  * @module
  */
 import { pippenger } from '@noble/curves/abstract/curve.js';
-import {
-  Point,
-  baseMulSecret,
-  serializeElement,
-  toHex,
-  type Element,
-} from './ciphersuite.js';
-import { bytesEqual, group } from './group.js';
+import { bytesEqual, toHex } from './bytes.js';
+import { Point, baseMulSecret, serializeElement, type Element } from './ciphersuite.js';
+import { group } from './group.js';
 import {
   InconsistentKeyError,
   InvalidParametersError,
@@ -20,6 +15,7 @@ import {
 import { Identifier } from './identifier.js';
 import { lagrangeAt, polynomialEvaluate } from './polynomial.js';
 import { defaultRandom, randomNonZeroScalar, type RandomSource } from './random.js';
+import type { SigningPackage } from './signing-package.js';
 
 /** Smallest meaningful threshold. */
 export const MIN_THRESHOLD = 2;
@@ -123,6 +119,19 @@ export class PublicKeyPackage {
       }
     }
   }
+}
+
+/**
+ * Throws UnknownIdentifierError unless every participant of `pkg` is in the key set `pkp`; its
+ * `culprits` name every identifier (hex, ascending) that is not. For the coordinator before
+ * aggregating (RFC 9591 §5.3) and for each signer before signing (§5.2): a {@link SigningPackage}
+ * checks only its own structure, and a stranger in it would otherwise go unnoticed until the
+ * aggregate fails to verify (every λ_i is computed over the package's participants).
+ */
+export function assertParticipantsInKeySet(pkg: SigningPackage, pkp: PublicKeyPackage): void {
+  const unknown = [...pkg.signingCommitments.keys()].filter((hex) => !pkp.verifyingShares.has(hex));
+  if (unknown.length === 0) return;
+  throw new UnknownIdentifierError(`identifiers not in the key set: ${unknown.join(', ')}`, { culprits: unknown });
 }
 
 /**

@@ -3,7 +3,8 @@
  * @module
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { bytesToNumberLE, mod } from './ciphersuite.js';
+import { bytesToNumberLE } from './bytes.js';
+import { mod } from './ciphersuite.js';
 
 /** Returns `n` uniformly random bytes. */
 export type RandomSource = (n: number) => Uint8Array;

@@ -2,23 +2,16 @@
  * Round one: nonce generation and commitments. RFC 9591 §4.1 (nonce_generate) and §5.1 (commit).
  * @module
  */
-import {
-  H3,
-  Point,
-  assertValidElement,
-  concatBytes,
-  serializeElement,
-  serializeScalar,
-  toHex,
-  type Element,
-} from './ciphersuite.js';
-import { bytesEqual, group } from './group.js';
+import { bytesEqual, concatBytes, toHex } from './bytes.js';
+import { H3, assertValidElement, serializeScalar } from './ciphersuite.js';
+import { group } from './group.js';
 import { NonceReuseError } from './errors.js';
 import { defaultRandom, type RandomSource } from './random.js';
 
 /**
- * A participant's public commitments (D, E) = (G·hiding, G·binding) for one signing operation.
- * Encodings are kept next to the points so hashing never re-serializes.
+ * A participant's public commitments (D, E) = (G·hiding, G·binding) for one signing operation. Held
+ * as encodings only: hashing and the group backends take bytes, so decoding them into point objects
+ * would be wasted work.
  */
 export class SigningCommitments {
   readonly hidingBytes: Uint8Array;
@@ -30,22 +23,10 @@ export class SigningCommitments {
     Object.freeze(this);
   }
 
-  /** D as a point object (decoded on demand; the hot path works on the encodings). */
-  get hiding(): Element {
-    return Point.fromBytes(this.hidingBytes, false);
-  }
-
-  /** E as a point object (decoded on demand). */
-  get binding(): Element {
-    return Point.fromBytes(this.bindingBytes, false);
-  }
-
-  /** From points already known to be valid (e.g. computed locally). */
-  static fromElements(hiding: Element, binding: Element): SigningCommitments {
-    return new SigningCommitments(serializeElement(hiding), serializeElement(binding));
-  }
-
-  /** From encodings this process computed itself (no validation needed). */
+  /**
+   * From encodings this process computed or already validated itself: skips DeserializeElement's
+   * checks, so never use it on bytes that came from elsewhere.
+   */
   static fromTrustedBytes(hiding: Uint8Array, binding: Uint8Array): SigningCommitments {
     return new SigningCommitments(hiding, binding);
   }

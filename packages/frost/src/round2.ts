@@ -46,7 +46,7 @@ export class SignatureShare {
  * exactly the commitments of `nonces` for this participant. Throws InvalidSigningPackageError /
  * IncorrectCommitmentError.
  */
-export function checkSigningPackage(pkg: SigningPackage, nonces: SigningNonces, keyPackage: KeyPackage): void {
+function checkSigningPackage(pkg: SigningPackage, nonces: SigningNonces, keyPackage: KeyPackage): void {
   if (pkg.signingCommitments.size < keyPackage.minSigners) {
     throw new InvalidSigningPackageError(
       `signing package has ${pkg.signingCommitments.size} commitments; at least ${keyPackage.minSigners} are required`,

@@ -3,7 +3,8 @@
  * @module
  */
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { concatBytes, serializeScalar } from './ciphersuite.js';
+import { concatBytes } from './bytes.js';
+import { serializeScalar } from './ciphersuite.js';
 import { MalformedInputError } from './errors.js';
 
 /** 64-byte Ed25519 signature: R (32) ‖ z (32, little-endian). */
@@ -24,8 +25,8 @@ export class Signature {
 
 const keyCache = new Map<string, KeyObject>();
 
-/** A node:crypto KeyObject for a raw 32-byte Ed25519 public key (cached). */
-export function ed25519PublicKeyObject(publicKey: Uint8Array): KeyObject {
+/** A node:crypto KeyObject for a raw 32-byte Ed25519 public key, cached: importing one costs more than verifying. */
+function ed25519PublicKeyObject(publicKey: Uint8Array): KeyObject {
   if (publicKey.length !== 32) throw new MalformedInputError('Ed25519 public key must be 32 bytes');
   const x = Buffer.from(publicKey).toString('base64url');
   let key = keyCache.get(x);

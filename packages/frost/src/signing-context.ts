@@ -3,7 +3,8 @@
  * challenge and Lagrange coefficients. RFC 9591 §4.3–§4.6. Computed once per signing package.
  * @module
  */
-import { H1, H2, H4, H5, concatBytes, mod } from './ciphersuite.js';
+import { concatBytes } from './bytes.js';
+import { H1, H2, H4, H5, mod } from './ciphersuite.js';
 import { group } from './group.js';
 import { InvalidSigningPackageError } from './errors.js';
 import type { Identifier } from './identifier.js';
@@ -56,9 +57,10 @@ export interface OwnNonces {
 /**
  * compute_group_commitment, on encodings through the active group backend. RFC 9591 §4.5.
  * With `own`, the signer's term D_i + ρ_i·E_i is computed as [d_i + ρ_i·e_i]B: the same point, by a
- * constant-time fixed-base multiplication (≈13 µs) instead of a variable-base one (≈86 µs).
+ * constant-time fixed-base multiplication, markedly cheaper than a variable-base one in every
+ * backend (figures: bench/RESULTS.md).
  */
-export function computeGroupCommitment(pkg: SigningPackage, bindingFactors: ReadonlyMap<string, bigint>, own?: OwnNonces, othersTerm?: Uint8Array): Uint8Array {
+function computeGroupCommitment(pkg: SigningPackage, bindingFactors: ReadonlyMap<string, bigint>, own?: OwnNonces, othersTerm?: Uint8Array): Uint8Array {
   const others = othersTerm ?? computeOthersTerm(pkg, bindingFactors, own?.identifier);
   if (!own) return others;
   const k = mod(own.hiding + bindingFactors.get(own.identifier.toHex())! * own.binding);

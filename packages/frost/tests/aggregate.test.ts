@@ -10,14 +10,17 @@ import {
   InvalidSignatureShareError,
   MissingSignatureShareError,
   SignatureShare,
+  SigningPackage,
+  UnknownIdentifierError,
   aggregate,
   computeSigningContext,
-  verifyGroupSignature,
+  round1,
+  trustedDealerKeygen,
   verifySignatureShare,
   type FrostError,
 } from '../src/index.js';
 import { mod } from '../src/ciphersuite.js';
-import { runSigning } from './helpers.js';
+import { runSigning, verifyCofactored } from './helpers.js';
 
 function spki(publicKey: Uint8Array): string {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' })
@@ -52,11 +55,12 @@ describe.each([
     const pk = dealt.publicKeyPackage.verifyingKeyBytes;
     expect(verify(null, message, createPublicKey(spki(pk)), sig)).toBe(true);
     expect(opensslVerifies(pk, message, sig)).toBe(true);
-    expect(verifyGroupSignature(pk, message, sig)).toBe(true);
+    expect(verifyCofactored(pk, message, sig)).toBe(true);
     const other = Uint8Array.from(message);
     other[0]! ^= 1;
     expect(verify(null, other, createPublicKey(spki(pk)), sig)).toBe(false);
     expect(opensslVerifies(pk, other, sig)).toBe(false);
+    expect(verifyCofactored(pk, other, sig)).toBe(false);
   });
 });
 
@@ -108,7 +112,7 @@ describe('cheater detection', () => {
     const ida = Identifier.fromHex(a);
     expect(verifySignatureShare(ctx, ida, base.dealt.publicKeyPackage.verifyingShareOf(ida), shares.get(a)!)).toBe(false);
     const sig = aggregate(base.pkg, shares, base.dealt.publicKeyPackage).toBytes();
-    expect(verifyGroupSignature(base.dealt.publicKeyPackage.verifyingKeyBytes, message, sig)).toBe(true);
+    expect(verifyCofactored(base.dealt.publicKeyPackage.verifyingKeyBytes, message, sig)).toBe(true);
   });
 
   it('a missing share is named', () => {
@@ -122,5 +126,55 @@ describe('cheater detection', () => {
     }
     expect(error).toBeInstanceOf(MissingSignatureShareError);
     expect((error as FrostError).culprits).toEqual([ids[2]]);
+  });
+});
+
+describe('aggregate refuses inputs that do not fit the package or the key set', () => {
+  const message = new TextEncoder().encode('aggregate inputs');
+  const base = runSigning(2, 3, message, [1, 3]);
+  const pkp = base.dealt.publicKeyPackage;
+  const codeOf = (f: () => unknown): string | undefined => {
+    try {
+      f();
+    } catch (e) {
+      return (e as FrostError).code;
+    }
+    return undefined;
+  };
+
+  it('fewer commitments than the threshold', () => {
+    const threeOfThree = trustedDealerKeygen({ minSigners: 3, maxSigners: 3 }).publicKeyPackage;
+    expect(codeOf(() => aggregate(base.pkg, base.shares, threeOfThree))).toBe('INVALID_SIGNING_PACKAGE');
+  });
+
+  it('a share from a participant outside the package', () => {
+    const shares = new Map(base.shares);
+    shares.set(Identifier.fromNumber(2).toHex(), new SignatureShare(1n));
+    expect(codeOf(() => aggregate(base.pkg, shares, pkp))).toBe('INVALID_SIGNING_PACKAGE');
+  });
+
+  it('participants outside the key set, every one of them named', () => {
+    const strangers = [7, 9].map((n) => Identifier.fromNumber(n));
+    const entries = [...base.pkg.signingCommitments.values(), ...strangers.map((identifier) => ({ identifier, commitments: round1.commit(5n).commitments }))];
+    const pkg = new SigningPackage(entries, message);
+    const shares = new Map(base.shares);
+    for (const s of strangers) shares.set(s.toHex(), new SignatureShare(1n));
+    let error: unknown;
+    try {
+      aggregate(pkg, shares, pkp);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UnknownIdentifierError);
+    expect((error as FrostError).culprits).toEqual(strangers.map((s) => s.toHex()));
+  });
+
+  it('a wrong group-commitment hint costs only the shortcut: the signature is still the right one', () => {
+    const wrongR = round1.commit(11n).commitments.hidingBytes;
+    const shares = new Map([...base.shares].map(([k, s]) => [k, new SignatureShare(s.share, wrongR)]));
+    const sig = aggregate(base.pkg, shares, pkp);
+    const ctx = computeSigningContext(base.pkg, pkp.verifyingKeyBytes);
+    expect(Buffer.from(sig.R).equals(Buffer.from(ctx.groupCommitmentBytes))).toBe(true);
+    expect(verifyCofactored(pkp.verifyingKeyBytes, message, sig.toBytes())).toBe(true);
   });
 });

@@ -1,8 +1,11 @@
-// The two group backends must agree exactly: element validation and arithmetic.
-import { describe, expect, it } from '@jest/globals';
+// The group backends: which load, which one is active, and that all of them agree exactly on
+// element validation and arithmetic.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Point } from '../src/ciphersuite.js';
-import { native, noble, sodium, type GroupBackend } from '../src/group.js';
+import { availableBackends, group, native, noble, setGroupBackend, sodium, type BackendName, type GroupBackend } from '../src/group.js';
 
 const L = Point.Fn.ORDER;
 const torsion = [
@@ -12,11 +15,37 @@ const torsion = [
   'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', // order 8
 ].map((h) => Point.fromHex(h));
 
+const initial = group().name;
 const fast = [native, sodium].filter((b): b is GroupBackend => b !== undefined);
+const addon = fileURLToPath(new URL('../native/frost_native.node', import.meta.url));
 
-it('in CI both fast backends are present (a broken native build must not silently fall back)', () => {
-  if (process.env.CI !== 'true') return;
-  expect(fast.map((b) => b.name)).toEqual(['native', 'sodium']);
+describe('loading and selection', () => {
+  afterEach(() => setGroupBackend(initial));
+
+  it('the native backend loads if and only if the addon was built (a built addon that fails to load fails here)', () => {
+    expect(native !== undefined).toBe(existsSync(addon));
+  });
+
+  (process.env.CI === 'true' ? it : it.skip)('in CI both fast backends are present (a broken native build must not silently fall back)', () => {
+    expect(fast.map((b) => b.name)).toEqual(['native', 'sodium']);
+  });
+
+  it('lists the backends that loaded, fastest first, and noble always', () => {
+    expect(availableBackends()).toEqual([...fast.map((b) => b.name), 'noble']);
+  });
+
+  it('starts on the fastest backend that loaded', () => {
+    expect(initial).toBe(availableBackends()[0]);
+  });
+
+  it('setGroupBackend switches the active backend and refuses one that did not load', () => {
+    for (const name of availableBackends()) {
+      setGroupBackend(name);
+      expect(group().name).toBe(name);
+    }
+    expect(() => setGroupBackend('gmp' as BackendName)).toThrow(/not available/);
+    expect(group().name).toBe(availableBackends().at(-1));
+  });
 });
 
 describe.each(fast.map((b) => [b.name, b] as const))('%s and noble backends agree', (_name, fastBackend) => {

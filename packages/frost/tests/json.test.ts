@@ -18,7 +18,8 @@ import {
   trustedDealerKeygen,
   toHex,
 } from '../src/index.js';
-import { ORDER, Point, numberToBytesLE } from '../src/ciphersuite.js';
+import { numberToBytesLE } from '../src/bytes.js';
+import { ORDER, Point } from '../src/ciphersuite.js';
 import { runSigning } from './helpers.js';
 
 const dealt = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });

@@ -1,26 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { availableBackends, group, setGroupBackend } from '../src/group.js';
-
-const initial = group().name;
-const backends = availableBackends();
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import {
   Identifier,
+  SignatureShare,
   SigningNonces,
   SigningPackage,
   aggregate,
-  errorClasses,
-  FrostError,
+  computeBindingFactors,
+  computeOthersTerm,
+  computeSigningContext,
   round1,
   round2,
+  serializeScalar,
   toHex,
   trustedDealerKeygen,
-  serializeScalar,
   type KeyPackage,
-  type SignatureShare,
 } from '../src/index.js';
+import { ORDER } from '../src/ciphersuite.js';
+import { availableBackends, group, setGroupBackend } from '../src/group.js';
 
+const initial = group().name;
+const backends = availableBackends();
 const dealt = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
 const keyOf = (i: number): KeyPackage => dealt.keyPackages.get(Identifier.fromNumber(i).toHex())!;
 const msg = new TextEncoder().encode('round two');
@@ -59,18 +60,44 @@ describe('round2.sign refuses what a signer must refuse', () => {
   });
 });
 
-describe('errors', () => {
-  it.each(errorClasses.map((C) => [C.name, C] as const))('%s has a stable code, its name, and is a FrostError', (_n, C) => {
-    const e = new C('message', { culprits: ['01'] });
-    expect(e).toBeInstanceOf(FrostError);
-    expect(e).toBeInstanceOf(Error);
-    expect(e.code).toMatch(/^[A-Z_]+$/);
-    expect(e.name).toBe(C.name);
-    expect(e.culprits).toEqual(['01']);
+describe('round2.sign with work done ahead', () => {
+  it('gives the same share with a precomputed context or a prepared public part as without', () => {
+    const vk = dealt.publicKeyPackage.verifyingKeyBytes;
+    // Nonces from fixed randomness, so three signings of one package use the same nonce pair.
+    const nonces = (): SigningNonces => SigningNonces.fromRandomness(keyOf(1).signingShare, new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));
+    const [n1, n2, n3] = [nonces(), nonces(), nonces()];
+    const pkg = new SigningPackage([
+      { identifier: Identifier.fromNumber(1), commitments: n1.commitments },
+      { identifier: Identifier.fromNumber(3), commitments: round1.commit(keyOf(3).signingShare).commitments },
+    ], msg);
+    const plain = round2.sign(pkg, n1, keyOf(1));
+    const withContext = round2.sign(pkg, n2, keyOf(1), computeSigningContext(pkg, vk));
+    const bindingFactors = computeBindingFactors(pkg, vk);
+    const prepared = { bindingFactors, othersTerm: computeOthersTerm(pkg, bindingFactors, Identifier.fromNumber(1)) };
+    const withPrepared = round2.sign(pkg, n3, keyOf(1), undefined, prepared);
+    expect(withContext.share).toBe(plain.share);
+    expect(withPrepared.share).toBe(plain.share);
+    // The R hint each share carries is the package's group commitment, however it was computed.
+    const R = toHex(computeSigningContext(pkg, vk).groupCommitmentBytes);
+    for (const s of [plain, withContext, withPrepared]) expect(toHex(s.groupCommitment!)).toBe(R);
   });
-  it('codes are unique', () => {
-    const codes = errorClasses.map((C) => new C('x').code);
-    expect(new Set(codes).size).toBe(codes.length);
+});
+
+describe('SignatureShare', () => {
+  it('encodes z as a 32-byte little-endian scalar and decodes it back, keeping the R hint', () => {
+    const share = new SignatureShare(0x0102n);
+    expect(toHex(share.toBytes())).toBe('0201' + '00'.repeat(30));
+    const hint = new Uint8Array(32).fill(9);
+    const back = SignatureShare.fromBytes(share.toBytes(), hint);
+    expect(back.share).toBe(0x0102n);
+    expect(back.groupCommitment).toBe(hint);
+    expect(Object.isFrozen(back)).toBe(true);
+  });
+
+  it('refuses a non-canonical scalar (z ≥ L) and a wrong length', () => {
+    expect(() => SignatureShare.fromBytes(serializeScalar(ORDER - 1n))).not.toThrow();
+    expect(() => SignatureShare.fromBytes(serializeScalar(ORDER))).toThrow(expect.objectContaining({ code: 'INVALID_SCALAR' }));
+    expect(() => SignatureShare.fromBytes(new Uint8Array(31))).toThrow(expect.objectContaining({ code: 'INVALID_SCALAR' }));
   });
 });
 

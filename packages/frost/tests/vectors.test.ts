@@ -1,9 +1,5 @@
 // RFC 9591 Appendix E.1 test vector for FROST(Ed25519, SHA-512), reproduced byte for byte.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { availableBackends, group, setGroupBackend } from '../src/group.js';
-
-const initial = group().name;
-const backends = availableBackends();
 import { readFileSync } from 'node:fs';
 import {
   Identifier,
@@ -19,8 +15,13 @@ import {
   SigningNonces,
   type KeyPackage,
 } from '../src/index.js';
-import { H4, H5, concatBytes, deserializeScalar, numberToBytesLE } from '../src/ciphersuite.js';
+import { concatBytes, numberToBytesLE } from '../src/bytes.js';
+import { H4, H5, deserializeScalar } from '../src/ciphersuite.js';
+import { availableBackends, group, setGroupBackend } from '../src/group.js';
 import { encodeGroupCommitmentList } from '../src/signing-context.js';
+
+const initial = group().name;
+const backends = availableBackends();
 
 interface Vector {
   threshold: number;

@@ -7,11 +7,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { TransportError, assertClientIdentity, readBody, type Logger } from '@frostd/transport';
-import type { PublicKeyPackage } from '@frostd/frost';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import type { PublicKeyPackage } from '@hoarfrost/frost';
+import type { JwkSet } from '@hoarfrost/rpc';
+import { assertClientIdentity, readBody, type Logger } from '@hoarfrost/runtime';
 import type { CoordinatorConfig } from './config.js';
-import { ApiError } from './errors.js';
+import { ApiError, toApiError, type ParticipantId } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { Orchestrator } from './orchestrator.js';
 import type { SignerRegistry } from './registry.js';
@@ -24,7 +25,7 @@ export interface CoordinatorAppDeps {
   orchestrator: Orchestrator;
   metrics: CoordinatorMetrics;
   logger: Logger;
-  inboundJwks?: JSONWebKeySet;
+  inboundJwks?: JwkSet;
   openapi: unknown;
   notReadyReason: () => string | undefined;
   isDraining: () => boolean;
@@ -93,8 +94,8 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
     let principal = 'anonymous';
     let messageSha256: string | undefined;
     let messageBytes: number | undefined;
-    let participants: number[] = [];
-    let culprits: number[] = [];
+    let participants: ParticipantId[] = [];
+    let culprits: readonly ParticipantId[] = [];
     let outcome = 'ok';
     let counted = false;
     try {
@@ -120,7 +121,7 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
       });
       if (config.auditLogMessage) log.info({ messageB64: Buffer.from(parsed.message).toString('base64') }, 'signed message');
     } catch (err) {
-      const e = toApiError(err, log);
+      const e = logged(toApiError(err), err, log);
       outcome = e.code;
       culprits = e.culprits;
       metrics.failures.inc({ reason: e.code });
@@ -144,17 +145,15 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
     sendError(res, known ? new ApiError('METHOD_NOT_ALLOWED', `${req.method} not allowed here`) : new ApiError('NOT_FOUND', 'not found'));
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    sendError(res, toApiError(err, logger));
+    sendError(res, logged(toApiError(err), err, logger));
   });
   return app;
 }
 
-function toApiError(err: unknown, log: Logger): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof TransportError) return new ApiError(err.code, err.message, { status: err.status });
-  const e = err as { code?: string; message?: string; name?: string };
-  log.error({ err: { name: e?.name, message: e?.message, code: e?.code } }, 'unexpected error');
-  return new ApiError('INTERNAL', 'internal error');
+/** An INTERNAL error is a bug: its cause is logged (name and message only), never sent. */
+function logged(e: ApiError, cause: unknown, log: Logger): ApiError {
+  if (e.code === 'INTERNAL') log.error({ err: { name: (cause as Error)?.name, message: (cause as Error)?.message } }, 'unexpected error');
+  return e;
 }
 
 /** Reads the body (hard byte limit: 413 past it) and parses it as JSON. */

@@ -1,6 +1,7 @@
 /**
  * Per-signer circuit breaker: after `failureThreshold` consecutive failures the signer is skipped for
- * `cooldownMs`; then one trial request (half-open) decides whether it closes again.
+ * `cooldownMs`; then it is half-open, and exactly one trial request at a time is admitted: its
+ * outcome closes the breaker or opens it again.
  * @module
  */
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -16,6 +17,8 @@ export class CircuitBreaker {
   onChange: (state: BreakerState) => void = () => {};
 
   constructor(options: { failureThreshold: number; cooldownMs: number; now?: () => number }) {
+    if (!Number.isInteger(options.failureThreshold) || options.failureThreshold < 1) throw new RangeError('failureThreshold must be a positive integer');
+    if (!(options.cooldownMs >= 0)) throw new RangeError('cooldownMs must not be negative');
     this.#threshold = options.failureThreshold;
     this.#cooldownMs = options.cooldownMs;
     this.#now = options.now ?? Date.now;
@@ -26,8 +29,12 @@ export class CircuitBreaker {
     return this.#state;
   }
 
-  /** May a request be sent now? In half-open, only one trial at a time. */
-  allow(): boolean {
+  /**
+   * May a request be sent now? Closed: yes. Open: no. Half-open: yes for one trial at a time; the
+   * caller then owes an outcome ({@link success}, {@link failure}) or, if it sends nothing after all,
+   * {@link abandon}.
+   */
+  admit(): boolean {
     const s = this.state;
     if (s === 'closed') return true;
     if (s === 'half-open' && !this.#trialInFlight) {
@@ -37,13 +44,18 @@ export class CircuitBreaker {
     return false;
   }
 
+  /** An admitted trial was not sent after all: the next request may try. */
+  abandon(): void {
+    this.#trialInFlight = false;
+  }
+
   success(): void {
     this.#failures = 0;
     this.#trialInFlight = false;
     if (this.#state !== 'closed') this.#set('closed');
   }
 
-  /** A failure; `severe` (a proven cheat) opens the breaker at once. */
+  /** A failure; `severe` (a proven cheat) opens the breaker at once, as does a failed trial. */
   failure(severe = false): void {
     this.#trialInFlight = false;
     this.#failures++;

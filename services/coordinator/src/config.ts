@@ -3,7 +3,8 @@
  * Validated and frozen at start. Secrets (TLS keys, JWT key) are files named here.
  * @module
  */
-import { ConfigError, EnvReader, KEY_ID_RE, type Env } from '@frostd/transport';
+import { KEY_ID_RE } from '@hoarfrost/rpc';
+import { ConfigError, EnvReader, type Env } from '@hoarfrost/runtime';
 
 export interface SignerEntry {
   /** Signer name: its certificate's DNS SAN (pinned) and the `aud` of tokens sent to it. */
@@ -41,6 +42,8 @@ export interface CoordinatorConfig {
   preprocess: { poolSize: number; batch: number };
   maxInFlight: number;
   auditLogMessage: boolean;
+  /** Group arithmetic backend of the protocol library: `auto` takes the fastest that loads. */
+  groupBackend: 'auto' | 'native' | 'sodium' | 'noble';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Write every log record synchronously (durable audit lines) instead of buffered. */
   logSync: boolean;
@@ -109,6 +112,7 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
     preprocess: { poolSize: r.int('PREPROCESS_POOL_SIZE', 32, 0, 10_000), batch: r.int('PREPROCESS_BATCH', 16, 1, 1000) },
     maxInFlight: r.int('MAX_IN_FLIGHT', 256, 1, 100_000),
     auditLogMessage: r.bool('AUDIT_LOG_MESSAGE', false),
+    groupBackend: r.oneOf('GROUP_BACKEND', ['auto', 'native', 'sodium', 'noble'] as const, 'auto'),
     logSync: r.bool('LOG_SYNC', false),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),

@@ -5,21 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { publicKeyPackageFromJson, type PublicKeyPackage } from '@frostd/frost';
-import {
-  RpcTokenSigner,
-  createLogger,
-  closeServer,
-  createOpsServer,
-  drain,
-  listen,
-  trackInFlight,
-  loadEd25519PrivateKey,
-  parseJwks,
-  type Logger,
-} from '@frostd/transport';
+import { publicKeyPackageFromJson, setGroupBackend, type PublicKeyPackage } from '@hoarfrost/frost';
+import { RpcTokenSigner, SignerClient, loadEd25519PrivateKey, parseJwks } from '@hoarfrost/rpc';
+import { closeServer, createLogger, createOpsServer, drain, listen, mtlsServerOptions, trackInFlight, type Logger } from '@hoarfrost/runtime';
 import { createCoordinatorApp } from './app.js';
-import type { CoordinatorConfig } from './config.js';
+import type { CoordinatorConfig, SignerEntry } from './config.js';
 import { createCoordinatorMetrics } from './metrics.js';
 import { Orchestrator } from './orchestrator.js';
 import { SignerRegistry } from './registry.js';
@@ -65,6 +55,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
     ports: () => ({ ...ports }),
 
     async start() {
+      if (config.groupBackend !== 'auto') setGroupBackend(config.groupBackend);
       ports.ops = await listen(ops, config.opsPort, config.opsHost);
       const read = (p: string) => readFile(p, 'utf8');
       pkp = publicKeyPackageFromJson(await read(config.publicKeyPackageFile));
@@ -86,8 +77,10 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
         issuer: config.rpcJwt.issuer,
         lifetimeSeconds: config.rpcJwt.lifetimeSeconds,
       });
-      registry = new SignerRegistry({ config, pkp, tokens, tls: { caPem: signerCa, certPem: signerCert, keyPem: signerKey }, metrics, logger });
-      pool = new CommitmentPool({ size: config.preprocess.poolSize, batch: config.preprocess.batch, keyId: config.keyId, metrics, logger });
+      const connect = (s: SignerEntry) =>
+        new SignerClient({ id: s.id, url: s.url, caPem: signerCa, certPem: signerCert, keyPem: signerKey, tokens, timeoutMs: config.signerTimeoutMs });
+      registry = new SignerRegistry({ config, pkp, connect, metrics, logger });
+      pool = new CommitmentPool({ size: config.preprocess.poolSize, batch: config.preprocess.batch, keyId: config.keyId });
       const orchestrator = new Orchestrator({ config, pkp, registry, metrics, pool });
       const app = createCoordinatorApp({
         config,
@@ -101,18 +94,9 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
         notReadyReason,
         isDraining: () => draining,
       });
-      const wantsCert = config.auth.mode !== 'jwt';
-      api = createHttpsServer(
-        {
-          cert,
-          key,
-          // TLS 1.3 only: no renegotiation, so a connection's client identity (cached per socket) cannot change.
-          minVersion: 'TLSv1.3',
-          ...(wantsCert && clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: false } : {}),
-          keepAliveTimeout: 65_000,
-        },
-        app,
-      );
+      // TLS 1.3 only: no renegotiation, so a connection's client identity (cached per socket) cannot change.
+      const tls = config.auth.mode !== 'jwt' && clientCa ? mtlsServerOptions({ certPem: cert, keyPem: key, caPem: clientCa }) : { cert, key, minVersion: 'TLSv1.3' as const };
+      api = createHttpsServer({ ...tls, keepAliveTimeout: 65_000 }, app);
       api.headersTimeout = 10_000;
       api.requestTimeout = 60_000;
       inFlight = trackInFlight(api);

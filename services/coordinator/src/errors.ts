@@ -1,28 +1,16 @@
 /**
- * Errors of the public API. Each has a stable code; STATUS maps codes to HTTP statuses in one table.
+ * Errors of the public API. Each has a stable code; STATUS maps codes to HTTP statuses in one table,
+ * and {@link toApiError} is the one place other errors become API errors.
  * @module
  */
+import { BodyError, ClientAuthError } from '@hoarfrost/runtime';
 
-export class ApiError extends Error {
-  readonly code: string;
-  readonly status: number;
-  readonly culprits: number[];
-  constructor(code: string, message: string, options: { status?: number; culprits?: number[] } = {}) {
-    super(message);
-    this.name = 'ApiError';
-    this.code = code;
-    this.status = options.status ?? STATUS[code] ?? 500;
-    this.culprits = options.culprits ?? [];
-  }
-}
-
-/** Stable error code → HTTP status. */
-export const STATUS: Record<string, number> = {
+/** Stable error code → HTTP status: the public contract (services/coordinator/openapi.json). */
+export const STATUS = {
   INVALID_JSON: 400,
   INVALID_REQUEST: 400,
   UNKNOWN_FIELD: 400,
   INVALID_BASE64: 400,
-  MESSAGE_TOO_LARGE: 413,
   INVALID_PARTICIPANTS: 400,
   UNKNOWN_PARTICIPANT: 400,
   TOO_FEW_PARTICIPANTS: 400,
@@ -41,6 +29,39 @@ export const STATUS: Record<string, number> = {
   QUORUM_UNAVAILABLE: 503,
   DEADLINE_EXCEEDED: 503,
   SHUTTING_DOWN: 503,
-  NOT_READY: 503,
   INTERNAL: 500,
-};
+} as const satisfies Record<string, number>;
+
+export type ApiErrorCode = keyof typeof STATUS;
+
+/**
+ * A participant as the public API names it: its number when the identifier is a small integer (the
+ * usual 1..n of dealer keys), else the 64-hex-character identifier (derived identifiers).
+ */
+export type ParticipantId = number | string;
+
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly culprits: readonly ParticipantId[];
+  constructor(code: ApiErrorCode, message: string, options: { culprits?: readonly ParticipantId[] } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.culprits = options.culprits ?? [];
+  }
+
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+/**
+ * Any error as an API error: API errors as they are; the runtime's client-certificate and body
+ * errors by their codes; anything else is INTERNAL (the caller logs it; no message leaks).
+ */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ClientAuthError) return new ApiError(err.code, err.message);
+  if (err instanceof BodyError) return new ApiError(err.code === 'PAYLOAD_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST', err.message);
+  return new ApiError('INTERNAL', 'internal error');
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Coordinator entry point: read config, start, drain and stop on SIGTERM/SIGINT.
-import { createLogger, runUntilSignal } from '@frostd/transport';
+import { createLogger, runUntilSignal } from '@hoarfrost/runtime';
 import { loadConfig } from './config.js';
 import { createCoordinator } from './coordinator.js';
 

@@ -1,25 +1,40 @@
 /**
- * Drives one signing: choose a quorum, round 1, round 2, aggregate (which verifies the result and, on
- * failure, names every cheating signer), and retry with another quorum that excludes failed or
- * cheating signers until the deadline. Never returns a signature that did not verify.
+ * Drives one signing, as a sequence of attempts until one yields a verified signature or the request
+ * can no longer succeed. Each attempt takes four named steps:
+ *
+ * 1. {@link Orchestrator.chooseQuorum}: the eligible signers in order of preference, healthy ones
+ *    first; the first t whose breakers admit them form the quorum (a half-open breaker admits one
+ *    trial at a time);
+ * 2. {@link Orchestrator.collectCommitments}: a preprocessed commitment per signer, or round 1 now,
+ *    replacing signers that fail by the next eligible ones;
+ * 3. {@link Orchestrator.collectShares}: round 2 with every chosen signer;
+ * 4. {@link Orchestrator.aggregateOrBlame}: aggregate and verify; when the result does not verify,
+ *    name the signers whose shares are invalid.
+ *
+ * What the attempts learn (who failed, who refused by policy, who cheated, whose pooled commitments
+ * went stale) is kept in one explicit {@link SigningState}; a signer that failed or cheated is excluded
+ * from later attempts. A request that pins its participants gets no substitution: the first failure of
+ * a pinned signer ends it. Never returns a signature that did not verify.
  * @module
  */
 import {
-  FrostError,
-  Identifier,
   InvalidSignatureShareError,
-  SignatureShare,
-  SigningCommitments,
   SigningPackage,
   aggregate,
+  type Identifier,
   type PublicKeyPackage,
-} from '@frostd/frost';
-import { SignerRpcError, type Logger } from '@frostd/transport';
-import type { CoordinatorConfig } from './config.js';
-import { ApiError } from './errors.js';
-import type { CoordinatorMetrics } from './metrics.js';
-import type { SignerHandle, SignerRegistry } from './registry.js';
+  type SignatureShare,
+  type SigningCommitments,
+} from '@hoarfrost/frost';
+import { SignerCallError, encodeRound2Request, type SignerErrorCode } from '@hoarfrost/rpc';
+import type { Logger } from '@hoarfrost/runtime';
 import type { CommitmentPool } from './commitment-pool.js';
+import type { CoordinatorConfig } from './config.js';
+import { ApiError, type ParticipantId } from './errors.js';
+import type { CoordinatorMetrics } from './metrics.js';
+import type { SignerRegistry } from './registry.js';
+import { participantId } from './request.js';
+import { failureKind, type SignerHandle } from './signer-handle.js';
 
 export interface SignRequest {
   message: Uint8Array;
@@ -32,42 +47,56 @@ export interface SignRequest {
 
 export interface SignResult {
   signature: Uint8Array;
-  participants: number[];
+  participants: ParticipantId[];
   /** Signers whose shares or commitments were shown invalid during this request. */
-  culprits: number[];
+  culprits: ParticipantId[];
   attempts: number;
 }
 
-interface Committed {
+/** A chosen signer and the commitment it contributes to this attempt. */
+export interface Committed {
   handle: SignerHandle;
   identifier: Identifier;
   commitments: SigningCommitments;
   /** Came from the preprocessing pool (not from a round-1 call in this request). */
-  pooled?: boolean;
+  pooled: boolean;
 }
 
-const STALE_COMMITMENT = new Set(['UNKNOWN_COMMITMENT', 'COMMITMENT_EXPIRED']);
-
-
-const idNumber = (i: Identifier): number => i.toNumber() ?? -1;
-
-function shuffle<T>(a: T[]): T[] {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
+/** Everything one request learns across its attempts. */
+export interface SigningState {
+  readonly request: SignRequest;
+  readonly deadline: number;
+  /** The caller pinned the participants: no substitution, no breaker gating. */
+  readonly pinned: boolean;
+  /** The signers this request may use. */
+  readonly eligible: readonly SignerHandle[];
+  /** Failed, refused or cheated in an earlier attempt. */
+  readonly excluded: Set<SignerHandle>;
+  /** Proven to have sent invalid commitments or shares. */
+  readonly culprits: Set<SignerHandle>;
+  /** Refused the message by policy, with the codes they gave. */
+  readonly refusals: Map<SignerHandle, SignerErrorCode>;
+  /** Their pooled commitments proved stale once: later attempts run round 1 with them. */
+  readonly stale: Set<SignerHandle>;
+  /** Half-open breakers whose one trial this request holds and has not settled yet. */
+  readonly trials: Set<SignerHandle>;
+  attempts: number;
 }
 
 export class Orchestrator {
-  readonly #config: Readonly<CoordinatorConfig>;
+  readonly #config: Pick<CoordinatorConfig, 'keyId' | 'signDeadlineMs' | 'signerTimeoutMs'>;
   readonly #pkp: PublicKeyPackage;
-  readonly #registry: SignerRegistry;
-  readonly #metrics: CoordinatorMetrics;
+  readonly #registry: Pick<SignerRegistry, 'handles' | 'byIdentifier'>;
+  readonly #metrics: Pick<CoordinatorMetrics, 'retries' | 'culprits'>;
+  readonly #pool: CommitmentPool;
 
-  readonly #pool: CommitmentPool | undefined;
-
-  constructor(args: { config: Readonly<CoordinatorConfig>; pkp: PublicKeyPackage; registry: SignerRegistry; metrics: CoordinatorMetrics; pool?: CommitmentPool }) {
+  constructor(args: {
+    config: Pick<CoordinatorConfig, 'keyId' | 'signDeadlineMs' | 'signerTimeoutMs'>;
+    pkp: PublicKeyPackage;
+    registry: Pick<SignerRegistry, 'handles' | 'byIdentifier'>;
+    metrics: Pick<CoordinatorMetrics, 'retries' | 'culprits'>;
+    pool: CommitmentPool;
+  }) {
     this.#config = args.config;
     this.#pkp = args.pkp;
     this.#registry = args.registry;
@@ -75,179 +104,209 @@ export class Orchestrator {
     this.#pool = args.pool;
   }
 
-  async sign(req: SignRequest): Promise<SignResult> {
-    const t = this.#pkp.minSigners;
-    const deadline = Date.now() + this.#config.signDeadlineMs;
-    const fixed = req.participants !== undefined;
-    const excluded = new Set<SignerHandle>();
-    const culprits = new Set<number>();
-    const refusals: string[] = [];
-    const stale = new Set<SignerHandle>();
-    let pool: SignerHandle[];
-    if (req.participants) {
-      pool = req.participants.map((id) => {
+  async sign(request: SignRequest): Promise<SignResult> {
+    const state = this.#begin(request);
+    for (;;) {
+      state.attempts++;
+      if (state.attempts > 1) this.#metrics.retries.inc();
+      this.#checkDeadline(state);
+      try {
+        const quorum = this.chooseQuorum(state);
+        const committed = await this.collectCommitments(state, quorum);
+        const pkg = new SigningPackage(committed.map((c) => ({ identifier: c.identifier, commitments: c.commitments })), request.message);
+        const shares = await this.collectShares(state, committed, pkg);
+        if (!shares) continue;
+        const signature = this.aggregateOrBlame(state, committed, pkg, shares);
+        if (!signature) continue;
+        return {
+          signature,
+          participants: sortIds(committed.map((c) => c.identifier)),
+          culprits: this.#culpritIds(state),
+          attempts: state.attempts,
+        };
+      } finally {
+        for (const h of state.trials) h.breaker.abandon();
+        state.trials.clear();
+      }
+    }
+  }
+
+  #begin(request: SignRequest): SigningState {
+    let eligible: readonly SignerHandle[];
+    if (request.participants) {
+      eligible = request.participants.map((id) => {
         const h = this.#registry.byIdentifier(id);
         if (!h) throw new ApiError('QUORUM_UNAVAILABLE', `no reachable signer holds participant ${id}`);
         return h;
       });
     } else {
-      pool = req.signers ?? this.#registry.handles;
+      eligible = request.signers ?? this.#registry.handles;
     }
-
-    for (let attempt = 1; ; attempt++) {
-      if (attempt > 1) this.#metrics.retries.inc();
-      if (Date.now() >= deadline) throw this.#fail('DEADLINE_EXCEEDED', 'signing deadline exceeded', culprits);
-      const candidates = this.#order(pool.filter((h) => !excluded.has(h) && h.identifier !== undefined && (fixed || h.breaker.state !== 'open')));
-
-      // Round 1: t commitments, replacing signers that fail with the next candidates.
-      const committed: Committed[] = [];
-      while (committed.length < t) {
-        const batch = candidates.splice(0, t - committed.length);
-        if (batch.length < t - committed.length) {
-          if (refusals.length > 0 && refusals.length + committed.length >= t) {
-            throw new ApiError('POLICY_REFUSED', `signers refused the message: ${[...new Set(refusals)].join(', ')}`, { culprits: [...culprits] });
-          }
-          throw this.#fail('QUORUM_UNAVAILABLE', `fewer than ${t} signers available`, culprits);
-        }
-        const results = await Promise.allSettled(batch.map((h) => this.#round1(h, deadline, req.log, stale.has(h))));
-        results.forEach((r, i) => {
-          if (r.status === 'fulfilled') committed.push(r.value);
-          else {
-            excluded.add(batch[i]!);
-            if (r.reason instanceof FrostError) culprits.add(idNumber(batch[i]!.identifier!));
-          }
-        });
-        if (fixed && committed.length < t) throw this.#fail('QUORUM_UNAVAILABLE', 'a requested participant failed', culprits);
-        if (Date.now() >= deadline) throw this.#fail('DEADLINE_EXCEEDED', 'signing deadline exceeded', culprits);
-      }
-
-      // Round 2.
-      const pkg = new SigningPackage(committed.map((c) => ({ identifier: c.identifier, commitments: c.commitments })), req.message);
-      const wire = {
-        key_id: this.#config.keyId,
-        message: req.message,
-        commitments: committed.map((c) => ({ identifier: c.identifier.toBytes(), hiding: c.commitments.hidingBytes, binding: c.commitments.bindingBytes })),
-      };
-      const results = await Promise.allSettled(committed.map((c) => this.#round2(c, wire, deadline, req.log)));
-      const shares = new Map<string, SignatureShare>();
-      let failed = false;
-      let onlyStale = true;
-      results.forEach((r, i) => {
-        const c = committed[i]!;
-        if (r.status === 'fulfilled') {
-          shares.set(c.identifier.toHex(), r.value);
-        }
-        else {
-          failed = true; // any missing share means a new attempt (with the failed signer excluded, unless stale)
-          const code = (r.reason as { code?: string }).code ?? '';
-          if (STALE_COMMITMENT.has(code) && c.pooled && !stale.has(c.handle)) {
-            // The signer no longer knows a preprocessed commitment (it restarted, or it expired):
-            // not a fault. Drop its pool; the retry asks it for a fresh commitment by round 1.
-            stale.add(c.handle);
-            this.#pool?.flush(c.handle);
-            return;
-          }
-          onlyStale = false;
-          excluded.add(c.handle);
-          if (code.startsWith('POLICY_')) refusals.push(code);
-          if (r.reason instanceof FrostError) culprits.add(idNumber(c.identifier));
-        }
-      });
-      if (failed) {
-        if (fixed && !onlyStale) {
-          if (refusals.length > 0) throw new ApiError('POLICY_REFUSED', `signers refused the message: ${[...new Set(refusals)].join(', ')}`, { culprits: [...culprits] });
-          throw this.#fail('QUORUM_UNAVAILABLE', 'a requested participant failed in round 2', culprits);
-        }
-        continue;
-      }
-
-      // Aggregate: verifies the result with node:crypto (OpenSSL, independent of this library's
-      // arithmetic) and only when that fails checks the shares one by one to name the culprits. The
-      // returned signature has therefore always been verified.
-      let signature: Uint8Array;
-      try {
-        signature = aggregate(pkg, shares, this.#pkp).toBytes();
-      } catch (e) {
-        if (!(e instanceof InvalidSignatureShareError)) throw e;
-        for (const hex of e.culprits) {
-          const c = committed.find((x) => x.identifier.toHex() === hex)!;
-          culprits.add(idNumber(c.identifier));
-          excluded.add(c.handle);
-          c.handle.breaker.failure(true);
-          this.#metrics.culprits.inc({ signer: c.handle.id });
-          req.log.warn({ signer: c.handle.id, identifier: c.identifier.toString() }, 'invalid signature share: signer excluded');
-        }
-        if (fixed) throw this.#fail('QUORUM_UNAVAILABLE', 'a requested participant returned an invalid share', culprits);
-        continue;
-      }
-      return {
-        signature,
-        participants: committed.map((c) => idNumber(c.identifier)).sort((a, b) => a - b),
-        culprits: [...culprits].sort((a, b) => a - b),
-        attempts: attempt,
-      };
-    }
+    return {
+      request,
+      deadline: Date.now() + this.#config.signDeadlineMs,
+      pinned: request.participants !== undefined,
+      eligible,
+      excluded: new Set(),
+      culprits: new Set(),
+      refusals: new Map(),
+      stale: new Set(),
+      trials: new Set(),
+      attempts: 0,
+    };
   }
 
-  #fail(code: 'QUORUM_UNAVAILABLE' | 'DEADLINE_EXCEEDED', message: string, culprits: Set<number>): ApiError {
-    return new ApiError(code, message, { culprits: [...culprits].sort((a, b) => a - b) });
-  }
-
-  /** Healthy signers with closed breakers first; random order within a class spreads load. */
-  #order(handles: SignerHandle[]): SignerHandle[] {
+  /**
+   * Step 1: the candidates of this attempt in order of preference: the eligible signers not excluded,
+   * in random order (spreading load) with healthy and closed-breaker signers first. The first t that
+   * their breakers admit form the quorum; the rest are replacements ({@link collectCommitments}).
+   */
+  chooseQuorum(state: SigningState): SignerHandle[] {
+    const usable = state.eligible.filter((h) => !state.excluded.has(h) && h.identifier !== undefined);
     const rank = (h: SignerHandle) => (h.healthy ? 0 : 2) + (h.breaker.state === 'closed' ? 0 : 1);
-    return shuffle([...handles]).sort((a, b) => rank(a) - rank(b));
+    return shuffle(usable).sort((a, b) => rank(a) - rank(b));
   }
 
-  #signal(deadline: number): AbortSignal {
-    return AbortSignal.timeout(Math.max(1, Math.min(this.#config.signerTimeoutMs, deadline - Date.now())));
+  /**
+   * Step 2: one commitment from each of t signers: a pooled one when there is one, else round 1 now.
+   * A signer that fails is excluded and replaced by the next admissible candidate.
+   */
+  async collectCommitments(state: SigningState, candidates: SignerHandle[]): Promise<Committed[]> {
+    const t = this.#pkp.minSigners;
+    const committed: Committed[] = [];
+    const queue = [...candidates];
+    while (committed.length < t) {
+      const batch = this.#admit(state, queue, t - committed.length);
+      if (batch.length < t - committed.length) throw this.#cannotSign(state, committed.length);
+      const results = await Promise.allSettled(batch.map((h) => this.#commitmentOf(state, h)));
+      results.forEach((r, i) => {
+        const h = batch[i]!;
+        if (r.status === 'fulfilled') committed.push(r.value);
+        else this.#recordFailure(state, h, r.reason, false);
+      });
+      if (state.pinned && committed.length < t) throw this.#cannotSign(state, committed.length);
+      this.#checkDeadline(state);
+    }
+    return committed;
   }
 
-  async #timed<T>(h: SignerHandle, rpc: 'round1' | 'round2', f: () => Promise<T>, log: Logger): Promise<T> {
-    const start = process.hrtime.bigint();
+  /** Step 3: round 2 with every signer of the package; undefined when a share is missing. */
+  async collectShares(state: SigningState, committed: Committed[], pkg: SigningPackage): Promise<Map<string, SignatureShare> | undefined> {
+    const wire = encodeRound2Request(this.#config.keyId, pkg);
+    const results = await Promise.allSettled(
+      committed.map((c) => c.handle.sign(wire, this.#signal(state)).finally(() => state.trials.delete(c.handle))),
+    );
+    const shares = new Map<string, SignatureShare>();
+    let complete = true;
+    results.forEach((r, i) => {
+      const c = committed[i]!;
+      if (r.status === 'fulfilled') shares.set(c.identifier.toHex(), r.value);
+      else {
+        complete = false;
+        this.#recordFailure(state, c.handle, r.reason, c.pooled);
+      }
+    });
+    if (complete) return shares;
+    // A pinned request fails on any real failure; a stale pooled commitment only costs a new attempt.
+    if (state.pinned && state.eligible.some((h) => state.excluded.has(h))) throw this.#cannotSign(state, 0);
+    return undefined;
+  }
+
+  /**
+   * Step 4: the signature, verified (aggregate verifies it with node:crypto, independent of this
+   * library's arithmetic, and only when that fails checks the shares one by one to name the
+   * culprits). Undefined when shares were invalid: their signers are excluded and named.
+   */
+  aggregateOrBlame(state: SigningState, committed: Committed[], pkg: SigningPackage, shares: Map<string, SignatureShare>): Uint8Array | undefined {
     try {
-      const v = await f();
-      this.#metrics.signerLatency.observe({ signer: h.id, rpc }, Number(process.hrtime.bigint() - start) / 1e9);
-      this.#metrics.signerRequests.inc({ signer: h.id, rpc, outcome: 'ok' });
-      h.breaker.success();
-      return v;
+      return aggregate(pkg, shares, this.#pkp).toBytes();
     } catch (e) {
-      const code = (e as { code?: string }).code ?? 'ERROR';
-      this.#metrics.signerRequests.inc({ signer: h.id, rpc, outcome: code });
-      // A policy refusal is the signer doing its job, not a fault.
-      if (!code.startsWith('POLICY_') && !STALE_COMMITMENT.has(code)) h.breaker.failure(e instanceof FrostError);
-      log.warn({ signer: h.id, rpc, code, status: (e as SignerRpcError).status }, 'signer request failed');
-      throw e;
+      if (!(e instanceof InvalidSignatureShareError)) throw e;
+      for (const hex of e.culprits) {
+        const c = committed.find((x) => x.identifier.toHex() === hex)!;
+        state.culprits.add(c.handle);
+        state.excluded.add(c.handle);
+        c.handle.breaker.failure(true);
+        this.#metrics.culprits.inc({ signer: c.handle.id });
+        state.request.log.warn({ signer: c.handle.id, identifier: c.identifier.toString() }, 'invalid signature share: signer excluded');
+      }
+      if (state.pinned) throw this.#cannotSign(state, 0);
+      return undefined;
     }
   }
 
-  #round1(h: SignerHandle, deadline: number, log: Logger, skipPool = false): Promise<Committed> {
-    let pooled: SigningCommitments | undefined;
-    try {
-      pooled = skipPool ? undefined : this.#pool?.take(h);
-    } catch (e) {
-      // An invalid pooled commitment: the signer issued it, so it is the culprit.
-      h.breaker.failure(true);
-      this.#metrics.signerRequests.inc({ signer: h.id, rpc: 'round1', outcome: (e as { code?: string }).code ?? 'INVALID_POINT' });
-      log.warn({ signer: h.id }, 'signer issued an invalid commitment');
-      return Promise.reject(e);
+  /** Up to `n` candidates from the front of `queue` whose breakers admit a request (pinned: all). */
+  #admit(state: SigningState, queue: SignerHandle[], n: number): SignerHandle[] {
+    const batch: SignerHandle[] = [];
+    while (batch.length < n && queue.length > 0) {
+      const h = queue.shift()!;
+      if (state.pinned) batch.push(h);
+      else if (h.breaker.admit()) {
+        if (h.breaker.state === 'half-open') state.trials.add(h);
+        batch.push(h);
+      }
     }
-    if (pooled) return Promise.resolve({ handle: h, identifier: h.identifier!, commitments: pooled, pooled: true });
-    return this.#timed(h, 'round1', async () => {
-      const r = await h.client.round1({ key_id: this.#config.keyId, count: 1 }, this.#signal(deadline));
-      const identifier = Identifier.fromBytes(r.identifier);
-      if (!h.identifier || !identifier.equals(h.identifier)) throw new SignerRpcError(h.url, 'SIGNER_IDENTITY_CHANGED', 502, 'signer answered with another identifier');
-      const c = r.commitments[0]!;
-      // Invalid points here are the signer's fault (FrostError → culprit).
-      return { handle: h, identifier, commitments: SigningCommitments.fromBytes(c.hiding, c.binding) };
-    }, log);
+    return batch;
   }
 
-  #round2(c: Committed, wire: Parameters<SignerHandle['client']['round2']>[0], deadline: number, log: Logger): Promise<SignatureShare> {
-    return this.#timed(c.handle, 'round2', async () => {
-      const r = await c.handle.client.round2(wire, this.#signal(deadline));
-      if (!Identifier.fromBytes(r.identifier).equals(c.identifier)) throw new SignerRpcError(c.handle.url, 'SIGNER_IDENTITY_CHANGED', 502, 'share from another identifier');
-      return SignatureShare.fromBytes(r.share, r.group_commitment);
-    }, log);
+  async #commitmentOf(state: SigningState, h: SignerHandle): Promise<Committed> {
+    const fromPool = state.stale.has(h) ? undefined : this.#pool.take(h);
+    const commitments = fromPool ?? (await this.#pool.fetch(h, this.#signal(state)));
+    // A commitment from round 1 settled the trial; a pooled one leaves it to round 2.
+    if (!fromPool) state.trials.delete(h);
+    return { handle: h, identifier: h.identifier!, commitments, pooled: fromPool !== undefined };
   }
+
+  /** What a failed call means for this request (see FailureKind). */
+  #recordFailure(state: SigningState, h: SignerHandle, reason: unknown, pooled: boolean): void {
+    state.trials.delete(h);
+    const e = reason instanceof SignerCallError ? reason : new SignerCallError(h.id, 'SIGNER_ERROR', String(reason));
+    const kind = failureKind(e);
+    if (kind === 'stale' && pooled && !state.stale.has(h)) {
+      // The signer no longer knows a preprocessed commitment (it restarted, or it expired): not a
+      // fault. Drop its pool; the next attempt asks it for a fresh commitment by round 1.
+      state.stale.add(h);
+      this.#pool.flush(h);
+      return;
+    }
+    state.excluded.add(h);
+    if (kind === 'policy') state.refusals.set(h, e.code as SignerErrorCode);
+    if (kind === 'culprit') state.culprits.add(h);
+  }
+
+  /**
+   * The request cannot be signed: POLICY_REFUSED when policy refusals are why (the refusing signers
+   * and those still committed would have made a quorum), else QUORUM_UNAVAILABLE.
+   */
+  #cannotSign(state: SigningState, committed: number): ApiError {
+    const culprits = this.#culpritIds(state);
+    if (state.refusals.size > 0 && (state.pinned || state.refusals.size + committed >= this.#pkp.minSigners)) {
+      return new ApiError('POLICY_REFUSED', `signers refused the message: ${[...new Set(state.refusals.values())].sort().join(', ')}`, { culprits });
+    }
+    return new ApiError('QUORUM_UNAVAILABLE', state.pinned ? 'a requested participant failed' : `fewer than ${this.#pkp.minSigners} signers available`, { culprits });
+  }
+
+  #checkDeadline(state: SigningState): void {
+    if (Date.now() >= state.deadline) throw new ApiError('DEADLINE_EXCEEDED', 'signing deadline exceeded', { culprits: this.#culpritIds(state) });
+  }
+
+  #signal(state: SigningState): AbortSignal {
+    return AbortSignal.timeout(Math.max(1, Math.min(this.#config.signerTimeoutMs, state.deadline - Date.now())));
+  }
+
+  #culpritIds(state: SigningState): ParticipantId[] {
+    return sortIds([...state.culprits].map((h) => h.identifier!));
+  }
+}
+
+function sortIds(ids: Identifier[]): ParticipantId[] {
+  return [...ids].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).map(participantId);
+}
+
+function shuffle<T>(a: T[]): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
 }

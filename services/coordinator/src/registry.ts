@@ -1,65 +1,51 @@
 /**
- * The configured signers: one keep-alive mTLS client, circuit breaker and health state each. Only
- * these URLs are ever dialled (request-supplied `signer_urls` must name entries of this registry).
+ * The configured signers, one {@link SignerHandle} each, and their health. Only these URLs are ever
+ * dialled (request-supplied `signer_urls` must name entries of this registry).
  * @module
  */
-import { Identifier, type PublicKeyPackage } from '@frostd/frost';
-import { SignerClient, type Logger, type RpcTokenSigner } from '@frostd/transport';
+import { Identifier, type PublicKeyPackage } from '@hoarfrost/frost';
+import { SignerCallError, type SignerRpc } from '@hoarfrost/rpc';
+import type { Logger } from '@hoarfrost/runtime';
 import { CircuitBreaker } from './breaker.js';
-import type { CoordinatorConfig } from './config.js';
+import type { CoordinatorConfig, SignerEntry } from './config.js';
 import type { CoordinatorMetrics } from './metrics.js';
-
-export class SignerHandle {
-  readonly id: string;
-  readonly url: string;
-  readonly client: SignerClient;
-  readonly breaker: CircuitBreaker;
-  /** Learned from the signer's info RPC and checked against the public key package. */
-  identifier: Identifier | undefined;
-  healthy = false;
-  lastError: string | undefined;
-
-  constructor(id: string, url: string, client: SignerClient, breaker: CircuitBreaker) {
-    this.id = id;
-    this.url = url;
-    this.client = client;
-    this.breaker = breaker;
-  }
-}
+import { SignerHandle } from './signer-handle.js';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
+/** Why a signer that answered its health check is still not usable for our key (logged, and the signer is unhealthy). */
+class KeyMismatch extends Error {}
+
 export class SignerRegistry {
-  readonly handles: SignerHandle[];
+  readonly handles: readonly SignerHandle[];
   readonly #byUrl = new Map<string, SignerHandle>();
-  readonly #config: Readonly<CoordinatorConfig>;
+  readonly #keyId: string;
   readonly #pkp: PublicKeyPackage;
   readonly #metrics: CoordinatorMetrics;
   readonly #log: Logger;
 
+  /** `connect` makes the RPC client of one configured signer (mTLS in production, a double in tests). */
   constructor(args: {
-    config: Readonly<CoordinatorConfig>;
+    config: Pick<CoordinatorConfig, 'signers' | 'keyId' | 'breaker'>;
     pkp: PublicKeyPackage;
-    tokens: RpcTokenSigner;
-    tls: { caPem: string; certPem: string; keyPem: string };
+    connect: (signer: SignerEntry) => SignerRpc;
     metrics: CoordinatorMetrics;
     logger: Logger;
   }) {
-    this.#config = args.config;
+    this.#keyId = args.config.keyId;
     this.#pkp = args.pkp;
     this.#metrics = args.metrics;
     this.#log = args.logger;
     this.handles = args.config.signers.map((s) => {
-      const client = new SignerClient({ url: s.url, serverName: s.id, audience: s.id, ...args.tls, tokens: args.tokens, timeoutMs: args.config.signerTimeoutMs });
       const breaker = new CircuitBreaker(args.config.breaker);
-      const h = new SignerHandle(s.id, client.url, client, breaker);
+      const h = new SignerHandle({ id: s.id, url: s.url, client: args.connect(s), breaker, metrics: args.metrics, logger: args.logger });
       breaker.onChange = (state) => {
         this.#metrics.breakerState.set({ signer: s.id }, BREAKER_VALUE[state]);
         this.#log.info({ signer: s.id, breaker: state }, 'circuit breaker changed');
       };
       this.#metrics.breakerState.set({ signer: s.id }, 0);
       this.#metrics.signerHealthy.set({ signer: s.id }, 0);
-      this.#byUrl.set(h.url, h);
+      this.#byUrl.set(s.url, h);
       return h;
     });
   }
@@ -87,38 +73,30 @@ export class SignerRegistry {
   }
 
   async check(h: SignerHandle): Promise<void> {
-    const start = process.hrtime.bigint();
     try {
-      const info = await h.client.info(this.#config.keyId);
-      this.#metrics.signerLatency.observe({ signer: h.id, rpc: 'info' }, Number(process.hrtime.bigint() - start) / 1e9);
+      const info = await h.info(this.#keyId);
       const identifier = Identifier.fromBytes(info.identifier);
-      const key = info.keys.find((k) => k.key_id === this.#config.keyId);
+      const key = info.keys.find((k) => k.key_id === this.#keyId);
       const entry = this.#pkp.verifyingShares.get(identifier.toHex());
-      if (!key || !entry) throw new Error(`signer does not hold a share of key "${this.#config.keyId}"`);
-      if (Buffer.compare(Buffer.from(key.verifying_key), Buffer.from(this.#pkp.verifyingKeyBytes)) !== 0) {
-        throw new Error('signer holds a different group key');
-      }
-      if (Buffer.compare(Buffer.from(key.verifying_share), Buffer.from(entry.verifyingShare.toBytes())) !== 0) {
-        throw new Error('signer verifying share differs from the public key package');
-      }
+      if (!key || !entry) throw new KeyMismatch(`signer does not hold a share of key "${this.#keyId}"`);
+      if (Buffer.compare(key.verifying_key, this.#pkp.verifyingKeyBytes) !== 0) throw new KeyMismatch('signer holds a different group key');
+      if (Buffer.compare(key.verifying_share, entry.verifyingShare.toBytes()) !== 0) throw new KeyMismatch('signer verifying share differs from the public key package');
       const other = this.handles.find((o) => o !== h && o.identifier?.equals(identifier));
-      if (other) throw new Error(`identifier ${identifier} is also claimed by ${other.id}`);
+      if (other) throw new KeyMismatch(`identifier ${identifier} is also claimed by ${other.id}`);
       if (!h.healthy) this.#log.info({ signer: h.id, identifier: identifier.toString() }, 'signer healthy');
       h.identifier = identifier;
       h.healthy = true;
       h.lastError = undefined;
-      this.#metrics.signerRequests.inc({ signer: h.id, rpc: 'info', outcome: 'ok' });
     } catch (e) {
-      const code = (e as { code?: string }).code ?? 'KEY_MISMATCH';
+      const code = e instanceof SignerCallError ? e.code : 'KEY_MISMATCH';
       if (h.healthy || h.lastError === undefined) this.#log.warn({ signer: h.id, code, err: (e as Error).message }, 'signer unhealthy');
       h.healthy = false;
       h.lastError = (e as Error).message;
-      this.#metrics.signerRequests.inc({ signer: h.id, rpc: 'info', outcome: code });
     }
     this.#metrics.signerHealthy.set({ signer: h.id }, h.healthy ? 1 : 0);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.handles.map((h) => h.client.close()));
+    await Promise.all(this.handles.map((h) => h.close()));
   }
 }

@@ -3,9 +3,10 @@
  * is not canonical base64/base64url are refused with a stable code.
  * @module
  */
-import { Identifier, type PublicKeyPackage } from '@frostd/frost';
-import { ApiError } from './errors.js';
-import type { SignerHandle, SignerRegistry } from './registry.js';
+import { Identifier, MAX_NUMERIC_IDENTIFIER, type PublicKeyPackage } from '@hoarfrost/frost';
+import { ApiError, type ParticipantId } from './errors.js';
+import type { SignerRegistry } from './registry.js';
+import type { SignerHandle } from './signer-handle.js';
 
 export interface ParsedSignRequest {
   message: Uint8Array;
@@ -31,7 +32,23 @@ export function decodeBase64Any(s: string): Uint8Array | undefined {
   return new Uint8Array(bytes);
 }
 
-export function parseSignRequest(body: unknown, pkp: PublicKeyPackage, registry: SignerRegistry): ParsedSignRequest {
+/** How the API names a participant: its number up to 65535, else its identifier in hex. */
+export function participantId(identifier: Identifier): ParticipantId {
+  return identifier.toNumber() ?? identifier.toHex();
+}
+
+/** A participant named by the caller: an integer 1..65535 or a 64-hex-character identifier. */
+function parseParticipant(x: unknown): Identifier | undefined {
+  try {
+    if (typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= MAX_NUMERIC_IDENTIFIER) return Identifier.fromNumber(x);
+    if (typeof x === 'string' && x.length === 64) return Identifier.fromHex(x);
+  } catch {
+    /* not an identifier */
+  }
+  return undefined;
+}
+
+export function parseSignRequest(body: unknown, pkp: PublicKeyPackage, registry: Pick<SignerRegistry, 'byUrl'>): ParsedSignRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('INVALID_REQUEST', 'body must be a JSON object');
   const o = body as Record<string, unknown>;
   for (const k of Object.keys(o)) {
@@ -46,15 +63,15 @@ export function parseSignRequest(body: unknown, pkp: PublicKeyPackage, registry:
   }
   if (o.participants !== undefined) {
     const p = o.participants;
-    if (!Array.isArray(p) || p.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > 65535)) {
-      throw new ApiError('INVALID_PARTICIPANTS', 'participants must be an array of integers 1..65535');
+    const ids = Array.isArray(p) && p.length <= pkp.maxSigners ? p.map(parseParticipant) : [];
+    if (!Array.isArray(p) || p.length > pkp.maxSigners || ids.some((id) => id === undefined)) {
+      throw new ApiError('INVALID_PARTICIPANTS', 'participants must be an array of integers 1..65535 or 64-hex-character identifiers');
     }
-    if (new Set(p).size !== p.length) throw new ApiError('INVALID_PARTICIPANTS', 'participants must be unique');
-    const ids = (p as number[]).map((n) => Identifier.fromNumber(n));
-    const unknown = ids.filter((id) => !pkp.verifyingShares.has(id.toHex()));
+    if (new Set(ids.map((id) => id!.toHex())).size !== ids.length) throw new ApiError('INVALID_PARTICIPANTS', 'participants must be unique');
+    const unknown = (ids as Identifier[]).filter((id) => !pkp.verifyingShares.has(id.toHex()));
     if (unknown.length > 0) throw new ApiError('UNKNOWN_PARTICIPANT', `not in the key set: ${unknown.map(String).join(', ')}`);
     if (ids.length < pkp.minSigners) throw new ApiError('TOO_FEW_PARTICIPANTS', `at least ${pkp.minSigners} participants are required`);
-    out.participants = ids;
+    out.participants = ids as Identifier[];
   }
   if (o.signer_urls !== undefined) {
     const u = o.signer_urls;

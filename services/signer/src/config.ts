@@ -4,7 +4,7 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { EnvReader, type Env, ConfigError } from '@frostd/transport';
+import { ConfigError, EnvReader, type Env } from '@hoarfrost/runtime';
 
 export interface PolicyConfig {
   /** `raw`: any message up to maxMessageBytes. `jws`: only a JWS signing input (see policy.ts). */
@@ -32,6 +32,8 @@ export interface SignerConfig {
   /** Worker threads for round-2 point work on packages of at least `minParticipants` (0 workers: inline). */
   cryptoWorkers: { count: number; minParticipants: number };
   policy: PolicyConfig;
+  /** Group arithmetic backend of the protocol library: `auto` takes the fastest that loads. */
+  groupBackend: 'auto' | 'native' | 'sodium' | 'noble';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Write every log record synchronously (durable audit lines) instead of buffered. */
   logSync: boolean;
@@ -84,6 +86,7 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
       maxMessageBytes: policyMax,
       jwsRequiredClaims: r.list('POLICY_JWS_REQUIRED_CLAIMS'),
     },
+    groupBackend: r.oneOf('GROUP_BACKEND', ['auto', 'native', 'sodium', 'noble'] as const, 'auto'),
     logSync: r.bool('LOG_SYNC', false),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),

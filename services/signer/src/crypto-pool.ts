@@ -1,18 +1,20 @@
 /**
  * A small pool of worker threads that keeps the signer's event loop free on large signing packages:
- * per-request point work grows with t (≈2 ms at 15-of-20), enough to stall probes and TLS handshakes.
- * Packages with at least `minParticipants` entries go to a worker; smaller ones (well under 1 ms of
- * work) stay inline, where a thread hop would cost more than it saves.
+ * per-request point work grows with t (milliseconds at 15-of-20, bench/RESULTS.md), enough to stall
+ * probes and TLS handshakes. Packages with at least `minParticipants` entries go to a worker; smaller
+ * ones stay inline, where a thread hop would cost more than it saves.
  * @module
  */
 import { Worker } from 'node:worker_threads';
+import type { PreparedSigning } from '@hoarfrost/frost';
+import { isSignerErrorCode, type Round2Request } from '@hoarfrost/rpc';
+import { SignerError } from './errors.js';
 
 export interface PrepareTask {
   id: number;
   ownHex: string;
   verifyingKey: Uint8Array;
-  message: Uint8Array;
-  commitments: { identifier: Uint8Array; hiding: Uint8Array; binding: Uint8Array }[];
+  request: Round2Request;
 }
 
 export type PrepareReply =
@@ -67,13 +69,22 @@ export class CryptoPool {
     return w;
   }
 
-  prepare(task: Omit<PrepareTask, 'id'>): Promise<PrepareReply> {
+  /**
+   * The public part of round two for `task.request`, computed in a worker. Rejects with a SignerError
+   * carrying the documented code when the package is refused (INVALID_POINT, ...).
+   */
+  async prepare(task: Omit<PrepareTask, 'id'>): Promise<PreparedSigning> {
     const worker = this.#workers[this.#next++ % this.#workers.length]!;
     const id = ++this.#seq;
-    return new Promise((resolve, reject) => {
+    const r = await new Promise<PrepareReply>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, worker });
       worker.postMessage({ ...task, id });
     });
+    if (r.error) {
+      const { code, message } = r.error;
+      throw new SignerError(isSignerErrorCode(code) ? code : code === 'INTERNAL' ? 'INTERNAL' : 'INVALID_SIGNING_PACKAGE', message);
+    }
+    return { bindingFactors: new Map(r.bindingFactors), othersTerm: r.othersTerm };
   }
 
   async close(): Promise<void> {

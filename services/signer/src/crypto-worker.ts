@@ -6,22 +6,16 @@
  * @module
  */
 import { parentPort } from 'node:worker_threads';
-import { Identifier, SigningCommitments, SigningPackage, computeBindingFactors, computeOthersTerm, FrostError } from '@frostd/frost';
+import { FrostError, Identifier, computeBindingFactors, computeOthersTerm } from '@hoarfrost/frost';
+import { decodeRound2Request } from '@hoarfrost/rpc';
 import type { PrepareReply, PrepareTask } from './crypto-pool.js';
 
 parentPort!.on('message', (task: PrepareTask) => {
   let reply: PrepareReply;
   try {
     const own = Identifier.fromHex(task.ownHex);
-    const pkg = new SigningPackage(
-      task.commitments.map((c) => {
-        const identifier = Identifier.fromBytes(c.identifier);
-        // The signer's own commitment was matched against its nonce store by the main thread.
-        const commitments = identifier.equals(own) ? SigningCommitments.fromTrustedBytes(c.hiding, c.binding) : SigningCommitments.fromBytes(c.hiding, c.binding);
-        return { identifier, commitments };
-      }),
-      task.message,
-    );
+    // The signer's own commitment was matched against its nonce store by the main thread.
+    const pkg = decodeRound2Request(task.request, own);
     const bindingFactors = computeBindingFactors(pkg, task.verifyingKey);
     reply = { id: task.id, bindingFactors: [...bindingFactors], othersTerm: computeOthersTerm(pkg, bindingFactors, own) };
   } catch (e) {

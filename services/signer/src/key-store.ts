@@ -7,11 +7,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { keyPackageFromJson, publicKeyPackageFromJson, type KeyPackage, type PublicKeyPackage } from '@frostd/frost';
-import { KEY_ID_RE } from '@frostd/transport';
-
-export const KEY_PACKAGE_FILE = 'key-package.json';
-export const PUBLIC_KEY_PACKAGE_FILE = 'public-key-package.json';
+import { FrostError, keyPackageFromJson, publicKeyPackageFromJson, type KeyPackage, type PublicKeyPackage } from '@hoarfrost/frost';
+import { KEY_ID_RE, KEY_PACKAGE_FILE, PUBLIC_KEY_PACKAGE_FILE } from '@hoarfrost/rpc';
 
 export interface LoadedKey {
   keyId: string;
@@ -52,8 +49,7 @@ export async function loadKeys(dir: string): Promise<Map<string, LoadedKey>> {
       keys.set(keyId, { keyId, keyPackage, publicKeyPackage });
     } catch (e) {
       if (e instanceof KeyLoadError) throw e;
-      const code = (e as { code?: string }).code ?? 'ERROR';
-      throw new KeyLoadError(`key ${keyId}: ${code}: ${(e as Error).message}`);
+      throw new KeyLoadError(`key ${keyId}: ${e instanceof FrostError ? e.code : 'UNREADABLE'}: ${(e as Error).message}`);
     }
   }
   if (keys.size === 0) throw new KeyLoadError(`no keys found in ${dir} (expected <key-id>/${KEY_PACKAGE_FILE})`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Signer entry point: read config, start, stop on SIGTERM/SIGINT.
-import { createLogger, runUntilSignal } from '@frostd/transport';
+import { createLogger, runUntilSignal } from '@hoarfrost/runtime';
 import { loadConfig } from './config.js';
 import { createSigner } from './signer.js';
 

@@ -8,7 +8,12 @@
  * so a reuse attempt gets a precise error.
  * @module
  */
-import type { SigningNonces } from '@frostd/frost';
+import { toHex, type SigningNonces } from '@hoarfrost/frost';
+
+/** The id a nonce is stored under: hex of its commitment, hiding ‖ binding (the only place it is built). */
+export function commitmentId(hiding: Uint8Array, binding: Uint8Array): string {
+  return toHex(hiding) + toHex(binding);
+}
 
 interface Entry {
   keyId: string;
@@ -46,7 +51,7 @@ export class NonceStore {
 
   /** Stores fresh nonces under their commitment id, evicting expired then oldest entries to stay bounded. */
   add(keyId: string, nonces: SigningNonces): string {
-    const id = nonces.commitments.toHex();
+    const id = commitmentId(nonces.commitments.hidingBytes, nonces.commitments.bindingBytes);
     this.sweep();
     while (this.#entries.size >= this.#max) {
       const oldest = this.#entries.keys().next().value as string;

@@ -5,18 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import {
-  RpcTokenVerifier,
-  createLogger,
-  closeServer,
-  createOpsServer,
-  drain,
-  listen,
-  trackInFlight,
-  mtlsServerOptions,
-  parseJwks,
-  type Logger,
-} from '@frostd/transport';
+import { setGroupBackend } from '@hoarfrost/frost';
+import { RpcTokenVerifier, parseJwks } from '@hoarfrost/rpc';
+import { closeServer, createLogger, createOpsServer, drain, listen, mtlsServerOptions, trackInFlight, type Logger } from '@hoarfrost/runtime';
 import { createSignerApp } from './app.js';
 import type { SignerConfig } from './config.js';
 import { loadKeys, type LoadedKey } from './key-store.js';
@@ -58,6 +49,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
     ports: () => ({ ...ports }),
 
     async start() {
+      if (config.groupBackend !== 'auto') setGroupBackend(config.groupBackend);
       ports.ops = await listen(ops, config.opsPort, config.opsHost);
       const [jwksText, cert, key, ca] = await Promise.all([
         readFile(config.jwt.jwksFile, 'utf8'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { round1, trustedDealerKeygen } from '@frostd/frost';
+import { round1, trustedDealerKeygen } from '@hoarfrost/frost';
 import { NonceStore } from '../src/nonce-store.js';
 
 const kp = [...trustedDealerKeygen({ minSigners: 2, maxSigners: 2 }).keyPackages.values()][0]!;

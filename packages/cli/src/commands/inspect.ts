@@ -1,4 +1,4 @@
-import { decodeAny, serializeElement, toHex, FrostError } from '@frostd/frost';
+import { decodeAny, serializeElement, toHex, FrostError } from '@hoarfrost/frost';
 import { CliError, readTextFile, type Io } from '../cli-error.js';
 
 export const inspectUsage = 'frostctl inspect FILE';

@@ -2,8 +2,8 @@ import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FrostError, keyPackageFromJson, publicKeyPackageFromJson } from '@frostd/frost';
-import { parseJwks, publicJwk } from '@frostd/transport';
+import { FrostError, keyPackageFromJson, publicKeyPackageFromJson } from '@hoarfrost/frost';
+import { parseJwks, publicJwk } from '@hoarfrost/rpc';
 import { CliError, readTextFile, type Io } from '../cli-error.js';
 import { PUBLIC_KEY_PACKAGE_FILE, keyPackageFile } from './keygen.js';
 

@@ -7,7 +7,7 @@ import {
   publicKeyPackageToJson,
   trustedDealerKeygen,
   validateThreshold,
-} from '@frostd/frost';
+} from '@hoarfrost/frost';
 import { CliError, type Io } from '../cli-error.js';
 
 export const keygenUsage = 'frostctl keygen --threshold T --signers N --out DIR [--force]';

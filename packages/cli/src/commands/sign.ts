@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { publicKeyPackageFromJson, verifyEd25519 } from '@frostd/frost';
+import { publicKeyPackageFromJson, verifyEd25519 } from '@hoarfrost/frost';
 import { CliError, decodeBase64Strict, readTextFile, type Io } from '../cli-error.js';
 
 export const signUsage =

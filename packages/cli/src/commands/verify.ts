@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { publicKeyPackageFromJson, verifyEd25519, FrostError } from '@frostd/frost';
+import { publicKeyPackageFromJson, verifyEd25519, FrostError } from '@hoarfrost/frost';
 import { CliError, decodeBase64Strict, readTextFile, type Io } from '../cli-error.js';
 
 export const verifyUsage = 'frostctl verify --public-key-package FILE --message-b64 M --signature-b64 S';

@@ -1,0 +1,29 @@
+/**
+ * CBOR codec for RPC bodies (RFC 8949) with cbor-x, configured for plain data only: no records, no
+ * structured clone extensions; maps decode to objects. Shapes are validated by the callers.
+ * @module
+ */
+import { Decoder, Encoder } from 'cbor-x';
+import { WireFormatError } from './errors.js';
+
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, pack: false });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+export const CBOR_CONTENT_TYPE = 'application/cbor';
+
+export function encodeCbor(value: unknown): Uint8Array {
+  return encoder.encode(value);
+}
+
+/** Decodes one CBOR item; throws WireFormatError MALFORMED_CBOR on anything unparsable or trailing bytes. */
+export function decodeCbor(bytes: Uint8Array): unknown {
+  if (bytes.length === 0) throw new WireFormatError('MALFORMED_CBOR', 'empty body');
+  let items: unknown[];
+  try {
+    items = decoder.decodeMultiple(bytes) as unknown[];
+  } catch {
+    throw new WireFormatError('MALFORMED_CBOR', 'body is not valid CBOR');
+  }
+  if (!Array.isArray(items) || items.length !== 1) throw new WireFormatError('MALFORMED_CBOR', 'body must hold exactly one CBOR item');
+  return items[0];
+}

@@ -1,0 +1,287 @@
+/**
+ * Coordinator ↔ signer RPC messages (CBOR bodies): their strict shape validation, the round-2 codec
+ * (the one place a signing package becomes wire data and back), and the fixed set of error codes a
+ * signer answers with. Byte fields are CBOR byte strings; points and scalars are the RFC 9591
+ * encodings.
+ * @module
+ */
+import { Identifier, SignatureShare, SigningCommitments, SigningPackage } from '@hoarfrost/frost';
+import { WireFormatError } from './errors.js';
+
+export const RPC_PATHS = { round1: '/v1/round1', round2: '/v1/round2', info: '/v1/info' } as const;
+
+/** Key ids name a key set on the signer (`default`, `mint-2026`, ...). */
+export const KEY_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * A signer's key directory holds one subdirectory per key id with these two frost-rs JSON files:
+ * what frostctl writes, the chart mounts and the signer reads.
+ */
+export const KEY_PACKAGE_FILE = 'key-package.json';
+export const PUBLIC_KEY_PACKAGE_FILE = 'public-key-package.json';
+
+export interface CommitmentWire {
+  hiding: Uint8Array;
+  binding: Uint8Array;
+}
+
+export interface Round1Request {
+  key_id: string;
+  count: number;
+}
+export interface Round1Response {
+  identifier: Uint8Array;
+  commitments: CommitmentWire[];
+  ttl_ms: number;
+}
+export interface Round2Request {
+  key_id: string;
+  message: Uint8Array;
+  commitments: (CommitmentWire & { identifier: Uint8Array })[];
+}
+export interface Round2Response {
+  identifier: Uint8Array;
+  share: Uint8Array;
+  /**
+   * The group commitment R the signer computed (a hint: the coordinator may build the signature from
+   * it and verifies the result; a wrong hint only costs it the fast path).
+   */
+  group_commitment?: Uint8Array;
+}
+export interface InfoRequest {
+  key_id?: string;
+}
+export interface KeyInfoWire {
+  key_id: string;
+  verifying_share: Uint8Array;
+  verifying_key: Uint8Array;
+  min_signers: number;
+}
+export interface InfoResponse {
+  identifier: Uint8Array;
+  keys: KeyInfoWire[];
+}
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown, what: string, required: readonly string[], optional: readonly string[] = []): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) {
+    throw new WireFormatError('INVALID_REQUEST', `${what} must be a map`);
+  }
+  const o = v as Obj;
+  for (const k of Object.keys(o)) {
+    if (!required.includes(k) && !optional.includes(k)) throw new WireFormatError('INVALID_REQUEST', `${what}: unknown field "${k}"`);
+  }
+  for (const k of required) if (!(k in o)) throw new WireFormatError('INVALID_REQUEST', `${what}: missing field "${k}"`);
+  return o;
+}
+
+/** A CBOR byte string of exactly `length` bytes (any length when omitted). */
+function bytes(v: unknown, what: string, length?: number): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw new WireFormatError('INVALID_REQUEST', `${what} must be a byte string`);
+  if (length !== undefined && v.length !== length) throw new WireFormatError('INVALID_REQUEST', `${what} must be ${length} bytes`);
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function int(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new WireFormatError('INVALID_REQUEST', `${what} must be an integer between ${min} and ${max}`);
+  }
+  return v;
+}
+
+function keyId(v: unknown): string {
+  if (typeof v !== 'string' || !KEY_ID_RE.test(v)) throw new WireFormatError('INVALID_REQUEST', 'key_id must match ' + KEY_ID_RE.source);
+  return v;
+}
+
+function list(v: unknown, what: string, min: number, max: number): unknown[] {
+  if (!Array.isArray(v) || v.length < min || v.length > max) {
+    throw new WireFormatError('INVALID_REQUEST', `${what} must be an array of ${min}..${max} entries`);
+  }
+  return v;
+}
+
+export function parseRound1Request(v: unknown, maxCount: number): Round1Request {
+  const o = obj(v, 'round1 request', ['key_id', 'count']);
+  return { key_id: keyId(o.key_id), count: int(o.count, 'count', 1, maxCount) };
+}
+
+export function parseRound1Response(v: unknown): Round1Response {
+  const o = obj(v, 'round1 response', ['identifier', 'commitments', 'ttl_ms']);
+  return {
+    identifier: bytes(o.identifier, 'identifier', 32),
+    commitments: list(o.commitments, 'commitments', 1, 100_000).map((c, i) => {
+      const e = obj(c, `commitments[${i}]`, ['hiding', 'binding']);
+      return { hiding: bytes(e.hiding, 'hiding', 32), binding: bytes(e.binding, 'binding', 32) };
+    }),
+    ttl_ms: int(o.ttl_ms, 'ttl_ms', 0, 2 ** 31),
+  };
+}
+
+export function parseRound2Request(v: unknown, maxParticipants = 255): Round2Request {
+  const o = obj(v, 'round2 request', ['key_id', 'message', 'commitments']);
+  return {
+    key_id: keyId(o.key_id),
+    message: bytes(o.message, 'message'),
+    commitments: list(o.commitments, 'commitments', 1, maxParticipants).map((c, i) => {
+      const e = obj(c, `commitments[${i}]`, ['identifier', 'hiding', 'binding']);
+      return {
+        identifier: bytes(e.identifier, 'identifier', 32),
+        hiding: bytes(e.hiding, 'hiding', 32),
+        binding: bytes(e.binding, 'binding', 32),
+      };
+    }),
+  };
+}
+
+export function parseRound2Response(v: unknown): Round2Response {
+  const o = obj(v, 'round2 response', ['identifier', 'share'], ['group_commitment']);
+  const r: Round2Response = { identifier: bytes(o.identifier, 'identifier', 32), share: bytes(o.share, 'share', 32) };
+  if (o.group_commitment !== undefined) r.group_commitment = bytes(o.group_commitment, 'group_commitment', 32);
+  return r;
+}
+
+export function parseInfoRequest(v: unknown): InfoRequest {
+  const o = obj(v, 'info request', [], ['key_id']);
+  return o.key_id === undefined ? {} : { key_id: keyId(o.key_id) };
+}
+
+export function parseInfoResponse(v: unknown): InfoResponse {
+  const o = obj(v, 'info response', ['identifier', 'keys']);
+  return {
+    identifier: bytes(o.identifier, 'identifier', 32),
+    keys: list(o.keys, 'keys', 0, 1000).map((k, i) => {
+      const e = obj(k, `keys[${i}]`, ['key_id', 'verifying_share', 'verifying_key', 'min_signers']);
+      return {
+        key_id: keyId(e.key_id),
+        verifying_share: bytes(e.verifying_share, 'verifying_share', 32),
+        verifying_key: bytes(e.verifying_key, 'verifying_key', 32),
+        min_signers: int(e.min_signers, 'min_signers', 2, 65535),
+      };
+    }),
+  };
+}
+
+/**
+ * The round-2 request for `pkg`: every participant's identifier and commitments, and the message.
+ * The coordinator's only way of putting a signing package on the wire.
+ */
+export function encodeRound2Request(keyId: string, pkg: SigningPackage): Round2Request {
+  const commitments = [];
+  for (const { identifier, commitments: c } of pkg.signingCommitments.values()) {
+    commitments.push({ identifier: identifier.toBytes(), hiding: c.hidingBytes, binding: c.bindingBytes });
+  }
+  return { key_id: keyId, message: pkg.message, commitments };
+}
+
+/**
+ * The commitment a round-2 request lists for `identifier`, read from the raw request so that a signer
+ * can claim the matching nonce before any point work; undefined unless listed exactly once.
+ */
+export function listedCommitment(req: Round2Request, identifier: Identifier): CommitmentWire | undefined {
+  const mine = identifier.toBytes();
+  const found = req.commitments.filter((c) => Buffer.compare(c.identifier, mine) === 0);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/**
+ * The signing package of a round-2 request (RFC 9591 §5.2). Identifiers are decoded strictly and
+ * duplicates refused (SigningPackage); every commitment is validated as DeserializeElement requires
+ * (FrostError INVALID_POINT) except those `trusted`: the signer's own (it matched them to a nonce it
+ * issued), or `'all'` when a worker thread validated the same request already.
+ */
+export function decodeRound2Request(req: Round2Request, trusted: Identifier | 'all'): SigningPackage {
+  const entries = req.commitments.map((c) => {
+    const identifier = Identifier.fromBytes(c.identifier);
+    const skip = trusted === 'all' || identifier.equals(trusted);
+    const commitments = skip ? SigningCommitments.fromTrustedBytes(c.hiding, c.binding) : SigningCommitments.fromBytes(c.hiding, c.binding);
+    return { identifier, commitments };
+  });
+  return new SigningPackage(entries, req.message);
+}
+
+/** The round-2 response carrying `share` of participant `identifier`. */
+export function encodeRound2Response(identifier: Identifier, share: SignatureShare): Round2Response {
+  const r: Round2Response = { identifier: identifier.toBytes(), share: share.toBytes() };
+  if (share.groupCommitment) r.group_commitment = share.groupCommitment;
+  return r;
+}
+
+/** The signature share of a round-2 response (FrostError INVALID_SCALAR when it is not canonical). */
+export function decodeRound2Response(r: Round2Response): SignatureShare {
+  return SignatureShare.fromBytes(r.share, r.group_commitment);
+}
+
+/**
+ * The error codes a signer answers with, each with its kind: the whole documented set. A client maps
+ * any other code to one value (`SIGNER_ERROR`).
+ *
+ * - `auth`: the caller was not authenticated or not allowed (mTLS identity, RPC token).
+ * - `request`: the request is not a well-formed RPC (body, size, media type, path, shape).
+ * - `package`: the signing package cannot be signed (participants, commitments, points).
+ * - `stale`: the commitment is unknown to the signer or expired (it restarted, or the entry aged out);
+ *   a coordinator drops what it preprocessed and asks again.
+ * - `policy`: the signer's validation policy refused the message: the signer doing its job.
+ * - `unavailable`: the signer cannot take requests now (shutting down, replay cache full).
+ * - `internal`: the signer failed.
+ */
+export const SIGNER_ERROR_CODES = {
+  CLIENT_CERT_REQUIRED: 'auth',
+  CLIENT_CERT_UNTRUSTED: 'auth',
+  CLIENT_IDENTITY_NOT_ALLOWED: 'auth',
+  TOKEN_MISSING: 'auth',
+  TOKEN_MALFORMED: 'auth',
+  TOKEN_INVALID: 'auth',
+  TOKEN_ALG_NOT_ALLOWED: 'auth',
+  TOKEN_WRONG_TYPE: 'auth',
+  TOKEN_UNKNOWN_KEY: 'auth',
+  TOKEN_BAD_SIGNATURE: 'auth',
+  TOKEN_CLAIM_INVALID: 'auth',
+  TOKEN_WRONG_ISSUER: 'auth',
+  TOKEN_WRONG_AUDIENCE: 'auth',
+  TOKEN_EXPIRED: 'auth',
+  TOKEN_LIFETIME_TOO_LONG: 'auth',
+  TOKEN_PATH_MISMATCH: 'auth',
+  TOKEN_BODY_MISMATCH: 'auth',
+  TOKEN_REPLAYED: 'auth',
+  MALFORMED_CBOR: 'request',
+  INVALID_REQUEST: 'request',
+  PAYLOAD_TOO_LARGE: 'request',
+  UNSUPPORTED_MEDIA_TYPE: 'request',
+  METHOD_NOT_ALLOWED: 'request',
+  NOT_FOUND: 'request',
+  UNKNOWN_KEY: 'package',
+  NOT_A_PARTICIPANT: 'package',
+  UNKNOWN_PARTICIPANT: 'package',
+  INVALID_IDENTIFIER: 'package',
+  INVALID_POINT: 'package',
+  INVALID_SIGNING_PACKAGE: 'package',
+  COMMITMENT_ALREADY_USED: 'package',
+  COMMITMENT_KEY_MISMATCH: 'package',
+  UNKNOWN_COMMITMENT: 'stale',
+  COMMITMENT_EXPIRED: 'stale',
+  POLICY_MESSAGE_TOO_LARGE: 'policy',
+  POLICY_EMPTY_MESSAGE: 'policy',
+  POLICY_NOT_JWS: 'policy',
+  POLICY_JWS_HEADER: 'policy',
+  POLICY_JWS_ALG: 'policy',
+  POLICY_JWS_PAYLOAD: 'policy',
+  POLICY_JWS_MISSING_CLAIM: 'policy',
+  SHUTTING_DOWN: 'unavailable',
+  REPLAY_CACHE_FULL: 'unavailable',
+  INTERNAL: 'internal',
+} as const;
+
+export type SignerErrorCode = keyof typeof SIGNER_ERROR_CODES;
+export type SignerErrorKind = (typeof SIGNER_ERROR_CODES)[SignerErrorCode];
+
+/** Is `code` one of the documented signer error codes? */
+export function isSignerErrorCode(code: unknown): code is SignerErrorCode {
+  return typeof code === 'string' && Object.hasOwn(SIGNER_ERROR_CODES, code);
+}
+
+/** The body of every signer error response (JSON, like the coordinator's public errors). */
+export interface SignerErrorBody {
+  error: { code: SignerErrorCode; message: string };
+}

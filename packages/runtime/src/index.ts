@@ -1,0 +1,13 @@
+/**
+ * The service runtime shared by the coordinator and the signers: configuration readers, server
+ * lifecycle and drain, the operations listener, logging, request bodies, mTLS client checks.
+ * @module
+ */
+export { RuntimeError, ConfigError, ClientAuthError, BodyError, errorClasses } from './errors.js';
+export type { ClientAuthErrorCode, BodyErrorCode } from './errors.js';
+export { EnvReader, type Env } from './env.js';
+export { listen, trackInFlight, drain, closeServer, runUntilSignal } from './lifecycle.js';
+export { createOpsServer, type OpsOptions } from './ops.js';
+export { createLogger, REDACT_PATHS, type Logger } from './logger.js';
+export { readBody } from './http-body.js';
+export { mtlsServerOptions, assertClientIdentity } from './tls.js';

@@ -1,0 +1,62 @@
+/**
+ * TLS server helpers: mTLS server options and client identity checks by SAN.
+ * @module
+ */
+import type { TLSSocket, PeerCertificate } from 'node:tls';
+import { ClientAuthError } from './errors.js';
+
+/**
+ * https.createServer options for mutual TLS. The handshake asks for a client certificate and verifies
+ * it against `caPem`; the HTTP layer then refuses any request whose certificate is missing or did not
+ * verify ({@link assertClientIdentity}), so a refusal is a clear refusal with a code instead of a bare
+ * TLS alert. TLS 1.3 only.
+ */
+export function mtlsServerOptions(files: { certPem: string; keyPem: string; caPem: string }) {
+  return {
+    cert: files.certPem,
+    key: files.keyPem,
+    ca: files.caPem,
+    requestCert: true,
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.3' as const,
+  };
+}
+
+/** SAN entries of a peer certificate in `TYPE:value` form (`DNS:x`, `URI:x`, `IP Address:x`). */
+function subjectAltNames(cert: PeerCertificate): string[] {
+  const san = cert.subjectaltname;
+  if (!san) return [];
+  return san.split(/,\s*/).map((s) => s.trim());
+}
+
+/** Does a SAN list contain `identity`? `identity` may be `DNS:name`, `URI:uri`, or a bare DNS name. */
+function sanMatches(sans: string[], identity: string): boolean {
+  const want = identity.includes(':') && /^(DNS|URI|IP Address):/.test(identity) ? identity : `DNS:${identity}`;
+  return sans.includes(want);
+}
+
+/**
+ * Throws ClientAuthError unless the TLS peer presented a certificate that chains to the configured CA and,
+ * when `allowed` is non-empty, carries one of the allowed SANs.
+ */
+export function assertClientIdentity(socket: TLSSocket, allowed: readonly string[]): string[] {
+  // getPeerCertificate() parses the certificate on every call; a connection's peer never changes.
+  const cached = verified.get(socket);
+  if (cached) return cached;
+  const sans = checkClientIdentity(socket, allowed);
+  verified.set(socket, sans);
+  return sans;
+}
+
+const verified = new WeakMap<TLSSocket, string[]>();
+
+function checkClientIdentity(socket: TLSSocket, allowed: readonly string[]): string[] {
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) throw new ClientAuthError('CLIENT_CERT_REQUIRED', 'a client certificate is required');
+  if (!socket.authorized) throw new ClientAuthError('CLIENT_CERT_UNTRUSTED', 'client certificate is not issued by a trusted CA');
+  const sans = subjectAltNames(cert);
+  if (allowed.length > 0 && !allowed.some((id) => sanMatches(sans, id))) {
+    throw new ClientAuthError('CLIENT_IDENTITY_NOT_ALLOWED', 'client certificate identity is not allowed');
+  }
+  return sans;
+}

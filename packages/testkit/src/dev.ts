@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * The local cluster (`pnpm start`): creates (or reuses) a dev PKI, JWT keys and a key set under
+ * FROST_DEV_DIR (default .frost-dev), starts the signers on 7001.. and the coordinator on 7100, waits
+ * until the coordinator sees a quorum, prints a ready-to-paste curl, and stops everything on Ctrl-C.
+ * It lives in the test kit, not in frostctl, because it needs the dev PKI and the services' builds,
+ * neither of which belongs in an operator's install.
+ * @module
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDevEnvironment, readDevEnvironment } from './environment.js';
+import { startCluster } from './cluster.js';
+
+const usage = 'usage: pnpm start [--dir .frost-dev] [--threshold 2 --signers 3] [--port 7100] [--fresh]';
+const out = (line: string) => process.stdout.write(line + '\n');
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        dir: { type: 'string' },
+        threshold: { type: 'string', default: '2' },
+        signers: { type: 'string', default: '3' },
+        port: { type: 'string', default: '7100' },
+        fresh: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  if (values.help) {
+    out(usage);
+    return 0;
+  }
+  const dir = resolve(values.dir ?? process.env.FROST_DEV_DIR ?? '.frost-dev');
+  const t = Number(values.threshold);
+  const n = Number(values.signers);
+  const port = Number(values.port);
+  if (!Number.isInteger(t) || !Number.isInteger(n) || t < 2 || t > n || n > 99) {
+    process.stderr.write(`need 2 <= threshold <= signers <= 99\n${usage}\n`);
+    return 2;
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    process.stderr.write(`--port must be a TCP port\n${usage}\n`);
+    return 2;
+  }
+  let env = values.fresh ? undefined : readDevEnvironment(dir);
+  if (env && (env.threshold !== t || env.signers.length !== n)) {
+    out(`${dir} holds a ${env.threshold}-of-${env.signers.length} key set; use --fresh to replace it`);
+    return 2;
+  }
+  if (!env) {
+    out(`creating dev PKI, JWT keys and a ${t}-of-${n} key set in ${dir}`);
+    env = await createDevEnvironment(dir, { threshold: t, signers: n });
+  }
+  const cluster = await startCluster(env, {
+    coordinatorPort: port,
+    coordinatorOpsPort: 9100,
+    signerBasePort: 7001,
+    signerOpsBasePort: 9101,
+  });
+  // The processes are up once they log "ready"; a signature needs the coordinator to have seen a quorum.
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const r = await fetch(`${cluster.opsUrl}/readyz`).catch(() => undefined);
+    if (r?.status === 200) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  const rel = (p: string) => (p.startsWith(process.cwd() + '/') ? p.slice(process.cwd().length + 1) : p);
+  out('');
+  out(`FROST ${t}-of-${n} signing cluster is up:`);
+  out(`  coordinator  ${cluster.url}   (metrics ${cluster.opsUrl}/metrics)`);
+  for (const [id, url] of Object.entries(cluster.signerUrls)) out(`  ${id.padEnd(12)} ${url}`);
+  out('');
+  out('Sign a message (base64 of "hello"):');
+  out(
+    `  curl --cacert ${rel(env.caFile)} --cert ${rel(env.clientCertFile)} --key ${rel(env.clientKeyFile)} \\\n` +
+      `    -H 'content-type: application/json' -d '{"msg_b64":"aGVsbG8="}' ${cluster.url}/sign`,
+  );
+  out('or: node packages/cli/dist/main.js sign --message hello');
+  out('');
+  out('Ctrl-C stops everything.');
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  out('stopping...');
+  await cluster.stop();
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  // A service that did not come up carries its own log in the message; a stack adds nothing.
+  process.stderr.write(`local cluster: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+}

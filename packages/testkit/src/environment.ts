@@ -1,0 +1,166 @@
+/**
+ * A complete local deployment on disk: dev CA, TLS certificates for every process, the coordinator's
+ * JWT signing key and the signers' JWKS, and a t-of-n key set split into per-signer key directories
+ * laid out exactly as the services read them (the same layout a Kubernetes Secret mount gives).
+ * Development and tests only: the CA key sits next to everything else.
+ * @module
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { keyPackageToJson, publicKeyPackageToJson, trustedDealerKeygen } from '@hoarfrost/frost';
+import { publicJwk } from '@hoarfrost/rpc';
+import { createCertificateAuthority } from './pki.js';
+
+export const COORDINATOR_CLIENT_SAN = 'DNS:frost-coordinator';
+export const JWT_ISSUER = 'frost-coordinator';
+export const JWT_KID = 'coordinator-1';
+
+export interface DevSigner {
+  index: number;
+  id: string;
+  dir: string;
+  certFile: string;
+  keyFile: string;
+  keyDir: string;
+}
+
+export interface DevEnvironment {
+  dir: string;
+  threshold: number;
+  signers: DevSigner[];
+  keyId: string;
+  caFile: string;
+  /** Coordinator's HTTPS server certificate (SAN localhost, 127.0.0.1). */
+  coordinatorCertFile: string;
+  coordinatorKeyFile: string;
+  /** Coordinator's client certificate towards the signers. */
+  coordinatorClientCertFile: string;
+  coordinatorClientKeyFile: string;
+  /** A mint-API client certificate for calling the coordinator (curl --cert). */
+  clientCertFile: string;
+  clientKeyFile: string;
+  jwtKeyFile: string;
+  jwksFile: string;
+  publicKeyPackageFile: string;
+}
+
+function write(path: string, text: string, mode = 0o644): void {
+  writeFileSync(path, text, { mode });
+  chmodSync(path, mode);
+}
+
+const MANIFEST = 'environment.json';
+
+/** Reads an environment created earlier, or undefined when `dir` holds none. */
+export function readDevEnvironment(dir: string): DevEnvironment | undefined {
+  const p = join(resolve(dir), MANIFEST);
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as DevEnvironment) : undefined;
+}
+
+/** Creates the whole environment under `dir` (which should be empty or absent). */
+export async function createDevEnvironment(dir: string, options: { threshold: number; signers: number; keyId?: string }): Promise<DevEnvironment> {
+  const root = resolve(dir);
+  const keyId = options.keyId ?? 'default';
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const ca = await createCertificateAuthority('frost dev CA');
+  const p = (name: string) => join(root, name);
+  write(p('ca.pem'), ca.certPem);
+  write(p('ca-key.pem'), ca.keyPem, 0o600);
+
+  const server = await ca.issue({ commonName: 'frost-coordinator', dnsNames: ['localhost', 'frost-coordinator'], ipAddresses: ['127.0.0.1'], usages: ['server'] });
+  write(p('coordinator.pem'), server.certPem);
+  write(p('coordinator-key.pem'), server.keyPem, 0o600);
+  const coordClient = await ca.issue({ commonName: 'frost-coordinator', dnsNames: ['frost-coordinator'], usages: ['client'] });
+  write(p('coordinator-client.pem'), coordClient.certPem);
+  write(p('coordinator-client-key.pem'), coordClient.keyPem, 0o600);
+  const client = await ca.issue({ commonName: 'mint-api', dnsNames: ['mint-api'], usages: ['client'] });
+  write(p('client.pem'), client.certPem);
+  write(p('client-key.pem'), client.keyPem, 0o600);
+
+  const { privateKey } = generateKeyPairSync('ed25519');
+  write(p('coordinator-jwt-key.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
+  write(p('jwks.json'), JSON.stringify({ keys: [publicJwk(privateKey, JWT_KID)] }, null, 2) + '\n');
+
+  const { keyPackages, publicKeyPackage } = trustedDealerKeygen({ minSigners: options.threshold, maxSigners: options.signers });
+  const pkpJson = JSON.stringify(publicKeyPackageToJson(publicKeyPackage), null, 2) + '\n';
+  write(p('public-key-package.json'), pkpJson);
+
+  const signers: DevSigner[] = [];
+  let index = 0;
+  for (const kp of keyPackages.values()) {
+    index++;
+    const id = `signer-${index}`;
+    const sdir = p(id);
+    const keyDir = join(sdir, 'keys');
+    mkdirSync(join(keyDir, keyId), { recursive: true, mode: 0o700 });
+    write(join(keyDir, keyId, 'key-package.json'), JSON.stringify(keyPackageToJson(kp), null, 2) + '\n', 0o600);
+    write(join(keyDir, keyId, 'public-key-package.json'), pkpJson);
+    const tls = await ca.issue({ commonName: id, dnsNames: [id, 'localhost'], ipAddresses: ['127.0.0.1'], usages: ['server'] });
+    write(join(sdir, 'tls.pem'), tls.certPem);
+    write(join(sdir, 'tls-key.pem'), tls.keyPem, 0o600);
+    signers.push({ index, id, dir: sdir, certFile: join(sdir, 'tls.pem'), keyFile: join(sdir, 'tls-key.pem'), keyDir });
+  }
+  const env: DevEnvironment = {
+    dir: root,
+    threshold: options.threshold,
+    signers,
+    keyId,
+    caFile: p('ca.pem'),
+    coordinatorCertFile: p('coordinator.pem'),
+    coordinatorKeyFile: p('coordinator-key.pem'),
+    coordinatorClientCertFile: p('coordinator-client.pem'),
+    coordinatorClientKeyFile: p('coordinator-client-key.pem'),
+    clientCertFile: p('client.pem'),
+    clientKeyFile: p('client-key.pem'),
+    jwtKeyFile: p('coordinator-jwt-key.pem'),
+    jwksFile: p('jwks.json'),
+    publicKeyPackageFile: p('public-key-package.json'),
+  };
+  write(p(MANIFEST), JSON.stringify(env, null, 2) + '\n');
+  return env;
+}
+
+/** Environment variables for signer `s` of `env` (ports 0 = any free port). */
+export function signerEnv(env: DevEnvironment, s: DevSigner, ports: { rpc: number; ops: number }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SIGNER_ID: s.id,
+    SIGNER_HOST: '127.0.0.1',
+    SIGNER_PORT: String(ports.rpc),
+    SIGNER_OPS_HOST: '127.0.0.1',
+    SIGNER_OPS_PORT: String(ports.ops),
+    SIGNER_TLS_CERT_FILE: s.certFile,
+    SIGNER_TLS_KEY_FILE: s.keyFile,
+    SIGNER_TLS_CLIENT_CA_FILE: env.caFile,
+    SIGNER_ALLOWED_CLIENT_SANS: COORDINATOR_CLIENT_SAN,
+    SIGNER_JWT_ISSUER: JWT_ISSUER,
+    SIGNER_JWT_JWKS_FILE: env.jwksFile,
+    SIGNER_KEY_DIR: s.keyDir,
+    ...extra,
+  };
+}
+
+/** Environment variables for the coordinator of `env`, talking to `signerUrls` (id → https URL). */
+export function coordinatorEnv(env: DevEnvironment, signerUrls: Record<string, string>, ports: { api: number; ops: number }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    COORDINATOR_HOST: '127.0.0.1',
+    COORDINATOR_PORT: String(ports.api),
+    COORDINATOR_OPS_HOST: '127.0.0.1',
+    COORDINATOR_OPS_PORT: String(ports.ops),
+    COORDINATOR_TLS_CERT_FILE: env.coordinatorCertFile,
+    COORDINATOR_TLS_KEY_FILE: env.coordinatorKeyFile,
+    COORDINATOR_TLS_CLIENT_CA_FILE: env.caFile,
+    COORDINATOR_AUTH_MODE: 'mtls',
+    COORDINATOR_ALLOWED_CLIENT_SANS: 'DNS:mint-api',
+    COORDINATOR_SIGNER_CLIENT_CERT_FILE: env.coordinatorClientCertFile,
+    COORDINATOR_SIGNER_CLIENT_KEY_FILE: env.coordinatorClientKeyFile,
+    COORDINATOR_SIGNER_CA_FILE: env.caFile,
+    COORDINATOR_RPC_JWT_KEY_FILE: env.jwtKeyFile,
+    COORDINATOR_RPC_JWT_KID: JWT_KID,
+    COORDINATOR_RPC_JWT_ISSUER: JWT_ISSUER,
+    COORDINATOR_SIGNERS: Object.entries(signerUrls).map(([id, url]) => `${id}=${url}`).join(','),
+    COORDINATOR_PUBLIC_KEY_PACKAGE_FILE: env.publicKeyPackageFile,
+    COORDINATOR_KEY_ID: env.keyId,
+    ...extra,
+  };
+}

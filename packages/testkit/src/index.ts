@@ -1,0 +1,21 @@
+/**
+ * The development and test kit (never part of a production install): a dev PKI, a whole local
+ * deployment on disk, the services started as real processes, and the local cluster. The light test
+ * helpers live in `@hoarfrost/testkit/support` so unit tests need not load any of this.
+ * @module
+ */
+export { createCertificateAuthority, loadCertificateAuthority, type CertificateAuthority, type CertificatePair, type LeafOptions } from './pki.js';
+export {
+  COORDINATOR_CLIENT_SAN,
+  JWT_ISSUER,
+  JWT_KID,
+  createDevEnvironment,
+  readDevEnvironment,
+  signerEnv,
+  coordinatorEnv,
+  type DevEnvironment,
+  type DevSigner,
+} from './environment.js';
+export { startService, type ServiceProcess } from './process.js';
+export { SIGNER_MAIN, COORDINATOR_MAIN } from './service-mains.js';
+export { startCluster, type Cluster, type ClusterOptions } from './cluster.js';

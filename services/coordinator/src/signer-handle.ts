@@ -1,0 +1,133 @@
+/**
+ * One registered signer as the coordinator sees it: its client, circuit breaker and health, and the
+ * one instrumented way of calling it. Every RPC to a signer — round 1 for a request or a pool refill,
+ * round 2, the health check — goes through {@link SignerHandle}, which records latency and outcome,
+ * feeds the breaker, and checks that the answer comes from the participant this signer holds.
+ * @module
+ */
+import { FrostError, Identifier, type SignatureShare } from '@hoarfrost/frost';
+import {
+  SIGNER_ERROR_CODES,
+  SignerCallError,
+  decodeRound2Response,
+  type CommitmentWire,
+  type InfoResponse,
+  type Round2Request,
+  type SignerRpc,
+} from '@hoarfrost/rpc';
+import type { Logger } from '@hoarfrost/runtime';
+import type { CircuitBreaker } from './breaker.js';
+import type { CoordinatorMetrics } from './metrics.js';
+
+export type SignerRpcName = 'round1' | 'round2' | 'info';
+
+/**
+ * What a failed call means for the request and for the signer:
+ * - `policy`: the signer's policy refused the message (the signer doing its job);
+ * - `stale`: the signer no longer knows the commitment (it restarted, or it expired);
+ * - `culprit`: the signer answered with invalid cryptographic values (proven misbehaviour);
+ * - `fault`: anything else (unreachable, timeout, refused, wrong identity).
+ */
+export type FailureKind = 'policy' | 'stale' | 'culprit' | 'fault';
+
+export function failureKind(e: SignerCallError): FailureKind {
+  if (e.code === 'SIGNER_INVALID_RESPONSE') return 'culprit';
+  const kind = (SIGNER_ERROR_CODES as Record<string, string>)[e.code];
+  return kind === 'policy' || kind === 'stale' ? kind : 'fault';
+}
+
+/** Any rejection of a call as a SignerCallError (a bug on this side becomes a fault, never a crash). */
+function asCallError(signer: string, e: unknown): SignerCallError {
+  if (e instanceof SignerCallError) return e;
+  if (e instanceof FrostError) return new SignerCallError(signer, 'SIGNER_INVALID_RESPONSE', e.message);
+  return new SignerCallError(signer, 'SIGNER_ERROR', (e as Error)?.message ?? 'call failed');
+}
+
+export class SignerHandle {
+  readonly id: string;
+  readonly url: string;
+  readonly breaker: CircuitBreaker;
+  /** Learned from the signer's info RPC and checked against the public key package. */
+  identifier: Identifier | undefined;
+  healthy = false;
+  lastError: string | undefined;
+  readonly #client: SignerRpc;
+  readonly #metrics: Pick<CoordinatorMetrics, 'signerRequests' | 'signerLatency'>;
+  readonly #log: Logger;
+
+  constructor(args: { id: string; url: string; client: SignerRpc; breaker: CircuitBreaker; metrics: Pick<CoordinatorMetrics, 'signerRequests' | 'signerLatency'>; logger: Logger }) {
+    this.id = args.id;
+    this.url = args.url;
+    this.#client = args.client;
+    this.breaker = args.breaker;
+    this.#metrics = args.metrics;
+    this.#log = args.logger;
+  }
+
+  /** Round 1: `count` fresh commitments (encodings, validated by the commitment pool) and their lifetime. */
+  commit(keyId: string, count: number, signal?: AbortSignal): Promise<{ commitments: CommitmentWire[]; ttlMs: number }> {
+    return this.#call('round1', () => this.#client.round1({ key_id: keyId, count }, signal), (r) => {
+      this.#expectIdentity(r.identifier);
+      return { commitments: r.commitments, ttlMs: r.ttl_ms };
+    });
+  }
+
+  /** Round 2: this signer's share of the package in `request`. */
+  sign(request: Round2Request, signal?: AbortSignal): Promise<SignatureShare> {
+    return this.#call('round2', () => this.#client.round2(request, signal), (r) => {
+      this.#expectIdentity(r.identifier);
+      return decodeRound2Response(r);
+    });
+  }
+
+  /** The health check's RPC: which keys the signer holds. Leaves the breaker alone. */
+  info(keyId: string, signal?: AbortSignal): Promise<InfoResponse> {
+    return this.#call('info', () => this.#client.info(keyId, signal), (r) => r, false);
+  }
+
+  /**
+   * Records that a value this signer sent earlier (a preprocessed commitment) turned out invalid:
+   * counted as that RPC's outcome and opens the breaker. Returns the error to throw.
+   */
+  convict(rpc: SignerRpcName, cause: FrostError): SignerCallError {
+    const e = new SignerCallError(this.id, 'SIGNER_INVALID_RESPONSE', cause.message);
+    this.#failed(rpc, e, true);
+    return e;
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+
+  #expectIdentity(bytes: Uint8Array): void {
+    const got = Identifier.fromBytes(bytes);
+    if (!this.identifier || !got.equals(this.identifier)) throw new SignerCallError(this.id, 'SIGNER_IDENTITY_CHANGED', 'signer answered with another identifier');
+  }
+
+  async #call<W, T>(rpc: SignerRpcName, send: () => Promise<W>, accept: (answer: W) => T, breaker = true): Promise<T> {
+    const start = process.hrtime.bigint();
+    let value: T;
+    try {
+      value = accept(await send());
+    } catch (err) {
+      throw this.#failed(rpc, asCallError(this.id, err), breaker);
+    }
+    this.#metrics.signerLatency.observe({ signer: this.id, rpc }, Number(process.hrtime.bigint() - start) / 1e9);
+    this.#metrics.signerRequests.inc({ signer: this.id, rpc, outcome: 'ok' });
+    if (breaker) this.breaker.success();
+    return value;
+  }
+
+  #failed(rpc: SignerRpcName, e: SignerCallError, breaker: boolean): SignerCallError {
+    this.#metrics.signerRequests.inc({ signer: this.id, rpc, outcome: e.code });
+    const kind = failureKind(e);
+    if (breaker) {
+      // A policy refusal or a forgotten commitment is a well-formed answer from a working signer.
+      if (kind === 'policy' || kind === 'stale') this.breaker.success();
+      else this.breaker.failure(kind === 'culprit');
+    }
+    // The health check reports state changes itself; a failed probe every interval is not news.
+    this.#log[rpc === 'info' ? 'debug' : 'warn']({ signer: this.id, rpc, code: e.code }, 'signer request failed');
+    return e;
+  }
+}

@@ -1,0 +1,173 @@
+// In-process signer doubles for the coordinator's unit tests: each runs the real protocol library
+// (round 1, round 2 on the decoded wire request) and can be told to misbehave in one specific way.
+import {
+  Identifier,
+  ORDER,
+  SignatureShare,
+  round1,
+  round2,
+  trustedDealerKeygen,
+  type KeyPackage,
+  type PublicKeyPackage,
+  type SigningNonces,
+  type TrustedDealerOutput,
+} from '@hoarfrost/frost';
+import {
+  SignerCallError,
+  decodeRound2Request,
+  encodeRound2Response,
+  listedCommitment,
+  type InfoResponse,
+  type Round1Request,
+  type Round1Response,
+  type Round2Request,
+  type Round2Response,
+  type SignerErrorCode,
+  type SignerRpc,
+} from '@hoarfrost/rpc';
+import { createLogger } from '@hoarfrost/runtime';
+import { CommitmentPool } from '../src/commitment-pool.js';
+import { createCoordinatorMetrics, type CoordinatorMetrics } from '../src/metrics.js';
+import { Orchestrator } from '../src/orchestrator.js';
+import { SignerRegistry } from '../src/registry.js';
+
+/**
+ * - `ok`: a correct signer;
+ * - `down`: every call fails as unreachable;
+ * - `refuse`: round 2 refuses by policy (POLICY_NOT_JWS);
+ * - `forget`: round 2 answers UNKNOWN_COMMITMENT once (a restart), then behaves;
+ * - `corrupt`: round 2 returns a wrong share (a cheat only aggregation can see);
+ * - `impostor`: answers with another participant's identifier;
+ * - `bad-point`: round 1 issues an invalid commitment encoding;
+ * - `bad-share`: round 2 returns a non-canonical scalar;
+ * - `hang`: never answers (until the caller's signal aborts);
+ * - `undocumented`: answers with an error code outside the documented set.
+ */
+export type Behaviour = 'ok' | 'down' | 'refuse' | 'forget' | 'corrupt' | 'impostor' | 'bad-point' | 'bad-share' | 'hang' | 'undocumented';
+
+const IDENTITY = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
+
+export class FakeSigner implements SignerRpc {
+  behaviour: Behaviour = 'ok';
+  readonly calls = { round1: 0, round2: 0, info: 0 };
+  /** `count` of every round-1 request, in order (1: inside a request; more: a pool refill). */
+  readonly round1Counts: number[] = [];
+  readonly #nonces = new Map<string, SigningNonces>();
+
+  constructor(
+    readonly id: string,
+    readonly keyPackage: KeyPackage,
+    readonly pkp: PublicKeyPackage,
+    readonly keyId: string,
+  ) {}
+
+  #fail(code: SignerErrorCode | 'SIGNER_UNREACHABLE' | 'SIGNER_ERROR'): never {
+    throw new SignerCallError(this.id, code, `${this.id}: ${code}`);
+  }
+
+  #identifierBytes(): Uint8Array {
+    return this.behaviour === 'impostor' ? Identifier.fromBytes(Uint8Array.from([0x7f, ...new Array<number>(31).fill(0)])).toBytes() : this.keyPackage.identifier.toBytes();
+  }
+
+  async round1(req: Round1Request, signal?: AbortSignal): Promise<Round1Response> {
+    this.calls.round1++;
+    this.round1Counts.push(req.count);
+    if (this.behaviour === 'down') this.#fail('SIGNER_UNREACHABLE');
+    if (this.behaviour === 'hang') await this.#hang(signal);
+    const commitments = [];
+    for (let i = 0; i < req.count; i++) {
+      const { nonces, commitments: c } = round1.commit(this.keyPackage.signingShare);
+      this.#nonces.set(c.toHex(), nonces);
+      commitments.push({ hiding: this.behaviour === 'bad-point' ? IDENTITY : c.hidingBytes, binding: c.bindingBytes });
+    }
+    return { identifier: this.#identifierBytes(), commitments, ttl_ms: 60_000 };
+  }
+
+  async round2(req: Round2Request, signal?: AbortSignal): Promise<Round2Response> {
+    this.calls.round2++;
+    switch (this.behaviour) {
+      case 'down':
+        this.#fail('SIGNER_UNREACHABLE');
+      case 'refuse':
+        this.#fail('POLICY_NOT_JWS');
+      case 'undocumented':
+        this.#fail('SIGNER_ERROR');
+      case 'forget':
+        this.behaviour = 'ok';
+        this.#nonces.clear();
+        this.#fail('UNKNOWN_COMMITMENT');
+      case 'hang':
+        await this.#hang(signal);
+    }
+    const me = this.keyPackage.identifier;
+    const mine = listedCommitment(req, me);
+    if (!mine) this.#fail('NOT_A_PARTICIPANT');
+    const id = Buffer.concat([mine.hiding, mine.binding]).toString('hex');
+    const nonces = this.#nonces.get(id);
+    if (!nonces) this.#fail('UNKNOWN_COMMITMENT');
+    this.#nonces.delete(id);
+    const share = round2.sign(decodeRound2Request(req, me), nonces, this.keyPackage);
+    if (this.behaviour === 'bad-share') return { identifier: me.toBytes(), share: new Uint8Array(32).fill(0xff) };
+    const out = this.behaviour === 'corrupt' ? new SignatureShare((share.share + 1n) % ORDER) : share;
+    return { ...encodeRound2Response(me, out), identifier: this.#identifierBytes() };
+  }
+
+  #hang(signal?: AbortSignal): Promise<never> {
+    return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new SignerCallError(this.id, 'SIGNER_TIMEOUT', 'aborted'))));
+  }
+
+  async info(): Promise<InfoResponse> {
+    this.calls.info++;
+    if (this.behaviour === 'down') this.#fail('SIGNER_UNREACHABLE');
+    return {
+      identifier: this.#identifierBytes(),
+      keys: [{ key_id: this.keyId, verifying_share: this.keyPackage.verifyingShare.toBytes(), verifying_key: this.pkp.verifyingKeyBytes, min_signers: this.keyPackage.minSigners }],
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface FakeDeployment {
+  dealt: TrustedDealerOutput;
+  pkp: PublicKeyPackage;
+  signers: FakeSigner[];
+  metrics: CoordinatorMetrics;
+  registry: SignerRegistry;
+  pool: CommitmentPool;
+  orchestrator: Orchestrator;
+}
+
+export const silentLog = createLogger('test', 'silent');
+
+/** A t-of-n key set, n fake signers, and the coordinator's registry, pool and orchestrator over them. */
+export async function fakeDeployment(
+  t: number,
+  n: number,
+  options: { poolSize?: number; deadlineMs?: number; signerTimeoutMs?: number; identifiers?: Identifier[]; failureThreshold?: number; cooldownMs?: number } = {},
+): Promise<FakeDeployment> {
+  const dealt = trustedDealerKeygen({ minSigners: t, maxSigners: n, ...(options.identifiers ? { identifiers: options.identifiers } : {}) });
+  const pkp = dealt.publicKeyPackage;
+  const keyId = 'default';
+  const signers = [...dealt.keyPackages.values()].map((kp, i) => new FakeSigner(`signer-${i + 1}`, kp, pkp, keyId));
+  const metrics = createCoordinatorMetrics(() => true);
+  const config = {
+    signers: signers.map((s) => ({ id: s.id, url: `https://${s.id}.test:7443` })),
+    keyId,
+    breaker: { failureThreshold: options.failureThreshold ?? 3, cooldownMs: options.cooldownMs ?? 60_000 },
+    signDeadlineMs: options.deadlineMs ?? 5000,
+    signerTimeoutMs: options.signerTimeoutMs ?? 2000,
+  };
+  const registry = new SignerRegistry({ config, pkp, connect: (s) => signers.find((f) => f.id === s.id)!, metrics, logger: silentLog });
+  await registry.checkAll();
+  const pool = new CommitmentPool({ size: options.poolSize ?? 0, batch: 4, keyId });
+  const orchestrator = new Orchestrator({ config, pkp, registry, metrics, pool });
+  return { dealt, pkp, signers, metrics, registry, pool, orchestrator };
+}
+
+/** Value of a counter or gauge sample in a prom-client registry. */
+export async function sample(metrics: CoordinatorMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return v?.value ?? 0;
+}

@@ -1,0 +1,217 @@
+// Every outcome of a signing, against in-process fake signers running the real protocol library.
+import { describe, expect, it } from '@jest/globals';
+import { Identifier } from '@hoarfrost/frost';
+import { ed25519Verifies } from '@hoarfrost/testkit/support';
+import { ApiError } from '../src/errors.js';
+import { fakeDeployment, sample, silentLog, type FakeDeployment } from './fake-signers.js';
+
+const message = new TextEncoder().encode('mint: 100 tokens to alice');
+
+async function signOk(d: FakeDeployment, extra: Partial<Parameters<FakeDeployment['orchestrator']['sign']>[0]> = {}) {
+  const r = await d.orchestrator.sign({ message, log: silentLog, ...extra });
+  expect(ed25519Verifies(d.pkp.verifyingKeyBytes, message, r.signature)).toBe(true);
+  return r;
+}
+
+async function signFails(d: FakeDeployment, extra: Partial<Parameters<FakeDeployment['orchestrator']['sign']>[0]> = {}): Promise<ApiError> {
+  const e = await d.orchestrator.sign({ message, log: silentLog, ...extra }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ApiError);
+  return e as ApiError;
+}
+
+describe('Orchestrator', () => {
+  it('signs with t healthy signers in one attempt, from round 1 or from the pool', async () => {
+    for (const poolSize of [0, 8]) {
+      const d = await fakeDeployment(2, 3, { poolSize });
+      const r = await signOk(d);
+      expect(r.attempts).toBe(1);
+      expect(r.participants).toHaveLength(2);
+      expect(r.culprits).toEqual([]);
+      expect(d.signers.reduce((n, s) => n + s.calls.round2, 0)).toBe(2);
+    }
+  });
+
+  it('uses preprocessed commitments once the pool is filled, so /sign needs only round 2', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 8 });
+    for (const h of d.registry.handles) d.pool.refill(h); // as the coordinator's health loop does
+    await new Promise((r) => setTimeout(r, 20)); // let refills and background validation run
+    expect(d.registry.handles.map((h) => d.pool.size(h))).toEqual([4, 4, 4]);
+    const before = d.signers.map((s) => s.round1Counts.length);
+    await signOk(d);
+    // No round 1 for a single commitment was made for this request (pool refills ask for batches).
+    for (const [i, s] of d.signers.entries()) expect(s.round1Counts.slice(before[i]).filter((n) => n === 1)).toEqual([]);
+  });
+
+  it('replaces a signer that is down and names nobody', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.behaviour = 'down';
+    for (let i = 0; i < 5; i++) {
+      const r = await signOk(d);
+      expect(r.participants).not.toContain(1);
+      expect(r.culprits).toEqual([]);
+    }
+  });
+
+  it('names and excludes a signer whose share is invalid, and retries with another quorum', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[1]!.behaviour = 'corrupt';
+    d.registry.handles[2]!.healthy = false; // ranked last: the first quorum is {1, 2}
+    const r = await signOk(d);
+    expect(r.attempts).toBe(2);
+    expect(r.culprits).toEqual([2]);
+    expect(r.participants).toEqual([1, 3]);
+    expect(await sample(d.metrics, 'frost_coordinator_culprits_total', { signer: 'signer-2' })).toBe(1);
+    expect(d.registry.handles[1]!.breaker.state).toBe('open');
+  });
+
+  it('a cheater among pinned participants fails the request with QUORUM_UNAVAILABLE and is named', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[1]!.behaviour = 'corrupt';
+    const e = await signFails(d, { participants: [Identifier.fromNumber(1), Identifier.fromNumber(2)] });
+    expect(e.code).toBe('QUORUM_UNAVAILABLE');
+    expect(e.culprits).toEqual([2]);
+  });
+
+  it('an invalid commitment or a non-canonical share convicts its signer at once', async () => {
+    for (const behaviour of ['bad-point', 'bad-share'] as const) {
+      const d = await fakeDeployment(2, 3);
+      d.signers[2]!.behaviour = behaviour;
+      d.registry.handles[1]!.healthy = false; // ranked last: the first quorum is {1, 3}
+      const r = await signOk(d);
+      expect(r.participants).toEqual([1, 2]);
+      expect(r.culprits).toEqual([3]);
+      expect(d.registry.handles[2]!.breaker.state).toBe('open');
+      expect(await sample(d.metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-3', outcome: 'SIGNER_INVALID_RESPONSE' })).toBe(1);
+    }
+  });
+
+  it('POLICY_REFUSED when the signers refuse the message, with their codes and no culprit', async () => {
+    const d = await fakeDeployment(2, 3);
+    for (const s of d.signers) s.behaviour = 'refuse';
+    const e = await signFails(d);
+    expect(e.code).toBe('POLICY_REFUSED');
+    expect(e.status).toBe(403);
+    expect(e.message).toContain('POLICY_NOT_JWS');
+    expect(e.culprits).toEqual([]);
+    // A refusal is the signer doing its job: no breaker opens.
+    for (const h of d.registry.handles) expect(h.breaker.state).toBe('closed');
+  });
+
+  it('POLICY_REFUSED for pinned participants when one of them refuses', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.behaviour = 'refuse';
+    const e = await signFails(d, { participants: [Identifier.fromNumber(1), Identifier.fromNumber(3)] });
+    expect(e.code).toBe('POLICY_REFUSED');
+  });
+
+  it('one refusal among 2-of-3 is routed around', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.behaviour = 'refuse';
+    const r = await signOk(d);
+    expect(r.participants).toEqual([2, 3]);
+  });
+
+  it('QUORUM_UNAVAILABLE when fewer than t signers work', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.behaviour = 'down';
+    d.signers[1]!.behaviour = 'down';
+    const e = await signFails(d);
+    expect(e.code).toBe('QUORUM_UNAVAILABLE');
+    expect(e.status).toBe(503);
+  });
+
+  it('a pinned participant that fails is not substituted', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.behaviour = 'down';
+    const e = await signFails(d, { participants: [Identifier.fromNumber(1), Identifier.fromNumber(2)] });
+    expect(e.code).toBe('QUORUM_UNAVAILABLE');
+    expect(d.signers[2]!.calls.round2).toBe(0);
+  });
+
+  it('a hanging signer is cut off by the signer timeout', async () => {
+    const d = await fakeDeployment(2, 2, { deadlineMs: 1000, signerTimeoutMs: 100 });
+    d.signers[0]!.behaviour = 'hang';
+    const started = Date.now();
+    const e = await signFails(d);
+    expect(e.code).toBe('QUORUM_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(900);
+    expect(await sample(d.metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-1', outcome: 'SIGNER_TIMEOUT' })).toBe(1);
+  });
+
+  it('DEADLINE_EXCEEDED when the deadline cuts the calls short', async () => {
+    const d = await fakeDeployment(2, 3, { deadlineMs: 150, signerTimeoutMs: 150 });
+    d.signers[0]!.behaviour = 'hang';
+    d.signers[1]!.behaviour = 'hang';
+    d.signers[2]!.behaviour = 'hang';
+    const e = await signFails(d, { signers: [...d.registry.handles] });
+    expect(e.code).toBe('DEADLINE_EXCEEDED');
+  });
+
+  it('a signer answering with another identifier is excluded (SIGNER_IDENTITY_CHANGED) and replaced', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.behaviour = 'impostor';
+    d.registry.handles[2]!.healthy = false; // ranked last: signer 1 is in the first quorum
+    const r = await signOk(d);
+    expect(r.participants).toEqual([2, 3]);
+    expect(r.culprits).toEqual([]);
+    expect(await sample(d.metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-1', outcome: 'SIGNER_IDENTITY_CHANGED' })).toBe(1);
+  });
+
+  it('a stale preprocessed commitment (signer restarted) costs one more attempt, not an exclusion', async () => {
+    const d = await fakeDeployment(2, 2, { poolSize: 4 });
+    await signOk(d);
+    await new Promise((r) => setTimeout(r, 20));
+    d.signers[0]!.behaviour = 'forget';
+    const r = await signOk(d);
+    expect(r.attempts).toBe(2);
+    expect(r.participants).toEqual([1, 2]);
+    expect(d.registry.handles[0]!.breaker.state).toBe('closed');
+  });
+
+  it('an undocumented signer error code is counted as SIGNER_ERROR, never verbatim', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.behaviour = 'undocumented';
+    d.registry.handles[2]!.healthy = false; // ranked last: signer 1 is in the first quorum
+    await signOk(d);
+    expect(await sample(d.metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-1', outcome: 'SIGNER_ERROR' })).toBe(1);
+    const outcomes = (await d.metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'frost_coordinator_signer_requests_total')!.values.map((v) => v.labels.outcome);
+    for (const o of outcomes) expect(['ok', 'SIGNER_ERROR']).toContain(o);
+  });
+
+  it('a half-open breaker admits one trial at a time', async () => {
+    const d = await fakeDeployment(2, 3, { failureThreshold: 1, cooldownMs: 0, signerTimeoutMs: 200 });
+    const h1 = d.registry.handles[0]!;
+    h1.breaker.failure(); // open; cooldown 0 → half-open at the next look
+    expect(h1.breaker.state).toBe('half-open');
+    d.signers[0]!.behaviour = 'hang';
+    // Two concurrent requests restricted to signers 1 and 2: only one may send its trial to signer 1.
+    const both = await Promise.allSettled([
+      d.orchestrator.sign({ message, log: silentLog, signers: [d.registry.handles[0]!, d.registry.handles[1]!] }),
+      d.orchestrator.sign({ message, log: silentLog, signers: [d.registry.handles[0]!, d.registry.handles[1]!] }),
+    ]);
+    expect(d.signers[0]!.calls.round1 + d.signers[0]!.calls.round2).toBe(1);
+    expect(both.every((r) => r.status === 'rejected')).toBe(true);
+  }, 10_000);
+
+  it('a half-open trial that succeeds closes the breaker', async () => {
+    const d = await fakeDeployment(2, 2, { failureThreshold: 1, cooldownMs: 0 });
+    d.registry.handles[0]!.breaker.failure();
+    expect(d.registry.handles[0]!.breaker.state).toBe('half-open');
+    await signOk(d);
+    expect(d.registry.handles[0]!.breaker.state).toBe('closed');
+  });
+
+  it('participants and culprits above 65535 are reported as hex identifiers, not -1', async () => {
+    const big = [70_000n, 1n << 200n, 5n].map((v) => Identifier.fromBytes(Uint8Array.from(Buffer.from(v.toString(16).padStart(64, '0'), 'hex').reverse())));
+    const d = await fakeDeployment(2, 3, { identifiers: big });
+    const bigSigner = d.signers.find((s) => s.keyPackage.identifier.equals(big[1]!))!;
+    bigSigner.behaviour = 'corrupt';
+    const e = await signFails(d, { participants: [big[0]!, big[1]!] });
+    expect(e.culprits).toEqual([big[1]!.toHex()]);
+    const r = await signOk(d, { participants: [big[0]!, big[2]!] });
+    expect(r.participants).toEqual([5, big[0]!.toHex()]);
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * The signer's round handlers, behind authentication: round 1 issues commitments (RFC 9591 §5.1),
+ * round 2 signs a package that passes every check (§5.2), info describes the keys held. They take
+ * decoded wire messages and return wire messages; the HTTP layer is app.ts.
+ * @module
+ */
+import {
+  ORDER,
+  SignatureShare,
+  assertParticipantsInKeySet,
+  round1,
+  round2,
+  type PreparedSigning,
+  type SigningPackage,
+} from '@hoarfrost/frost';
+import {
+  decodeRound2Request,
+  encodeRound2Response,
+  listedCommitment,
+  parseInfoRequest,
+  parseRound1Request,
+  parseRound2Request,
+  type InfoResponse,
+  type Round1Response,
+  type Round2Response,
+} from '@hoarfrost/rpc';
+import type { Logger } from '@hoarfrost/runtime';
+import type { SignerConfig } from './config.js';
+import type { CryptoPool } from './crypto-pool.js';
+import { SignerError } from './errors.js';
+import type { LoadedKey } from './key-store.js';
+import type { SignerMetrics } from './metrics.js';
+import { commitmentId, type NonceStore } from './nonce-store.js';
+import type { PolicyResult } from './policy.js';
+
+export interface RoundsDeps {
+  config: Pick<SignerConfig, 'nonces' | 'testFault'>;
+  keys: ReadonlyMap<string, LoadedKey>;
+  nonces: NonceStore;
+  policy: (message: Uint8Array) => PolicyResult;
+  metrics: Pick<SignerMetrics, 'commitmentsIssued' | 'policyRefusals'>;
+  cryptoPool?: CryptoPool;
+}
+
+function keyFor(deps: RoundsDeps, keyId: string): LoadedKey {
+  const key = deps.keys.get(keyId);
+  if (!key) throw new SignerError('UNKNOWN_KEY', `no key "${keyId}" on this signer`);
+  return key;
+}
+
+/** Round 1: `count` fresh nonce pairs kept here, their commitments returned. */
+export function handleRound1(deps: RoundsDeps, body: unknown): Round1Response {
+  const req = parseRound1Request(body, deps.config.nonces.maxBatch);
+  const key = keyFor(deps, req.key_id);
+  const commitments = [];
+  for (let i = 0; i < req.count; i++) {
+    const { nonces, commitments: c } = round1.commit(key.keyPackage.signingShare);
+    deps.nonces.add(req.key_id, nonces);
+    commitments.push({ hiding: c.hidingBytes, binding: c.bindingBytes });
+  }
+  deps.metrics.commitmentsIssued.inc(req.count);
+  return { identifier: key.keyPackage.identifier.toBytes(), commitments, ttl_ms: deps.nonces.ttlMs };
+}
+
+/**
+ * Round 2. Order matters: the nonce named by this signer's commitment is claimed (removed from the
+ * store) before anything else is computed, so concurrent or repeated requests for it fail; then the
+ * policy, the participants and every other commitment are checked, and only then is the share
+ * computed. A refused request has burnt its nonce: it is never offered again.
+ */
+export async function handleRound2(deps: RoundsDeps, body: unknown, log: Logger): Promise<Round2Response> {
+  const req = parseRound2Request(body);
+  const key = keyFor(deps, req.key_id);
+  const me = key.keyPackage.identifier;
+  const mine = listedCommitment(req, me);
+  if (!mine) throw new SignerError('NOT_A_PARTICIPANT', 'signing package must list this signer exactly once');
+  const claimed = deps.nonces.claim(commitmentId(mine.hiding, mine.binding), req.key_id);
+  if ('error' in claimed) throw new SignerError(claimed.error, 'commitment is not one this signer issued and has not used');
+  const nonces = claimed.nonces;
+  try {
+    const verdict = deps.policy(req.message);
+    if (!verdict.ok) {
+      deps.metrics.policyRefusals.inc({ reason: verdict.code });
+      log.warn({ keyId: req.key_id, reason: verdict.code, messageBytes: req.message.length }, 'policy refused message');
+      throw new SignerError(verdict.code, verdict.reason);
+    }
+    let pkg: SigningPackage;
+    let prepared: PreparedSigning | undefined;
+    const pool = deps.cryptoPool;
+    if (pool && req.commitments.length >= pool.minParticipants) {
+      // Large packages: the public point work (validating the others' commitments, binding factors,
+      // their part of R) runs in a worker thread; it validated the commitments, so none is re-checked.
+      prepared = await pool.prepare({ ownHex: me.toHex(), verifyingKey: key.publicKeyPackage.verifyingKeyBytes, request: req });
+      pkg = decodeRound2Request(req, 'all');
+    } else {
+      pkg = decodeRound2Request(req, me);
+    }
+    try {
+      assertParticipantsInKeySet(pkg, key.publicKeyPackage);
+    } catch (e) {
+      throw new SignerError('UNKNOWN_PARTICIPANT', (e as Error).message);
+    }
+    const share = round2.sign(pkg, nonces, key.keyPackage, undefined, prepared);
+    const out = deps.config.testFault === 'corrupt-shares' ? new SignatureShare((share.share + 1n) % ORDER, share.groupCommitment) : share;
+    return encodeRound2Response(me, out);
+  } finally {
+    nonces.discard(); // used or not, this nonce is never offered again
+  }
+}
+
+/** The keys this signer holds (all, or the one asked for): what the coordinator's health check compares. */
+export function handleInfo(deps: RoundsDeps, body: unknown): InfoResponse {
+  const req = parseInfoRequest(body);
+  const all = [...deps.keys.values()];
+  const keys = all.filter((k) => req.key_id === undefined || k.keyId === req.key_id);
+  if (req.key_id !== undefined && keys.length === 0) throw new SignerError('UNKNOWN_KEY', `no key "${req.key_id}" on this signer`);
+  return {
+    identifier: (keys[0] ?? all[0]!).keyPackage.identifier.toBytes(),
+    keys: keys.map((k) => ({
+      key_id: k.keyId,
+      verifying_share: k.keyPackage.verifyingShare.toBytes(),
+      verifying_key: k.publicKeyPackage.verifyingKeyBytes,
+      min_signers: k.keyPackage.minSigners,
+    })),
+  };
+}
