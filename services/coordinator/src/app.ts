@@ -21,8 +21,8 @@ import { parseSignRequest } from './request.js';
 export interface CoordinatorAppDeps {
   config: Readonly<CoordinatorConfig>;
   pkp: PublicKeyPackage;
-  registry: SignerRegistry;
-  orchestrator: Orchestrator;
+  registry: Pick<SignerRegistry, 'byUrl'>;
+  orchestrator: Pick<Orchestrator, 'sign'>;
   metrics: CoordinatorMetrics;
   logger: Logger;
   inboundJwks?: JwkSet;

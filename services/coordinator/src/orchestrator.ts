@@ -290,8 +290,13 @@ export class Orchestrator {
     if (Date.now() >= state.deadline) throw new ApiError('DEADLINE_EXCEEDED', 'signing deadline exceeded', { culprits: this.#culpritIds(state) });
   }
 
+  /**
+   * Each call ends by the signer timeout or by the request's deadline, whichever comes first. One
+   * millisecond past the deadline: timers may fire just before Date.now() reaches it, and a call cut
+   * by the deadline must read as DEADLINE_EXCEEDED, not as a signer failure.
+   */
   #signal(state: SigningState): AbortSignal {
-    return AbortSignal.timeout(Math.max(1, Math.min(this.#config.signerTimeoutMs, state.deadline - Date.now())));
+    return AbortSignal.timeout(Math.max(1, Math.min(this.#config.signerTimeoutMs, state.deadline - Date.now() + 1)));
   }
 
   #culpritIds(state: SigningState): ParticipantId[] {

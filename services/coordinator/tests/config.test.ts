@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../src/config.js';
-import { decodeBase64Any } from '../src/request.js';
 
 const base = {
   COORDINATOR_TLS_CERT_FILE: '/c',
@@ -24,6 +23,7 @@ describe('coordinator config', () => {
     ]);
     expect(c.maxBodyBytes).toBe(1024 * 1024);
     expect(c.auth.mode).toBe('mtls');
+    expect(c.groupBackend).toBe('auto');
     expect(Object.isFrozen(c)).toBe(true);
   });
   it.each([
@@ -35,22 +35,8 @@ describe('coordinator config', () => {
     [{ COORDINATOR_TLS_CLIENT_CA_FILE: '' }, /COORDINATOR_TLS_CLIENT_CA_FILE is required for AUTH_MODE=mtls/],
     [{ COORDINATOR_SIGNER_TIMEOUT_MS: '9000', COORDINATOR_SIGN_DEADLINE_MS: '5000' }, /must not exceed/],
     [{ COORDINATOR_KEY_ID: 'bad key' }, /COORDINATOR_KEY_ID must match/],
+    [{ COORDINATOR_GROUP_BACKEND: 'gpu' }, /COORDINATOR_GROUP_BACKEND must be one of auto, native, sodium, noble/],
   ])('rejects %j with a precise message', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
-  });
-});
-
-describe('msg_b64 decoding', () => {
-  it.each([
-    ['aGVsbG8=', 'hello'],
-    ['aGVsbG8', 'hello'],
-    ['-_-_', Buffer.from([0xfb, 0xff, 0xbf]).toString('latin1')],
-    ['+/+/', Buffer.from([0xfb, 0xff, 0xbf]).toString('latin1')],
-    ['', ''],
-  ])('accepts %j', (input, expected) => {
-    expect(Buffer.from(decodeBase64Any(input)!).toString('latin1')).toBe(expected);
-  });
-  it.each(['aGVsbG8==', 'aGVsbG9=', 'a', 'ab+_', 'ab c', 'aGk=x', '===='])('rejects %j', (input) => {
-    expect(decodeBase64Any(input)).toBeUndefined();
   });
 });

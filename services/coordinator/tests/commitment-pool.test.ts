@@ -1,0 +1,99 @@
+// The per-signer pools of preprocessed commitments, against fake signers.
+import { describe, expect, it } from '@jest/globals';
+import { SignerCallError } from '@hoarfrost/rpc';
+import { fakeDeployment, sample } from './fake-signers.js';
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('CommitmentPool', () => {
+  it('refills in batches up to its size and hands each commitment out once', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 8 });
+    const h = d.registry.handles[0]!;
+    d.pool.refill(h);
+    d.pool.refill(h); // a refill already under way is not doubled
+    await settle();
+    expect(d.signers[0]!.round1Counts).toEqual([4]);
+    expect(d.pool.size(h)).toBe(4);
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const c = d.pool.take(h)!;
+      expect(seen.has(c.toHex())).toBe(false);
+      seen.add(c.toHex());
+      await settle();
+    }
+    // Taking below half refilled it; it never exceeds its size.
+    expect(d.pool.size(h)).toBeGreaterThan(0);
+    expect(d.pool.size(h)).toBeLessThanOrEqual(8);
+  });
+
+  it('with size 0 nothing is pooled and fetch runs round 1 for one commitment', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 0 });
+    const h = d.registry.handles[1]!;
+    d.pool.refill(h);
+    expect(d.pool.take(h)).toBeUndefined();
+    const c = await d.pool.fetch(h);
+    expect(c.hidingBytes).toHaveLength(32);
+    expect(d.signers[1]!.round1Counts).toEqual([1]);
+  });
+
+  it('an invalid pooled commitment convicts its signer: error, flushed pool, open breaker, outcome counted', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 4 });
+    const h = d.registry.handles[2]!;
+    d.signers[2]!.behaviour = 'bad-point';
+    d.pool.refill(h);
+    await settle();
+    let err: unknown;
+    try {
+      d.pool.take(h);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SignerCallError);
+    expect((err as SignerCallError).code).toBe('SIGNER_INVALID_RESPONSE');
+    expect(d.pool.size(h)).toBe(0);
+    expect(h.breaker.state).toBe('open');
+    expect(await sample(d.metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-3', outcome: 'SIGNER_INVALID_RESPONSE' })).toBe(1);
+  });
+
+  it('an invalid commitment from round 1 inside a request convicts the same way', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 0 });
+    d.signers[0]!.behaviour = 'bad-point';
+    await expect(d.pool.fetch(d.registry.handles[0]!)).rejects.toMatchObject({ code: 'SIGNER_INVALID_RESPONSE' });
+    expect(d.registry.handles[0]!.breaker.state).toBe('open');
+  });
+
+  it('sends nothing to a signer whose breaker is open, and refills a half-open one as its trial', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 4, failureThreshold: 1, cooldownMs: 0 });
+    const h = d.registry.handles[0]!;
+    const opened = await fakeDeployment(2, 3, { poolSize: 4, failureThreshold: 1, cooldownMs: 60_000 });
+    opened.registry.handles[0]!.breaker.failure();
+    opened.pool.refill(opened.registry.handles[0]!);
+    await settle();
+    expect(opened.signers[0]!.calls.round1).toBe(0);
+    h.breaker.failure();
+    expect(h.breaker.state).toBe('half-open');
+    d.pool.refill(h);
+    await settle();
+    expect(d.signers[0]!.calls.round1).toBe(1);
+    expect(h.breaker.state).toBe('closed');
+  });
+
+  it('flush forgets a signer\'s pool and close forgets everything', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 4 });
+    for (const h of d.registry.handles) d.pool.refill(h);
+    await settle();
+    d.pool.flush(d.registry.handles[0]!);
+    expect(d.registry.handles.map((h) => d.pool.size(h))).toEqual([0, 4, 4]);
+    d.pool.close();
+    expect(d.registry.handles.map((h) => d.pool.size(h))).toEqual([0, 0, 0]);
+    d.pool.refill(d.registry.handles[1]!);
+    await settle();
+    expect(d.pool.size(d.registry.handles[1]!)).toBe(0);
+  });
+
+  it('rejects bad options at construction', async () => {
+    const { CommitmentPool } = await import('../src/commitment-pool.js');
+    expect(() => new CommitmentPool({ size: -1, batch: 1, keyId: 'k' })).toThrow(RangeError);
+    expect(() => new CommitmentPool({ size: 1, batch: 0, keyId: 'k' })).toThrow(RangeError);
+  });
+});
