@@ -41,8 +41,9 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 }
 
 /**
- * Byte equality without an early exit. Element and scalar encodings are canonical, so equal bytes
- * ⇔ equal values, and comparing encodings avoids decoding points.
+ * Byte equality. Element and scalar encodings are canonical, so equal bytes ⇔ equal values, and
+ * comparing encodings avoids decoding points. No early exit: the time taken does not reveal where
+ * two encodings first differ.
  */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -57,7 +57,7 @@ export class InvalidIdentifierError extends FrostError {
   override name = 'InvalidIdentifierError';
 }
 
-/** A scalar encoding is not canonical (≥ group order) or has the wrong length. RFC 9591 §6.5 DeserializeScalar. */
+/** A scalar encoding is not canonical (≥ group order) or has the wrong length. RFC 9591 §6.1 DeserializeScalar. */
 export class InvalidScalarError extends FrostError {
   override readonly code = 'INVALID_SCALAR';
   override name = 'InvalidScalarError';
@@ -65,7 +65,7 @@ export class InvalidScalarError extends FrostError {
 
 /**
  * A point encoding does not decode to a valid element: not canonical, not on the curve, the identity,
- * or outside the prime-order subgroup. RFC 9591 §6.5 DeserializeElement.
+ * or outside the prime-order subgroup. RFC 9591 §6.1 DeserializeElement.
  */
 export class InvalidPointError extends FrostError {
   override readonly code = 'INVALID_POINT';

@@ -13,7 +13,7 @@ const codeOf = (f: () => unknown): string | undefined => {
   return undefined;
 };
 
-describe('Identifier encoding (RFC 9591 §3.1: a non-zero scalar, SerializeScalar on the wire)', () => {
+describe('Identifier encoding (RFC 9591: a non-zero scalar, SerializeScalar on the wire)', () => {
   it('participant n is the scalar n, 32 bytes little-endian; hex is the frost-rs map key', () => {
     const id = Identifier.fromNumber(1);
     expect(id.value).toBe(1n);

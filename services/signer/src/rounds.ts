@@ -84,6 +84,14 @@ export async function handleRound2(deps: RoundsDeps, body: unknown, log: Logger)
       log.warn({ keyId: req.key_id, reason: verdict.code, messageBytes: req.message.length }, 'policy refused message');
       throw new SignerError(verdict.code, verdict.reason);
     }
+    // Participants first, before any point work: the package unvalidated (identifiers and duplicates
+    // only) is enough to refuse one naming a participant outside the key set.
+    const listed = decodeRound2Request(req, 'all');
+    try {
+      assertParticipantsInKeySet(listed, key.publicKeyPackage);
+    } catch (e) {
+      throw new SignerError('UNKNOWN_PARTICIPANT', (e as Error).message);
+    }
     let pkg: SigningPackage;
     let prepared: PreparedSigning | undefined;
     const pool = deps.cryptoPool;
@@ -91,14 +99,9 @@ export async function handleRound2(deps: RoundsDeps, body: unknown, log: Logger)
       // Large packages: the public point work (validating the others' commitments, binding factors,
       // their part of R) runs in a worker thread; it validated the commitments, so none is re-checked.
       prepared = await pool.prepare({ ownHex: me.toHex(), verifyingKey: key.publicKeyPackage.verifyingKeyBytes, request: req });
-      pkg = decodeRound2Request(req, 'all');
+      pkg = listed;
     } else {
       pkg = decodeRound2Request(req, me);
-    }
-    try {
-      assertParticipantsInKeySet(pkg, key.publicKeyPackage);
-    } catch (e) {
-      throw new SignerError('UNKNOWN_PARTICIPANT', (e as Error).message);
     }
     const share = round2.sign(pkg, nonces, key.keyPackage, undefined, prepared);
     const out = deps.config.testFault === 'corrupt-shares' ? new SignatureShare((share.share + 1n) % ORDER, share.groupCommitment) : share;
