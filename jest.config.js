@@ -25,8 +25,8 @@ const shared = {
     '^@hoarfrost/(signer|coordinator)$': '<rootDir>/services/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  // Cargo build trees hold thousands of files jest has no use for.
-  modulePathIgnorePatterns: ['<rootDir>/.*/target/'],
+  // Cargo build trees under the roots hold thousands of files jest has no use for.
+  modulePathIgnorePatterns: ['<rootDir>/packages/frost/native/target/', '<rootDir>/tests/frost-rs/target/'],
 };
 
 /** @type {import('jest').Config} */

@@ -7,10 +7,17 @@ cd "$(dirname "$0")/.."
 out="${1:?usage: prod-install.sh OUT_DIR}"
 rm -rf "$out"
 mkdir -p "$out"
-# --legacy: deploy from the workspace's own links (no inject-workspace-packages needed).
-pnpm --filter @hoarfrost/coordinator deploy --prod --legacy --offline "$out/coordinator"
-pnpm --filter @hoarfrost/signer deploy --prod --legacy --offline "$out/signer"
-pnpm --filter @hoarfrost/cli deploy --prod --legacy --offline "$out/frostctl"
+# Deploy from the shared lockfile: exactly the locked versions, offline from the store, so it works
+# after a lockfile-only install (CI's --frozen-lockfile, the image's `pnpm fetch`). The legacy deploy
+# resolves every dependency again, which needs registry metadata even with --offline and can pick
+# other transitive versions. Injecting workspace packages is set for the deploy only (it copies their
+# published files, dist/ and the native addon); the workspace itself keeps its links.
+deploy() {
+  pnpm --filter "$1" deploy --prod --offline --config.inject-workspace-packages=true "$2"
+}
+deploy @hoarfrost/coordinator "$out/coordinator"
+deploy @hoarfrost/signer "$out/signer"
+deploy @hoarfrost/cli "$out/frostctl"
 # Sources, maps and type declarations are not needed at run time, nor other platforms' prebuilt addons.
 find "$out" \( -name '*.ts' -o -name '*.map' -o -name '*.tsbuildinfo' \) -type f -delete
 platform=$(node -p 'process.platform + "-" + process.arch')

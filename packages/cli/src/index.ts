@@ -1,5 +1,5 @@
 /**
- * frostctl: the operator's command-line tool.
+ * frostctl: the operator's command-line tool of Hoarfrost.
  * @module
  */
 import { CliError, processIo, type Io } from './cli-error.js';
@@ -28,6 +28,7 @@ export function registerCommand(name: string, run: Command, usage: string, summa
 }
 
 function help(io: Io): void {
+  io.out('frostctl: the Hoarfrost operator tool (threshold Ed25519 signing with FROST, RFC 9591)\n');
   io.out('usage: frostctl <command> [options]\n');
   for (const [name, c] of Object.entries(commands)) io.out(`  ${name.padEnd(14)} ${c.summary}\n                 ${c.usage}`);
 }

@@ -9,7 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { keyPackageToJson, publicKeyPackageToJson, trustedDealerKeygen } from '@hoarfrost/frost';
-import { publicJwk } from '@hoarfrost/rpc';
+import { KEY_PACKAGE_FILE, PUBLIC_KEY_PACKAGE_FILE, publicJwk } from '@hoarfrost/rpc';
 import { createCertificateAuthority } from './pki.js';
 
 export const COORDINATOR_CLIENT_SAN = 'DNS:frost-coordinator';
@@ -84,7 +84,7 @@ export async function createDevEnvironment(dir: string, options: { threshold: nu
 
   const { keyPackages, publicKeyPackage } = trustedDealerKeygen({ minSigners: options.threshold, maxSigners: options.signers });
   const pkpJson = JSON.stringify(publicKeyPackageToJson(publicKeyPackage), null, 2) + '\n';
-  write(p('public-key-package.json'), pkpJson);
+  write(p(PUBLIC_KEY_PACKAGE_FILE), pkpJson);
 
   const signers: DevSigner[] = [];
   let index = 0;
@@ -94,8 +94,8 @@ export async function createDevEnvironment(dir: string, options: { threshold: nu
     const sdir = p(id);
     const keyDir = join(sdir, 'keys');
     mkdirSync(join(keyDir, keyId), { recursive: true, mode: 0o700 });
-    write(join(keyDir, keyId, 'key-package.json'), JSON.stringify(keyPackageToJson(kp), null, 2) + '\n', 0o600);
-    write(join(keyDir, keyId, 'public-key-package.json'), pkpJson);
+    write(join(keyDir, keyId, KEY_PACKAGE_FILE), JSON.stringify(keyPackageToJson(kp), null, 2) + '\n', 0o600);
+    write(join(keyDir, keyId, PUBLIC_KEY_PACKAGE_FILE), pkpJson);
     const tls = await ca.issue({ commonName: id, dnsNames: [id, 'localhost'], ipAddresses: ['127.0.0.1'], usages: ['server'] });
     write(join(sdir, 'tls.pem'), tls.certPem);
     write(join(sdir, 'tls-key.pem'), tls.keyPem, 0o600);
@@ -115,7 +115,7 @@ export async function createDevEnvironment(dir: string, options: { threshold: nu
     clientKeyFile: p('client-key.pem'),
     jwtKeyFile: p('coordinator-jwt-key.pem'),
     jwksFile: p('jwks.json'),
-    publicKeyPackageFile: p('public-key-package.json'),
+    publicKeyPackageFile: p(PUBLIC_KEY_PACKAGE_FILE),
   };
   write(p(MANIFEST), JSON.stringify(env, null, 2) + '\n');
   return env;

@@ -84,10 +84,12 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const refusal = toWireRefusal(err);
     if (refusal.unexpected) deps.logger.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message } }, 'unexpected error');
-    if (SIGNER_ERROR_CODES[refusal.code] === 'auth') metrics.authFailures.inc({ code: refusal.code });
     const rpc = res.locals.rpc as Rpc | undefined;
     if (rpc === 'round1' || rpc === 'round2') metrics[rpc].inc({ outcome: refusal.code });
-    if (refusal.status < 500) deps.logger.info({ rpc, code: refusal.code, status: refusal.status }, 'rpc refused');
+    const kind = SIGNER_ERROR_CODES[refusal.code];
+    if (kind === 'auth') metrics.authFailures.inc({ code: refusal.code });
+    // Malformed requests are counted by the duration histogram; a log line each would let anyone flood the log.
+    if (kind !== 'request' && kind !== 'internal') deps.logger.info({ rpc, code: refusal.code, status: refusal.status }, 'rpc refused');
     observe(res, refusal.status);
     const body: SignerErrorBody = { error: { code: refusal.code, message: refusal.message } };
     res.status(refusal.status).type('application/json').send(JSON.stringify(body));

@@ -40,10 +40,6 @@ export class CryptoPool {
     for (let i = 0; i < size; i++) this.#workers.push(this.#spawn());
   }
 
-  get size(): number {
-    return this.#workers.length;
-  }
-
   #spawn(): Worker {
     const w = new Worker(new URL('./crypto-worker.js', import.meta.url));
     w.on('message', (r: PrepareReply) => {

@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { FrostError, keyPackageFromJson, publicKeyPackageFromJson } from '@hoarfrost/frost';
 import { parseJwks, publicJwk } from '@hoarfrost/rpc';
 import { CliError, readTextFile, type Io } from '../cli-error.js';
-import { PUBLIC_KEY_PACKAGE_FILE, keyPackageFile } from './keygen.js';
+import { KEY_PACKAGE_FILE, PUBLIC_KEY_PACKAGE_FILE } from '@hoarfrost/rpc';
+import { keyPackageFile } from './keygen.js';
 
 export const k8sUsage =
   'frostctl k8s-manifests --keys DIR [--name-prefix frost] [--namespace NS] [--jwt-key PEM] [--jwt-kid KID] [--extra-jwks FILE] --out FILE';
@@ -52,7 +53,7 @@ export function k8sManifests(args: string[], io: Io): number {
         kind: 'Secret',
         metadata: meta(`${prefix}-signer-${i}-keys`),
         type: 'Opaque',
-        stringData: { 'key-package.json': text, [PUBLIC_KEY_PACKAGE_FILE]: pkpText },
+        stringData: { [KEY_PACKAGE_FILE]: text, [PUBLIC_KEY_PACKAGE_FILE]: pkpText },
       });
     }
   } catch (e) {

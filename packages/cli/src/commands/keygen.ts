@@ -8,12 +8,13 @@ import {
   trustedDealerKeygen,
   validateThreshold,
 } from '@hoarfrost/frost';
+import { PUBLIC_KEY_PACKAGE_FILE } from '@hoarfrost/rpc';
 import { CliError, type Io } from '../cli-error.js';
 
 export const keygenUsage = 'frostctl keygen --threshold T --signers N --out DIR [--force]';
 
 /** File names written by keygen (and read by the services). */
-export const PUBLIC_KEY_PACKAGE_FILE = 'public-key-package.json';
+export { PUBLIC_KEY_PACKAGE_FILE };
 export const keyPackageFile = (i: number): string => `key-package-${i}.json`;
 
 function integerOption(value: string | undefined, name: string): number {

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { publicKeyPackageFromJson, verifyEd25519 } from '@hoarfrost/frost';
+import { PUBLIC_KEY_PACKAGE_FILE } from '@hoarfrost/rpc';
 import { CliError, decodeBase64Strict, readTextFile, type Io } from '../cli-error.js';
 
 export const signUsage =
@@ -63,7 +64,7 @@ export async function sign(args: string[], io: Io): Promise<number> {
   }
   const r = JSON.parse(text) as { signature_b64: string; group_public_b64: string; participants: number[] };
   const signature = new Uint8Array(Buffer.from(r.signature_b64, 'base64'));
-  const pkpPath = values['public-key-package'] ?? join(dir, 'public-key-package.json');
+  const pkpPath = values['public-key-package'] ?? join(dir, PUBLIC_KEY_PACKAGE_FILE);
   const groupKey = publicKeyPackageFromJson(read(pkpPath)).verifyingKeyBytes;
   if (Buffer.from(groupKey).toString('base64') !== r.group_public_b64) {
     throw new CliError('KEY_MISMATCH', `the coordinator signed under another group key than ${pkpPath}`, 1);
