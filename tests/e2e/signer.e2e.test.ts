@@ -384,7 +384,6 @@ describe('nonce safety under load', () => {
     const req = { key_id: KEY_ID, message: jwsSigningInput({ sub: 'late' }), commitments: [await commitmentOf(0), first] };
     const err = (await clients[2]!.round2(req).then(() => undefined, (e: unknown) => e)) as SignerCallError;
     expect(err).toBeInstanceOf(SignerCallError);
-    expect(err.answered).toBe(true);
     expect(err.signer).toBe(env.signers[2]!.id);
     expect(['COMMITMENT_EXPIRED', 'UNKNOWN_COMMITMENT']).toContain(err.code);
   });

@@ -4,7 +4,7 @@
  * the wire protocol only; what a response means (identity, shares, breaker) is the caller's business.
  * @module
  */
-import { Pool } from 'undici';
+import { Pool, errors as undiciErrors } from 'undici';
 import { checkServerIdentity as defaultCheck, type PeerCertificate } from 'node:tls';
 import { decodeCbor, encodeCbor, CBOR_CONTENT_TYPE } from './cbor.js';
 import { InvalidArgumentError, SignerCallError } from './errors.js';
@@ -97,14 +97,13 @@ export class SignerClient implements SignerRpc {
         signal: signal ?? AbortSignal.timeout(this.#timeout),
       });
     } catch (e) {
-      const timeout = (e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError';
-      throw new SignerCallError(this.id, timeout ? 'SIGNER_TIMEOUT' : 'SIGNER_UNREACHABLE', `${this.url}${path}: ${(e as Error).message}`, { cause: e });
+      throw this.#failure(path, e);
     }
     let buf: Uint8Array;
     try {
       buf = new Uint8Array(await res.body.arrayBuffer());
     } catch (e) {
-      throw new SignerCallError(this.id, 'SIGNER_UNREACHABLE', `${this.url}${path}: response body: ${(e as Error).message}`, { cause: e });
+      throw this.#failure(path, e);
     }
     if (res.statusCode !== 200) throw this.#answeredError(path, res.statusCode, buf);
     try {
@@ -112,6 +111,16 @@ export class SignerClient implements SignerRpc {
     } catch (e) {
       throw new SignerCallError(this.id, 'SIGNER_BAD_RESPONSE', `${this.url}${path}: ${(e as Error).message}`);
     }
+  }
+
+  /** A call that got no answer: timed out (the caller's signal or undici's own timeouts) or unreachable. */
+  #failure(path: string, e: unknown): SignerCallError {
+    // An aborted signal rejects with its reason, a DOMException (TimeoutError or AbortError) that may
+    // come from another realm, so it is recognised by name; undici's own timeouts by class.
+    const err = e as Error;
+    const timeout =
+      err?.name === 'TimeoutError' || err?.name === 'AbortError' || e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError;
+    return new SignerCallError(this.id, timeout ? 'SIGNER_TIMEOUT' : 'SIGNER_UNREACHABLE', `${this.url}${path}: ${String(err?.message ?? e)}`, { cause: e });
   }
 
   /** The signer's error answer: its code when it is one of the documented set, else SIGNER_ERROR. */

@@ -93,21 +93,7 @@ export class SignerCallError extends RpcError {
     super(code, message, options);
     this.signer = signer;
   }
-
-  /** The signer itself answered with this error (as opposed to a failure on the way). */
-  get answered(): boolean {
-    return !CALL_FAILURE_CODES.has(this.code as CallFailureCode);
-  }
 }
-
-const CALL_FAILURE_CODES = new Set<CallFailureCode>([
-  'SIGNER_TIMEOUT',
-  'SIGNER_UNREACHABLE',
-  'SIGNER_BAD_RESPONSE',
-  'SIGNER_INVALID_RESPONSE',
-  'SIGNER_IDENTITY_CHANGED',
-  'SIGNER_ERROR',
-]);
 
 /** Every concrete error class, for the table-driven test. */
 export const errorClasses = [InvalidArgumentError, TokenError, WireFormatError, SignerCallError] as const;

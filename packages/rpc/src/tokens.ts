@@ -119,7 +119,7 @@ function checkJwks(doc: unknown): JwkSet {
   if (!Array.isArray(keys) || keys.length === 0) throw new InvalidArgumentError('JWKS must have a non-empty "keys" array');
   const out: Jwk[] = [];
   for (const k of keys as Jwk[]) {
-    if (k.kty !== 'OKP' || k.crv !== 'Ed25519' || typeof k.x !== 'string' || typeof k.kid !== 'string' || !k.kid) {
+    if (typeof k !== 'object' || k === null || k.kty !== 'OKP' || k.crv !== 'Ed25519' || typeof k.x !== 'string' || typeof k.kid !== 'string' || !k.kid) {
       throw new InvalidArgumentError('every JWKS key must be an Ed25519 (OKP) public key with a kid');
     }
     if ('d' in k) throw new InvalidArgumentError('JWKS must not contain private keys');

@@ -38,10 +38,11 @@ export async function drain(server: Server, inFlight: () => number, graceMs: num
   await closed;
 }
 
-/** Closes a plain server and its connections. */
+/** Closes a plain server and its connections (open requests included: it does not wait for them). */
 export async function closeServer(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
+  await closed;
 }
 
 /**

@@ -19,17 +19,22 @@ export const REDACT_PATHS = [
   '*.privateKey',
   'authorization',
   '*.authorization',
+  '*.*.authorization',
+  '*.*.headers.authorization',
   'req.headers.authorization',
   'headers.authorization',
   'token',
   '*.token',
+  '*.*.token',
+  '*.*.*.secret',
 ];
 
 export type { Logger };
 
 /**
  * A JSON logger. By default it writes to stdout asynchronously through a buffered sonic-boom stream
- * (a synchronous write per record measured ≈10% of the coordinator's CPU under load); call
+ * (a synchronous write per record costs the coordinator a noticeable share of its CPU under load,
+ * bench/RESULTS.md); call
  * `logger.flush()` before exiting. SIGNER_LOG_SYNC / COORDINATOR_LOG_SYNC=true selects synchronous
  * writes for deployments that prefer durability of every audit line over throughput.
  */
