@@ -20,7 +20,7 @@ import { RpcTokenSigner, SignerCallError, SignerClient, bodyHash, encodeCbor, RP
 import {
   JWT_ISSUER,
   JWT_KID,
-  SIGNER_MAIN,
+  signerMain,
   createCertificateAuthority,
   createDevEnvironment,
   signerEnv,
@@ -61,7 +61,7 @@ beforeAll(async () => {
   pkp = publicKeyPackageFromJson(readPem(env.publicKeyPackageFile));
   procs = await Promise.all(
     env.signers.map((s) =>
-      startService(s.id, SIGNER_MAIN, signerEnv(env, s, { rpc: 0, ops: 0 }, {
+      startService(s.id, signerMain(), signerEnv(env, s, { rpc: 0, ops: 0 }, {
         SIGNER_POLICY_MODE: 'jws',
         SIGNER_POLICY_JWS_REQUIRED_CLAIMS: 'sub',
         SIGNER_POLICY_MAX_MESSAGE_BYTES: '4096',
@@ -407,7 +407,7 @@ describe('operations port', () => {
 
   it('SIGTERM: stops cleanly with exit code 0', async () => {
     const s = env.signers[1]!;
-    const extra = await startService('extra', SIGNER_MAIN, signerEnv(env, s, { rpc: 0, ops: 0 }), { readyMessage: 'signer ready' });
+    const extra = await startService('extra', signerMain(), signerEnv(env, s, { rpc: 0, ops: 0 }), { readyMessage: 'signer ready' });
     expect(await extra.stop('SIGTERM')).toBe(0);
     expect(extra.logs.some((l) => l.includes('signer stopped'))).toBe(true);
   });

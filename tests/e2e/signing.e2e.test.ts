@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SIGNER_MAIN, createDevEnvironment, signerEnv, startCluster, startService, type Cluster } from '@hoarfrost/testkit';
+import { signerMain, createDevEnvironment, signerEnv, startCluster, startService, type Cluster } from '@hoarfrost/testkit';
 import { MintClient, ed25519Verifies, metricValue } from '@hoarfrost/testkit/support';
 
 const clusters: Cluster[] = [];
@@ -76,7 +76,7 @@ describe('resilience', () => {
     const port = Number(new URL(cluster.signerUrls[s1.id]!).port);
     const opsPort = cluster.signers[0]!.ports.opsPort!;
     expect(await cluster.signers[0]!.stop()).toBe(0);
-    cluster.signers[0] = await startService(s1.id, SIGNER_MAIN, signerEnv(cluster.env, s1, { rpc: port, ops: opsPort }), { readyMessage: 'signer ready' });
+    cluster.signers[0] = await startService(s1.id, signerMain(), signerEnv(cluster.env, s1, { rpc: port, ops: opsPort }), { readyMessage: 'signer ready' });
     // Pinned participants: the coordinator's pooled commitments for signer 1 are unknown to the new
     // process; the request must still succeed (pool flushed, fresh round 1).
     for (let i = 0; i < 4; i++) {

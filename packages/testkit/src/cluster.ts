@@ -3,7 +3,7 @@
  * mutual TLS. Used by the local cluster program (`pnpm start`), the end-to-end tests and the benchmark.
  * @module
  */
-import { COORDINATOR_MAIN, SIGNER_MAIN } from './service-mains.js';
+import { coordinatorMain, signerMain } from './service-mains.js';
 import { coordinatorEnv, signerEnv, type DevEnvironment } from './environment.js';
 import { startService, type ServiceProcess } from './process.js';
 
@@ -42,7 +42,7 @@ export async function startCluster(env: DevEnvironment, options: ClusterOptions 
   try {
     const started = await Promise.all(
       env.signers.map((s, i) =>
-        startService(s.id, options.signerMain ?? SIGNER_MAIN, signerEnv(env, s, { rpc: port(options.signerBasePort, i), ops: port(options.signerOpsBasePort, i) }, options.signerExtraEnv?.(s.index) ?? {}), {
+        startService(s.id, options.signerMain ?? signerMain(), signerEnv(env, s, { rpc: port(options.signerBasePort, i), ops: port(options.signerOpsBasePort, i) }, options.signerExtraEnv?.(s.index) ?? {}), {
           readyMessage: 'signer ready',
           ...(options.execArgv ? { execArgv: options.execArgv } : {}),
           ...(options.onLine ? { onLine: (l: string) => options.onLine!(s.id, l) } : {}),
@@ -53,7 +53,7 @@ export async function startCluster(env: DevEnvironment, options: ClusterOptions 
     const signerUrls = Object.fromEntries(env.signers.map((s, i) => [s.id, `https://127.0.0.1:${signers[i]!.ports.rpcPort}`]));
     const coordinator = await startService(
       'coordinator',
-      options.coordinatorMain ?? COORDINATOR_MAIN,
+      options.coordinatorMain ?? coordinatorMain(),
       coordinatorEnv(env, signerUrls, { api: options.coordinatorPort ?? 0, ops: options.coordinatorOpsPort ?? 0 }, {
         COORDINATOR_HEALTH_INTERVAL_MS: '1000',
         ...options.coordinatorExtraEnv,

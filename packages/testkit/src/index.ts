@@ -17,5 +17,5 @@ export {
   type DevSigner,
 } from './environment.js';
 export { startService, type ServiceProcess } from './process.js';
-export { SIGNER_MAIN, COORDINATOR_MAIN } from './service-mains.js';
+export { signerMain, coordinatorMain } from './service-mains.js';
 export { startCluster, type Cluster, type ClusterOptions } from './cluster.js';

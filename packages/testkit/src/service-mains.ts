@@ -18,7 +18,9 @@ function resolveMain(specifier: string): string {
   }
 }
 
+// Resolved when a process is started, not at import: unit tests import the kit from an unbuilt checkout.
+
 /** Absolute path of the built signer entry point (`@hoarfrost/signer/main`). */
-export const SIGNER_MAIN = resolveMain('@hoarfrost/signer/main');
+export const signerMain = (): string => resolveMain('@hoarfrost/signer/main');
 /** Absolute path of the built coordinator entry point (`@hoarfrost/coordinator/main`). */
-export const COORDINATOR_MAIN = resolveMain('@hoarfrost/coordinator/main');
+export const coordinatorMain = (): string => resolveMain('@hoarfrost/coordinator/main');

@@ -24,6 +24,7 @@ export interface SignerAppDeps extends RoundsDeps {
 }
 
 type Rpc = keyof typeof RPC_PATHS;
+const RPC_OF_PATH = new Map<string, Rpc>(Object.entries(RPC_PATHS).map(([rpc, path]) => [path, rpc as Rpc]));
 
 export function createSignerApp(deps: SignerAppDeps): express.Express {
   const { metrics } = deps;
@@ -36,6 +37,8 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
   // mTLS identity and token presence before any body is read.
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.locals.start = process.hrtime.bigint();
+    // Known from the path before any check, so that every refusal of an RPC counts in its outcomes.
+    res.locals.rpc = RPC_OF_PATH.get(req.path);
     try {
       if (deps.isDraining()) throw new SignerError('SHUTTING_DOWN', 'signer is shutting down');
       assertClientIdentity(req.socket as TLSSocket, deps.config.allowedClientSans);
@@ -59,7 +62,6 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
   const route = (rpc: Rpc, handler: (body: unknown, log: Logger) => unknown) => {
     const path = RPC_PATHS[rpc];
     app.post(path, async (req: Request, res: Response) => {
-      res.locals.rpc = rpc;
       const raw = res.locals.body as Buffer;
       const claims = deps.verifier.verify(req.headers.authorization, { path, body: raw });
       const result = await handler(decodeCbor(raw), deps.logger.child({ rpc, jti: claims.jti }));

@@ -92,5 +92,9 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     testFault,
   };
+  if (config.nonces.maxBatch > config.nonces.max) {
+    // A round-1 batch larger than the store would evict its own first commitments before answering.
+    throw new ConfigError(`${r.name('MAX_COMMITMENT_BATCH')} must not exceed ${r.name('MAX_NONCES')}`);
+  }
   return Object.freeze(config);
 }

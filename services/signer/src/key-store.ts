@@ -5,7 +5,7 @@
  * consistent and contains this share.
  * @module
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FrostError, keyPackageFromJson, publicKeyPackageFromJson, type KeyPackage, type PublicKeyPackage } from '@hoarfrost/frost';
 import { KEY_ID_RE, KEY_PACKAGE_FILE, PUBLIC_KEY_PACKAGE_FILE } from '@hoarfrost/rpc';
@@ -31,7 +31,8 @@ export async function loadKeys(dir: string): Promise<Map<string, LoadedKey>> {
   const keys = new Map<string, LoadedKey>();
   // Kubernetes Secret volumes add hidden `..data` symlinks; only plain key-id names count.
   for (const entry of entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+    // Secret volumes link each entry; a link counts by what it points to (a file is no key set).
+    if (!entry.isDirectory() && !(entry.isSymbolicLink() && (await stat(join(dir, entry.name)).then((s) => s.isDirectory(), () => false)))) continue;
     const keyId = entry.name;
     if (!KEY_ID_RE.test(keyId)) throw new KeyLoadError(`key directory name "${keyId}" is not a valid key id`);
     const read = async (file: string): Promise<string> => {

@@ -66,7 +66,8 @@ export function handleRound1(deps: RoundsDeps, body: unknown): Round1Response {
  * Round 2. Order matters: the nonce named by this signer's commitment is claimed (removed from the
  * store) before anything else is computed, so concurrent or repeated requests for it fail; then the
  * policy, the participants and every other commitment are checked, and only then is the share
- * computed. A refused request has burnt its nonce: it is never offered again.
+ * computed. A request refused after the claim has burnt its nonce: it is never offered again (one
+ * refused before it — not listing this signer once, an unknown key, a malformed body — names no nonce).
  */
 export async function handleRound2(deps: RoundsDeps, body: unknown, log: Logger): Promise<Round2Response> {
   const req = parseRound2Request(body);

@@ -1,0 +1,315 @@
+// The round handlers on decoded wire messages, with real key material: what each refusal is, and that
+// every refused round-2 request has burnt the nonce it named.
+import { describe, expect, it } from '@jest/globals';
+import {
+  FrostError,
+  Identifier,
+  InvalidSignatureShareError,
+  SigningPackage,
+  computeBindingFactors,
+  computeOthersTerm,
+  round1,
+  toHex,
+  trustedDealerKeygen,
+  type PreparedSigning,
+} from '@hoarfrost/frost';
+import { WireFormatError, decodeRound2Request, encodeRound2Request, parseInfoResponse, parseRound1Response, type Round2Request } from '@hoarfrost/rpc';
+import { ed25519Verifies } from '@hoarfrost/testkit/support';
+import type { CryptoPool, PrepareTask } from '../src/crypto-pool.js';
+import { SignerError, toWireRefusal } from '../src/errors.js';
+import { commitmentId } from '../src/nonce-store.js';
+import { createPolicy } from '../src/policy.js';
+import { handleInfo, handleRound1, handleRound2 } from '../src/rounds.js';
+import { KEY_ID, commitOnce, expectSignerError, noncesOf, rejectionOf, sampleValue, shareOf, signWith, silentLog, testSigner, wire, type TestSigner } from './helpers.js';
+
+const dealt = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
+const other = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
+const message = new TextEncoder().encode('mint: 100 tokens to alice');
+
+/** Signers 1..3 of the 2-of-3 key set `default`, each with its own nonce store and metrics. */
+const trio = (options: Parameters<typeof testSigner>[2] = {}): TestSigner[] => [1, 2, 3].map((n) => testSigner(n, { [KEY_ID]: dealt }, options));
+
+/** A round-2 request for `entries` (built like the coordinator's, through encodeRound2Request). */
+const requestFor = (entries: ConstructorParameters<typeof SigningPackage>[0], msg = message, keyId = KEY_ID): Round2Request =>
+  encodeRound2Request(keyId, new SigningPackage(entries, msg));
+
+/** A commitment pair from somebody outside every key set here (valid points, unknown nonces). */
+const strangerCommitments = () => round1.commit(0x1234n).commitments;
+
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const jwsInput = (payload: unknown) => new TextEncoder().encode(`${b64({ alg: 'EdDSA', typ: 'JWT' })}.${b64(payload)}`);
+
+describe('handleRound1', () => {
+  it('issues `count` distinct commitments, each stored under its commitment id for this key', () => {
+    const [s] = trio();
+    const r = parseRound1Response(wire(handleRound1(s!.deps, wire({ key_id: KEY_ID, count: 5 }))));
+    expect(Buffer.from(r.identifier)).toEqual(Buffer.from(s!.identifier.toBytes()));
+    expect(r.ttl_ms).toBe(s!.nonces.ttlMs);
+    expect(r.commitments).toHaveLength(5);
+    expect(s!.nonces.size).toBe(5);
+    const ids = r.commitments.map((c) => commitmentId(c.hiding, c.binding));
+    expect(new Set(ids).size).toBe(5);
+    // Under another key id the entry is refused (and burnt), so check the right key first and once.
+    for (const id of ids) expect('nonces' in s!.nonces.claim(id, KEY_ID)).toBe(true);
+    expect(s!.nonces.size).toBe(0);
+  });
+
+  it('counts the commitments it issued', async () => {
+    const [s] = trio();
+    handleRound1(s!.deps, wire({ key_id: KEY_ID, count: 3 }));
+    handleRound1(s!.deps, wire({ key_id: KEY_ID, count: 4 }));
+    expect(await sampleValue(s!.metrics.registry, 'frost_signer_commitments_issued_total')).toBe(7);
+  });
+
+  it.each([
+    ['count above maxBatch', { key_id: KEY_ID, count: 9 }],
+    ['count zero', { key_id: KEY_ID, count: 0 }],
+    ['count not an integer', { key_id: KEY_ID, count: 1.5 }],
+    ['an invalid key id', { key_id: '../etc', count: 1 }],
+    ['an extra field', { key_id: KEY_ID, count: 1, extra: true }],
+  ])('refuses %s as INVALID_REQUEST and stores nothing', async (_name, body) => {
+    const [s] = trio({ maxBatch: 8 });
+    const e = await rejectionOf(() => handleRound1(s!.deps, wire(body)));
+    expect(e).toBeInstanceOf(WireFormatError);
+    expect((e as WireFormatError).code).toBe('INVALID_REQUEST');
+    expect(s!.nonces.size).toBe(0);
+    expect(await sampleValue(s!.metrics.registry, 'frost_signer_commitments_issued_total')).toBe(0);
+  });
+
+  it('accepts exactly maxBatch', () => {
+    const [s] = trio({ maxBatch: 8 });
+    expect(handleRound1(s!.deps, wire({ key_id: KEY_ID, count: 8 })).commitments).toHaveLength(8);
+  });
+
+  it('refuses a key id it does not hold with UNKNOWN_KEY', async () => {
+    const [s] = trio();
+    await expectSignerError(() => handleRound1(s!.deps, wire({ key_id: 'mint-2099', count: 1 })), 'UNKNOWN_KEY');
+    expect(s!.nonces.size).toBe(0);
+  });
+});
+
+describe('handleRound2', () => {
+  it('a full 2-of-3 signing through the handlers verifies, for every pair of signers', async () => {
+    const signers = trio();
+    for (const pair of [[0, 1], [0, 2], [1, 2]] as const) {
+      const quorum = pair.map((i) => signers[i]!);
+      const { signature } = await signWith(quorum, message);
+      // node:crypto, not the library under test, has the last word.
+      expect(ed25519Verifies(dealt.publicKeyPackage.verifyingKeyBytes, message, signature.toBytes())).toBe(true);
+      for (const s of quorum) expect(s.nonces.size).toBe(0);
+    }
+  });
+
+  it('claims a nonce once: the same request again is COMMITMENT_ALREADY_USED', async () => {
+    const [s1, s2] = trio();
+    const { req } = await signWith([s1!, s2!], message);
+    await expectSignerError(shareOf(s1!, req), 'COMMITMENT_ALREADY_USED');
+    await expectSignerError(shareOf(s2!, req), 'COMMITMENT_ALREADY_USED');
+  });
+
+  it('a commitment it never issued is UNKNOWN_COMMITMENT; one past its ttl is COMMITMENT_EXPIRED', async () => {
+    let now = 0;
+    const [s1, s2] = trio({ now: () => now, ttlMs: 1000 });
+    const forged = requestFor([{ identifier: s1!.identifier, commitments: strangerCommitments() }, commitOnce(s2!)]);
+    await expectSignerError(shareOf(s1!, forged), 'UNKNOWN_COMMITMENT');
+    const req = requestFor([commitOnce(s1!), commitOnce(s2!)]);
+    now = 1000;
+    await expectSignerError(shareOf(s1!, req), 'COMMITMENT_EXPIRED');
+  });
+
+  it('a package that does not list this signer is NOT_A_PARTICIPANT', async () => {
+    const [s1, s2, s3] = trio();
+    const mine = commitOnce(s1!);
+    await expectSignerError(shareOf(s1!, requestFor([commitOnce(s2!), commitOnce(s3!)])), 'NOT_A_PARTICIPANT');
+    // No single nonce was named, so none was claimed: the one outstanding still signs.
+    expect(s1!.nonces.size).toBe(1);
+    await shareOf(s1!, requestFor([mine, commitOnce(s2!)]));
+  });
+
+  it('a package listing this signer twice is NOT_A_PARTICIPANT, before any nonce is touched', async () => {
+    const [s1, s2] = trio();
+    const req = requestFor([commitOnce(s1!), commitOnce(s2!)]);
+    const twice: Round2Request = { ...req, commitments: [...req.commitments, req.commitments.find((c) => Buffer.from(c.identifier).equals(Buffer.from(s1!.identifier.toBytes())))!] };
+    await expectSignerError(shareOf(s1!, twice), 'NOT_A_PARTICIPANT');
+    expect(s1!.nonces.size).toBe(1);
+    await shareOf(s1!, req);
+  });
+
+  it('a participant outside the key set is UNKNOWN_PARTICIPANT, and the nonce is burnt', async () => {
+    const [s1, s2] = trio();
+    const mine = commitOnce(s1!);
+    const stranger = { identifier: Identifier.fromNumber(7), commitments: strangerCommitments() };
+    await expectSignerError(shareOf(s1!, requestFor([mine, stranger])), 'UNKNOWN_PARTICIPANT');
+    expect(noncesOf(s1!, mine).used).toBe(true); // wiped, not only unlisted
+    await expectSignerError(shareOf(s1!, requestFor([mine, commitOnce(s2!)])), 'COMMITMENT_ALREADY_USED');
+  });
+
+  it.each([
+    ['the identity', '01' + '00'.repeat(31)],
+    ['a point of order 2', 'ec' + 'ff'.repeat(30) + '7f'],
+    ['a non-canonical encoding', 'ed' + 'ff'.repeat(30) + '7f'],
+  ])("another participant's commitment that is %s is INVALID_POINT, and the nonce is burnt", async (_name, hex) => {
+    const [s1, s2] = trio();
+    const mine = commitOnce(s1!);
+    const good = commitOnce(s2!);
+    const req = requestFor([mine, good]);
+    const bad: Round2Request = {
+      ...req,
+      commitments: req.commitments.map((c) => (Buffer.from(c.identifier).equals(Buffer.from(s2!.identifier.toBytes())) ? { ...c, hiding: Buffer.from(hex, 'hex') } : c)),
+    };
+    const e = await rejectionOf(shareOf(s1!, bad));
+    expect(e).toBeInstanceOf(FrostError);
+    expect(toWireRefusal(e)).toMatchObject({ code: 'INVALID_POINT', status: 400, unexpected: false });
+    expect(noncesOf(s1!, mine).used).toBe(true);
+    expect(noncesOf(s2!, good).used).toBe(false); // the other signer's nonce is its own business
+    await expectSignerError(shareOf(s1!, req), 'COMMITMENT_ALREADY_USED');
+  });
+
+  it('a package with fewer commitments than the threshold is INVALID_SIGNING_PACKAGE, and the nonce is burnt', async () => {
+    const [s1, s2] = trio();
+    const mine = commitOnce(s1!);
+    const e = await rejectionOf(shareOf(s1!, requestFor([mine])));
+    expect(toWireRefusal(e).code).toBe('INVALID_SIGNING_PACKAGE');
+    expect(noncesOf(s1!, mine).used).toBe(true);
+    await expectSignerError(shareOf(s1!, requestFor([mine, commitOnce(s2!)])), 'COMMITMENT_ALREADY_USED');
+  });
+
+  it('a policy refusal carries the POLICY_* code, is counted by reason, and burns the nonce', async () => {
+    const policy = createPolicy({ mode: 'jws', maxMessageBytes: 1024, jwsRequiredClaims: ['sub'] });
+    const [s1, s2] = trio({ policy });
+    const entries = [commitOnce(s1!), commitOnce(s2!)];
+    await expectSignerError(shareOf(s1!, requestFor(entries, new TextEncoder().encode('not a JWS'))), 'POLICY_NOT_JWS');
+    expect(await sampleValue(s1!.metrics.registry, 'frost_signer_policy_refusals_total', { reason: 'POLICY_NOT_JWS' })).toBe(1);
+    expect(noncesOf(s1!, entries[0]!).used).toBe(true);
+    await expectSignerError(shareOf(s1!, requestFor(entries, jwsInput({ sub: 'alice' }))), 'COMMITMENT_ALREADY_USED');
+    // The same policy lets a conforming message through to a valid signature.
+    const ok = jwsInput({ sub: 'bob' });
+    const { signature } = await signWith([s1!, s2!], ok);
+    expect(ed25519Verifies(dealt.publicKeyPackage.verifyingKeyBytes, ok, signature.toBytes())).toBe(true);
+    expect(await sampleValue(s1!.metrics.registry, 'frost_signer_policy_refusals_total')).toBe(1);
+  });
+
+  it('a commitment issued under another key id is COMMITMENT_KEY_MISMATCH, and is burnt', async () => {
+    const s1 = testSigner(1, { [KEY_ID]: dealt, other });
+    const s2 = testSigner(2, { [KEY_ID]: dealt, other });
+    const mineUnderOther = commitOnce(s1, 'other');
+    await expectSignerError(shareOf(s1, requestFor([mineUnderOther, commitOnce(s2)], message, KEY_ID)), 'COMMITMENT_KEY_MISMATCH');
+    expect(noncesOf(s1, mineUnderOther).used).toBe(true);
+    await expectSignerError(shareOf(s1, requestFor([mineUnderOther, commitOnce(s2, 'other')], message, 'other')), 'COMMITMENT_ALREADY_USED');
+    // Both key sets still sign through their own commitments.
+    for (const keyId of [KEY_ID, 'other']) {
+      const { signature } = await signWith([s1, s2], message, keyId);
+      const pkp = (keyId === KEY_ID ? dealt : other).publicKeyPackage;
+      expect(ed25519Verifies(pkp.verifyingKeyBytes, message, signature.toBytes())).toBe(true);
+    }
+  });
+
+  it('an unknown key id is UNKNOWN_KEY; a malformed request is a WireFormatError', async () => {
+    const [s1, s2] = trio();
+    const req = requestFor([commitOnce(s1!), commitOnce(s2!)]);
+    await expectSignerError(shareOf(s1!, { ...req, key_id: 'nope' }), 'UNKNOWN_KEY');
+    const e = await rejectionOf(handleRound2(s1!.deps, wire({ ...req, message: 'text, not bytes' }), silentLog));
+    expect(e).toBeInstanceOf(WireFormatError);
+    // Neither reached the nonce.
+    await shareOf(s1!, req);
+  });
+
+  it("testFault 'corrupt-shares' yields a share that aggregate rejects, naming that signer", async () => {
+    const [s1] = trio();
+    const corrupt = testSigner(2, { [KEY_ID]: dealt }, { testFault: 'corrupt-shares' });
+    const e = await rejectionOf(signWith([s1!, corrupt], message));
+    expect(e).toBeInstanceOf(InvalidSignatureShareError);
+    expect((e as InvalidSignatureShareError).culprits).toEqual([corrupt.identifier.toHex()]);
+  });
+
+  it('100 concurrent requests for one commitment yield exactly one share', async () => {
+    const [s1, s2] = trio();
+    const req = requestFor([commitOnce(s1!), commitOnce(s2!)]);
+    const results = await Promise.allSettled(Array.from({ length: 100 }, () => shareOf(s1!, req)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(refused).toHaveLength(99);
+    for (const r of refused) expect(r.reason).toMatchObject({ name: 'SignerError', code: 'COMMITMENT_ALREADY_USED' });
+  });
+});
+
+/**
+ * The worker-pool branch of round 2, with an in-process stand-in for CryptoPool: the real pool loads
+ * the compiled crypto-worker.js, which jest on sources cannot. The stand-in does the worker's work
+ * (crypto-worker.ts) on the main thread, or fails like the pool does.
+ */
+describe('handleRound2 with a crypto pool', () => {
+  function fakePool(minParticipants: number, fail?: SignerError) {
+    const tasks: Omit<PrepareTask, 'id'>[] = [];
+    const pool = {
+      minParticipants,
+      async prepare(task: Omit<PrepareTask, 'id'>): Promise<PreparedSigning> {
+        tasks.push(task);
+        if (fail) throw fail;
+        const own = Identifier.fromHex(task.ownHex);
+        const pkg = decodeRound2Request(task.request, own);
+        const bindingFactors = computeBindingFactors(pkg, task.verifyingKey);
+        return { bindingFactors, othersTerm: computeOthersTerm(pkg, bindingFactors, own) };
+      },
+    };
+    return { pool: pool as unknown as CryptoPool, tasks };
+  }
+
+  it('packages of at least minParticipants go to the pool, and the share still verifies', async () => {
+    const signers = trio();
+    const { pool, tasks } = fakePool(3);
+    signers[0]!.deps.cryptoPool = pool;
+    const { signature } = await signWith(signers, message);
+    expect(ed25519Verifies(dealt.publicKeyPackage.verifyingKeyBytes, message, signature.toBytes())).toBe(true);
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]!.ownHex).toBe(signers[0]!.identifier.toHex());
+    // Smaller packages stay inline.
+    await signWith([signers[0]!, signers[1]!], message);
+    expect(tasks).toHaveLength(1);
+  });
+
+  it("the pool's refusal is the request's refusal, and the nonce is burnt", async () => {
+    const [s1, s2] = trio();
+    s1!.deps.cryptoPool = fakePool(2, new SignerError('INVALID_POINT', 'element is the identity')).pool;
+    const mine = commitOnce(s1!);
+    const req = requestFor([mine, commitOnce(s2!)]);
+    await expectSignerError(shareOf(s1!, req), 'INVALID_POINT');
+    expect(noncesOf(s1!, mine).used).toBe(true);
+    await expectSignerError(shareOf(s1!, req), 'COMMITMENT_ALREADY_USED');
+  });
+
+  it('a participant outside the key set is still UNKNOWN_PARTICIPANT on the pool path', async () => {
+    const [s1] = trio();
+    s1!.deps.cryptoPool = fakePool(2).pool;
+    const req = requestFor([commitOnce(s1!), { identifier: Identifier.fromNumber(9), commitments: strangerCommitments() }]);
+    await expectSignerError(shareOf(s1!, req), 'UNKNOWN_PARTICIPANT');
+  });
+});
+
+describe('handleInfo', () => {
+  const s = testSigner(2, { [KEY_ID]: dealt, other });
+  const info = (body: unknown) => parseInfoResponse(wire(handleInfo(s.deps, wire(body))));
+
+  it('describes the key asked for: verifying share, group key, threshold', () => {
+    for (const [keyId, set] of [[KEY_ID, dealt], ['other', other]] as const) {
+      const r = info({ key_id: keyId });
+      const kp = set.keyPackages.get(s.identifier.toHex())!;
+      expect(Buffer.from(r.identifier)).toEqual(Buffer.from(s.identifier.toBytes()));
+      expect(r.keys).toHaveLength(1);
+      expect(r.keys[0]!.key_id).toBe(keyId);
+      expect(toHex(r.keys[0]!.verifying_share)).toBe(toHex(kp.verifyingShare.toBytes()));
+      expect(toHex(r.keys[0]!.verifying_key)).toBe(toHex(set.publicKeyPackage.verifyingKeyBytes));
+      expect(r.keys[0]!.min_signers).toBe(2);
+    }
+  });
+
+  it('describes every key when none is named', () => {
+    expect(info({}).keys.map((k) => k.key_id).sort()).toEqual([KEY_ID, 'other']);
+  });
+
+  it('refuses a key it does not hold with UNKNOWN_KEY and a malformed request as INVALID_REQUEST', async () => {
+    await expectSignerError(() => info({ key_id: 'mint-2099' }), 'UNKNOWN_KEY');
+    const e = await rejectionOf(() => info({ keyid: KEY_ID }));
+    expect(e).toMatchObject({ name: 'WireFormatError', code: 'INVALID_REQUEST' });
+  });
+});
