@@ -22,6 +22,7 @@ import {
   serializeScalar,
 } from '../src/ciphersuite.js';
 import { availableBackends, group, setGroupBackend } from '../src/group.js';
+import { codeOf } from './helpers.js';
 
 const initial = group().name;
 const L = 2n ** 252n + 27742317777372353535851937790883648493n; // RFC 8032 §5.1
@@ -30,14 +31,6 @@ const sha512 = (...parts: Uint8Array[]): Uint8Array => {
   const h = createHash('sha512');
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());
-};
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
 };
 
 describe('constants', () => {

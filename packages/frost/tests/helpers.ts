@@ -1,6 +1,7 @@
 // Shared helpers for the frost package tests: run a whole signing among chosen participants, and an
 // independent verifier built on this package's own arithmetic.
 import {
+  FrostError,
   Identifier,
   SigningPackage,
   round1,
@@ -54,4 +55,15 @@ export function verifyCofactored(verifyingKeyBytes: Uint8Array, message: Uint8Ar
   if (z >= ORDER) return false;
   const c = computeChallenge(signature.subarray(0, 32), verifyingKeyBytes, message);
   return Point.BASE.multiplyUnsafe(z).subtract(R.add(Y.multiplyUnsafe(c))).clearCofactor().is0();
+}
+
+/** The stable code of the FrostError `f` throws, or undefined when it throws none. */
+export function codeOf(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    if (!(e instanceof FrostError)) throw e;
+    return e.code;
+  }
+  return undefined;
 }

@@ -3,15 +3,8 @@ import fc from 'fast-check';
 import { numberToBytesLE, toHex } from '../src/bytes.js';
 import { ORDER } from '../src/ciphersuite.js';
 import { Identifier, MAX_NUMERIC_IDENTIFIER } from '../src/identifier.js';
+import { codeOf } from './helpers.js';
 
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-};
 
 describe('Identifier encoding (RFC 9591: a non-zero scalar, SerializeScalar on the wire)', () => {
   it('participant n is the scalar n, 32 bytes little-endian; hex is the frost-rs map key', () => {

@@ -17,15 +17,8 @@ import {
 import { deriveInterpolatingValue } from '../src/polynomial.js';
 import { commit } from '../src/round1.js';
 import { SigningPackage } from '../src/signing-package.js';
+import { codeOf } from './helpers.js';
 
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-};
 const id = (n: number): Identifier => Identifier.fromNumber(n);
 const secret = 0x1234567890abcdefn;
 const dealt = trustedDealerKeygen({ minSigners: 3, maxSigners: 5, secret });

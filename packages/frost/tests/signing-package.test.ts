@@ -2,17 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { Identifier } from '../src/identifier.js';
 import { commit } from '../src/round1.js';
 import { MAX_COMMITMENTS, SigningPackage, type CommitmentEntry } from '../src/signing-package.js';
+import { codeOf } from './helpers.js';
 
 const entry = (n: number): CommitmentEntry => ({ identifier: Identifier.fromNumber(n), commitments: commit(BigInt(n)).commitments });
 const msg = new TextEncoder().encode('message');
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-};
 
 describe('SigningPackage (RFC 9591 §5.2 commitment_list and msg)', () => {
   it('sorts the commitment list by identifier value, whatever the input order', () => {

@@ -1,14 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../src/config.js';
-
-const base = {
-  SIGNER_ID: 'signer-1',
-  SIGNER_TLS_CERT_FILE: '/c',
-  SIGNER_TLS_KEY_FILE: '/k',
-  SIGNER_TLS_CLIENT_CA_FILE: '/ca',
-  SIGNER_ALLOWED_CLIENT_SANS: 'DNS:frost-coordinator',
-  SIGNER_JWT_JWKS_FILE: '/jwks',
-};
+import { BASE_ENV as base } from './helpers.js';
 
 describe('signer config', () => {
   it('applies defaults and freezes', () => {
