@@ -70,7 +70,7 @@ function obj(v: unknown, what: string, required: readonly string[], optional: re
   }
   const o = v as Obj;
   for (const k of Object.keys(o)) {
-    if (!required.includes(k) && !optional.includes(k)) throw new WireFormatError('INVALID_REQUEST', `${what}: unknown field "${k}"`);
+    if (!required.includes(k) && !optional.includes(k)) throw new WireFormatError('INVALID_REQUEST', `${what}: unknown field "${k.slice(0, 64)}"`);
   }
   for (const k of required) if (!(k in o)) throw new WireFormatError('INVALID_REQUEST', `${what}: missing field "${k}"`);
   return o;

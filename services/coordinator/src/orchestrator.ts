@@ -184,8 +184,8 @@ export class Orchestrator {
         if (r.status === 'fulfilled') committed.push(r.value);
         else this.#recordFailure(state, h, r.reason, false);
       });
-      if (state.pinned && committed.length < t) throw this.#cannotSign(state, committed.length);
       this.#checkDeadline(state);
+      if (state.pinned && committed.length < t) throw this.#cannotSign(state, committed.length);
     }
     return committed;
   }
@@ -208,7 +208,10 @@ export class Orchestrator {
     });
     if (complete) return shares;
     // A pinned request fails on any real failure; a stale pooled commitment only costs a new attempt.
-    if (state.pinned && state.eligible.some((h) => state.excluded.has(h))) throw this.#cannotSign(state, 0);
+    if (state.pinned && state.eligible.some((h) => state.excluded.has(h))) {
+      this.#checkDeadline(state); // a call cut by the deadline is the deadline's doing, not the signer's
+      throw this.#cannotSign(state, 0);
+    }
     return undefined;
   }
 
@@ -286,23 +289,27 @@ export class Orchestrator {
     return new ApiError('QUORUM_UNAVAILABLE', state.pinned ? 'a requested participant failed' : `fewer than ${this.#pkp.minSigners} signers available`, { culprits });
   }
 
+  /**
+   * DEADLINE_EXCEEDED once less than {@link MIN_ATTEMPT_MS} remain: no attempt fits in that, and a
+   * call cut by the deadline may see its timer fire a little early (libuv computes timers from the
+   * loop's cached time), which must still read as the deadline, not as a signer failure.
+   */
   #checkDeadline(state: SigningState): void {
-    if (Date.now() >= state.deadline) throw new ApiError('DEADLINE_EXCEEDED', 'signing deadline exceeded', { culprits: this.#culpritIds(state) });
+    if (Date.now() >= state.deadline - MIN_ATTEMPT_MS) throw new ApiError('DEADLINE_EXCEEDED', 'signing deadline exceeded', { culprits: this.#culpritIds(state) });
   }
 
-  /**
-   * Each call ends by the signer timeout or by the request's deadline, whichever comes first. One
-   * millisecond past the deadline: timers may fire just before Date.now() reaches it, and a call cut
-   * by the deadline must read as DEADLINE_EXCEEDED, not as a signer failure.
-   */
+  /** Each call ends by the signer timeout or by the request's deadline, whichever comes first. */
   #signal(state: SigningState): AbortSignal {
-    return AbortSignal.timeout(Math.max(1, Math.min(this.#config.signerTimeoutMs, state.deadline - Date.now() + 1)));
+    return AbortSignal.timeout(Math.max(1, Math.min(this.#config.signerTimeoutMs, state.deadline - Date.now())));
   }
 
   #culpritIds(state: SigningState): ParticipantId[] {
     return sortIds([...state.culprits].map((h) => h.identifier!));
   }
 }
+
+/** Time below which no new attempt starts (see #checkDeadline). */
+const MIN_ATTEMPT_MS = 25;
 
 function sortIds(ids: Identifier[]): ParticipantId[] {
   return [...ids].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).map(participantId);

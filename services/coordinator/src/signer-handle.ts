@@ -68,6 +68,8 @@ export class SignerHandle {
   commit(keyId: string, count: number, signal?: AbortSignal): Promise<{ commitments: CommitmentWire[]; ttlMs: number }> {
     return this.#call('round1', () => this.#client.round1({ key_id: keyId, count }, signal), (r) => {
       this.#expectIdentity(r.identifier);
+      // More than asked would grow the pool past its bound on a signer's say-so.
+      if (r.commitments.length !== count) throw new SignerCallError(this.id, 'SIGNER_BAD_RESPONSE', `asked for ${count} commitments, got ${r.commitments.length}`);
       return { commitments: r.commitments, ttlMs: r.ttl_ms };
     });
   }

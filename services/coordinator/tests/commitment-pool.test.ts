@@ -26,6 +26,16 @@ describe('CommitmentPool', () => {
     expect(d.pool.size(h)).toBeLessThanOrEqual(8);
   });
 
+  it('a refill answered with more commitments than asked is refused, not pooled', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 8 });
+    const h = d.registry.handles[0]!;
+    d.signers[0]!.behaviour = 'flood';
+    d.pool.refill(h);
+    await settle();
+    expect(d.pool.size(h)).toBe(0);
+    expect(await sample(d.metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-1', rpc: 'round1', outcome: 'SIGNER_BAD_RESPONSE' })).toBe(1);
+  });
+
   it('with size 0 nothing is pooled and fetch runs round 1 for one commitment', async () => {
     const d = await fakeDeployment(2, 3, { poolSize: 0 });
     const h = d.registry.handles[1]!;

@@ -41,9 +41,10 @@ import { SignerRegistry } from '../src/registry.js';
  * - `bad-point`: round 1 issues an invalid commitment encoding;
  * - `bad-share`: round 2 returns a non-canonical scalar;
  * - `hang`: never answers (until the caller's signal aborts);
- * - `undocumented`: answers with an error code outside the documented set.
+ * - `undocumented`: answers with an error code outside the documented set;
+ * - `flood`: round 1 answers with more commitments than asked.
  */
-export type Behaviour = 'ok' | 'down' | 'refuse' | 'forget' | 'corrupt' | 'impostor' | 'bad-point' | 'bad-share' | 'hang' | 'undocumented';
+export type Behaviour = 'ok' | 'flood' | 'down' | 'refuse' | 'forget' | 'corrupt' | 'impostor' | 'bad-point' | 'bad-share' | 'hang' | 'undocumented';
 
 const IDENTITY = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
 
@@ -75,7 +76,7 @@ export class FakeSigner implements SignerRpc {
     if (this.behaviour === 'down') this.#fail('SIGNER_UNREACHABLE');
     if (this.behaviour === 'hang') await this.#hang(signal);
     const commitments = [];
-    for (let i = 0; i < req.count; i++) {
+    for (let i = 0; i < (this.behaviour === 'flood' ? req.count * 10 : req.count); i++) {
       const { nonces, commitments: c } = round1.commit(this.keyPackage.signingShare);
       this.#nonces.set(c.toHex(), nonces);
       commitments.push({ hiding: this.behaviour === 'bad-point' ? IDENTITY : c.hidingBytes, binding: c.bindingBytes });

@@ -150,6 +150,13 @@ describe('Orchestrator', () => {
     expect(e.code).toBe('DEADLINE_EXCEEDED');
   });
 
+  it('DEADLINE_EXCEEDED, not a participant failure, when the deadline cuts a pinned request short', async () => {
+    const d = await fakeDeployment(2, 3, { deadlineMs: 150, signerTimeoutMs: 150 });
+    d.signers[1]!.behaviour = 'hang';
+    const e = await signFails(d, { participants: [Identifier.fromNumber(1), Identifier.fromNumber(2)] });
+    expect(e.code).toBe('DEADLINE_EXCEEDED');
+  });
+
   it('a signer answering with another identifier is excluded (SIGNER_IDENTITY_CHANGED) and replaced', async () => {
     const d = await fakeDeployment(2, 3);
     d.signers[0]!.behaviour = 'impostor';
