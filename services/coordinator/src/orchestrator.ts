@@ -26,7 +26,7 @@ import {
   type SignatureShare,
   type SigningCommitments,
 } from '@hoarfrost/frost';
-import { SignerCallError, encodeRound2Request, type SignerErrorCode } from '@hoarfrost/rpc';
+import { encodeRound2Request, type SignerErrorCode } from '@hoarfrost/rpc';
 import type { Logger } from '@hoarfrost/runtime';
 import type { CommitmentPool } from './commitment-pool.js';
 import type { CoordinatorConfig } from './config.js';
@@ -34,7 +34,7 @@ import { ApiError, type ParticipantId } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { SignerRegistry } from './registry.js';
 import { participantId } from './request.js';
-import { failureKind, type SignerHandle } from './signer-handle.js';
+import { asCallError, failureKind, type SignerHandle } from './signer-handle.js';
 
 export interface SignRequest {
   message: Uint8Array;
@@ -263,7 +263,7 @@ export class Orchestrator {
   /** What a failed call means for this request (see FailureKind). */
   #recordFailure(state: SigningState, h: SignerHandle, reason: unknown, pooled: boolean): void {
     state.trials.delete(h);
-    const e = reason instanceof SignerCallError ? reason : new SignerCallError(h.id, 'SIGNER_ERROR', String(reason));
+    const e = asCallError(h.id, reason);
     const kind = failureKind(e);
     if (kind === 'stale' && pooled && !state.stale.has(h)) {
       // The signer no longer knows a preprocessed commitment (it restarted, or it expired): not a

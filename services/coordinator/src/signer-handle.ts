@@ -37,7 +37,7 @@ export function failureKind(e: SignerCallError): FailureKind {
 }
 
 /** Any rejection of a call as a SignerCallError (a bug on this side becomes a fault, never a crash). */
-function asCallError(signer: string, e: unknown): SignerCallError {
+export function asCallError(signer: string, e: unknown): SignerCallError {
   if (e instanceof SignerCallError) return e;
   if (e instanceof FrostError) return new SignerCallError(signer, 'SIGNER_INVALID_RESPONSE', e.message);
   return new SignerCallError(signer, 'SIGNER_ERROR', (e as Error)?.message ?? 'call failed');
