@@ -4,6 +4,7 @@
  * @module
  */
 import { KEY_ID_RE } from '@hoarfrost/rpc';
+import type { BackendName } from '@hoarfrost/frost';
 import { ConfigError, EnvReader, type Env } from '@hoarfrost/runtime';
 
 export interface SignerEntry {
@@ -43,7 +44,7 @@ export interface CoordinatorConfig {
   maxInFlight: number;
   auditLogMessage: boolean;
   /** Group arithmetic backend of the protocol library: `auto` takes the fastest that loads. */
-  groupBackend: 'auto' | 'native' | 'sodium' | 'noble';
+  groupBackend: 'auto' | BackendName;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Write every log record synchronously (durable audit lines) instead of buffered. */
   logSync: boolean;

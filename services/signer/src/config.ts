@@ -4,6 +4,7 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
+import type { BackendName } from '@hoarfrost/frost';
 import { ConfigError, EnvReader, type Env } from '@hoarfrost/runtime';
 
 export interface PolicyConfig {
@@ -33,7 +34,7 @@ export interface SignerConfig {
   cryptoWorkers: { count: number; minParticipants: number };
   policy: PolicyConfig;
   /** Group arithmetic backend of the protocol library: `auto` takes the fastest that loads. */
-  groupBackend: 'auto' | 'native' | 'sodium' | 'noble';
+  groupBackend: 'auto' | BackendName;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Write every log record synchronously (durable audit lines) instead of buffered. */
   logSync: boolean;
