@@ -60,6 +60,16 @@ export interface KeyInfoWire {
 export interface InfoResponse {
   identifier: Uint8Array;
   keys: KeyInfoWire[];
+  /**
+   * The largest message this signer accepts to sign (its policy limit, within its body limit). The
+   * coordinator refuses larger messages itself, before any round (optional: older signers omit it).
+   */
+  max_message_bytes?: number;
+  /**
+   * Random per signer process start: a change tells the coordinator the signer restarted, so its
+   * preprocessed commitments are gone (optional: older signers omit it).
+   */
+  instance_id?: Uint8Array;
 }
 
 type Obj = Record<string, unknown>;
@@ -148,8 +158,8 @@ export function parseInfoRequest(v: unknown): InfoRequest {
 }
 
 export function parseInfoResponse(v: unknown): InfoResponse {
-  const o = obj(v, 'info response', ['identifier', 'keys']);
-  return {
+  const o = obj(v, 'info response', ['identifier', 'keys'], ['max_message_bytes', 'instance_id']);
+  const r: InfoResponse = {
     identifier: bytes(o.identifier, 'identifier', 32),
     keys: list(o.keys, 'keys', 0, 1000).map((k, i) => {
       const e = obj(k, `keys[${i}]`, ['key_id', 'verifying_share', 'verifying_key', 'min_signers']);
@@ -161,6 +171,9 @@ export function parseInfoResponse(v: unknown): InfoResponse {
       };
     }),
   };
+  if (o.max_message_bytes !== undefined) r.max_message_bytes = int(o.max_message_bytes, 'max_message_bytes', 1, 2 ** 31);
+  if (o.instance_id !== undefined) r.instance_id = bytes(o.instance_id, 'instance_id', 16);
+  return r;
 }
 
 /**
