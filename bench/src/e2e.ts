@@ -83,7 +83,7 @@ export async function eventLoopLag(opsUrl: string): Promise<{ p99_ms: number; ma
 
 export async function startSingleKey(env: DevEnvironment): Promise<{ url: string; proc: ServiceProcess }> {
   const script = fileURLToPath(new URL('./single-key-server.js', import.meta.url));
-  const proc = await startService('single-key', script, { BENCH_CA_FILE: env.caFile, BENCH_CERT_FILE: env.coordinatorCertFile, BENCH_KEY_FILE: env.coordinatorKeyFile }, { readyMessage: 'single-key ready' });
+  const proc = await startService('single-key', script, { BENCH_CA_FILE: env.callerCaFile, BENCH_CERT_FILE: env.coordinatorCertFile, BENCH_KEY_FILE: env.coordinatorKeyFile }, { readyMessage: 'single-key ready' });
   return { url: `https://127.0.0.1:${proc.ports.port}`, proc };
 }
 

@@ -89,18 +89,25 @@ describe('POST /sign contract', () => {
     expect(metricValue(metrics, 'frost_coordinator_ready')).toBe(1);
   });
 
-  it('serves the OpenAPI document, health and readiness', async () => {
+  it('serves the OpenAPI document, health and readiness on the ops port, and neither to unauthenticated API callers', async () => {
     const doc = (await (await fetch(`${cluster.opsUrl}/healthz`)).json()) as { status: string };
     expect(doc.status).toBe('ok');
     expect((await fetch(`${cluster.opsUrl}/readyz`)).status).toBe(200);
-    const { Agent, request } = await import('undici');
-    const { readFileSync } = await import('node:fs');
-    const agent = new Agent({ connect: { ca: readFileSync(cluster.env.caFile, 'utf8') } });
-    const res = await request(`${cluster.url}/openapi.json`, { dispatcher: agent });
-    const spec = (await res.body.json()) as { openapi: string; paths: Record<string, unknown> };
-    await agent.close();
+    const spec = (await (await fetch(`${cluster.opsUrl}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/sign', '/v1/sign']));
+    const { Agent, request } = await import('undici');
+    const { readFileSync } = await import('node:fs');
+    const agent = new Agent({ connect: { ca: readFileSync(cluster.env.caFile, 'utf8') } }); // no client certificate
+    try {
+      for (const path of ['/readyz', '/openapi.json']) {
+        const res = await request(`${cluster.url}${path}`, { dispatcher: agent });
+        await res.body.dump();
+        expect(res.statusCode).toBe(404);
+      }
+    } finally {
+      await agent.close();
+    }
   });
 
   it('audit records hold the message hash and never the message', async () => {

@@ -1,6 +1,6 @@
 // The coordinator's bearer-JWT authentication for callers (COORDINATOR_AUTH_MODE=mtls-or-jwt).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,13 +27,14 @@ beforeAll(async () => {
     },
   });
   agent = new Agent({ connect: { ca: readFileSync(env.caFile, 'utf8') } }); // no client certificate
+  // Mid-term: tokens are single-use (jti), so every call below makes a fresh one.
 }, 60_000);
 afterAll(async () => {
   await agent.close();
   await cluster.stop();
 });
 
-async function token(key = mint, claims: { iss?: string; aud?: string; exp?: number } = {}, alg = 'EdDSA'): Promise<string> {
+async function token(key = mint, claims: { iss?: string; aud?: string; exp?: number; jti?: string } = {}, alg = 'EdDSA'): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ sub: 'mint-api' })
     .setProtectedHeader({ alg, kid: 'mint-1' })
@@ -41,6 +42,7 @@ async function token(key = mint, claims: { iss?: string; aud?: string; exp?: num
     .setAudience(claims.aud ?? 'frost-coordinator')
     .setIssuedAt(now)
     .setExpirationTime(claims.exp ?? now + 60)
+    .setJti(claims.jti ?? randomUUID())
     .sign(key);
 }
 
@@ -58,6 +60,11 @@ async function sign(authorization?: string): Promise<{ status: number; code?: st
 describe('bearer JWT callers', () => {
   it('a valid EdDSA token from the pinned key signs without a client certificate', async () => {
     expect(await sign(`Bearer ${await token()}`)).toEqual({ status: 200 });
+  });
+  it('a token signs once: its replay is refused', async () => {
+    const once = `Bearer ${await token()}`;
+    expect(await sign(once)).toEqual({ status: 200 });
+    expect(await sign(once)).toEqual({ status: 401, code: 'TOKEN_REPLAYED' });
   });
   it.each([
     ['no credentials at all', async () => undefined, 401, 'CLIENT_CERT_REQUIRED'],

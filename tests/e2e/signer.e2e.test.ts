@@ -23,6 +23,7 @@ import {
   signerMain,
   createCertificateAuthority,
   createDevEnvironment,
+  loadCertificateAuthority,
   signerEnv,
   startService,
   type CertificatePair,
@@ -54,7 +55,9 @@ beforeAll(async () => {
   env = await createDevEnvironment(mkdtempSync(join(tmpdir(), 'frost-signer-e2e-')), { threshold: 2, signers: 3 });
   ca = readPem(env.caFile);
   coord = { certPem: readPem(env.coordinatorClientCertFile), keyPem: readPem(env.coordinatorClientKeyFile) };
-  wrongSan = { certPem: readPem(env.clientCertFile), keyPem: readPem(env.clientKeyFile) };
+  // A client certificate of the deployment CA that does not name the coordinator.
+  const deploymentCa = await loadCertificateAuthority(ca, readPem(join(env.dir, 'ca-key.pem')));
+  wrongSan = await deploymentCa.issue({ commonName: 'mint-api', dnsNames: ['mint-api'], usages: ['client'] });
   const other = await createCertificateAuthority('some other CA');
   foreign = await other.issue({ commonName: 'frost-coordinator', dnsNames: ['frost-coordinator'], usages: ['client'] });
   jwtKey = createPrivateKey(readPem(env.jwtKeyFile));

@@ -8,6 +8,7 @@ import { keygen, keygenUsage } from './commands/keygen.js';
 import { verify, verifyUsage } from './commands/verify.js';
 import { sign, signUsage } from './commands/sign.js';
 import { k8sManifests, k8sUsage } from './commands/k8s.js';
+import { audit, auditUsage } from './commands/audit.js';
 
 export { CliError, decodeBase64Strict, type Io } from './cli-error.js';
 export { keygenToDir, PUBLIC_KEY_PACKAGE_FILE, keyPackageFile } from './commands/keygen.js';
@@ -20,6 +21,7 @@ const commands: Record<string, { run: Command; usage: string; summary: string }>
   inspect: { run: inspect, usage: inspectUsage, summary: 'decode and validate any frost-rs JSON object' },
   sign: { run: sign, usage: signUsage, summary: 'sign through a coordinator and verify the result' },
   'k8s-manifests': { run: k8sManifests, usage: k8sUsage, summary: 'Kubernetes Secrets/ConfigMaps for the Helm chart from a key folder' },
+  audit: { run: audit, usage: auditUsage, summary: 'check the hash chain of an audit file or of service logs (tamper evidence)' },
 };
 
 /** Registers another subcommand (used by modules that need network or process code). */

@@ -35,7 +35,7 @@ export class ClientAuthError extends RuntimeError {
 }
 
 /** Codes of {@link BodyError}. */
-export type BodyErrorCode = 'PAYLOAD_TOO_LARGE' | 'BODY_UNREADABLE';
+export type BodyErrorCode = 'PAYLOAD_TOO_LARGE' | 'BODY_UNREADABLE' | 'BODY_TIMEOUT';
 
 /** A request body could not be read whole within its limit. */
 export class BodyError extends RuntimeError {

@@ -3,7 +3,7 @@
  * requests, drain on shutdown, and run a service from main.ts until SIGTERM/SIGINT.
  * @module
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 
@@ -18,22 +18,64 @@ export function listen(server: Server, port: number, host: string): Promise<numb
   });
 }
 
-/** Counts requests whose response has not closed yet. */
-export function trackInFlight(server: Server): () => number {
-  let n = 0;
-  server.on('request', (_req, res) => {
-    n++;
-    res.once('close', () => n--);
-  });
-  return () => n;
+/** The requests of a server whose responses have not closed yet. */
+export interface InFlight {
+  readonly count: number;
+  readonly responses: ReadonlySet<ServerResponse>;
 }
 
-/** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes every connection. */
-export async function drain(server: Server, inFlight: () => number, graceMs: number): Promise<void> {
+/** Tracks the requests of `server` until their responses close (answered, or the client went away). */
+export function trackInFlight(server: Server): InFlight {
+  const responses = new Set<ServerResponse>();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    responses.add(res);
+    res.once('close', () => responses.delete(res));
+  });
+  return {
+    get count() {
+      return responses.size;
+    },
+    responses,
+  };
+}
+
+export interface DrainOptions {
+  /**
+   * How long to keep serving normally before the listener closes: the time a load balancer (a
+   * Kubernetes Service's endpoints) takes to stop routing here once readiness fails. Default 0.
+   */
+  delayMs?: number;
+  /** After the listener closed, how long in-flight requests may take before connections are cut. */
+  graceMs: number;
+  /** Called when the delay is over and the listener closes (a service stops taking new work). */
+  onListenerClose?: () => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Shuts an HTTP(S) server down without cutting a client mid-request. The caller has made readiness
+ * fail already. Then:
+ * 1. every response from now on — requests in flight included — carries `Connection: close`, so each
+ *    kept-alive connection ends after its current exchange, at a point its client expects, instead of
+ *    being closed under a request it is about to send;
+ * 2. for `delayMs` the server keeps accepting and serving (traffic still routed here is answered);
+ * 3. the listener closes and idle connections are closed; requests in flight get up to `graceMs`;
+ * 4. whatever is still open is closed.
+ */
+export async function drain(server: Server, inFlight: InFlight, options: DrainOptions): Promise<void> {
+  const lastExchange = (_req: IncomingMessage, res: ServerResponse) => res.setHeader('connection', 'close');
+  server.prependListener('request', lastExchange);
+  for (const res of inFlight.responses) if (!res.headersSent) res.setHeader('connection', 'close');
+  if (options.delayMs) await sleep(options.delayMs);
+  options.onListenerClose?.();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  const deadline = Date.now() + graceMs;
-  while (inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const deadline = Date.now() + options.graceMs;
+  while (inFlight.count > 0 && Date.now() < deadline) {
+    await sleep(20);
+    server.closeIdleConnections();
+  }
   server.closeAllConnections();
   await closed;
 }

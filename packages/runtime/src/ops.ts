@@ -1,7 +1,8 @@
 /**
  * The plain-HTTP operations listener: `/healthz` (liveness, never depends on peers), `/readyz`
- * (readiness) and `/metrics` (Prometheus). Kubelet probes and Prometheus present no client
- * certificate, so these live apart from the mTLS RPC/API port; they expose no secrets.
+ * (readiness), `/metrics` (Prometheus) and a service's static JSON documents (the coordinator's
+ * OpenAPI description). Kubelet probes and Prometheus present no client certificate, so these live
+ * apart from the mTLS RPC/API port, which serves authenticated callers only; they expose no secrets.
  * @module
  */
 import { createServer, type Server } from 'node:http';
@@ -11,6 +12,8 @@ export interface OpsOptions {
   registry: Registry;
   /** Readiness: a reason string when not ready, undefined when ready. */
   notReadyReason: () => string | undefined;
+  /** Static JSON documents by path, e.g. `{ '/openapi.json': spec }`. */
+  documents?: Readonly<Record<string, unknown>>;
 }
 
 export function createOpsServer(options: OpsOptions): Server {
@@ -31,6 +34,8 @@ export function createOpsServer(options: OpsOptions): Server {
         (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text),
         () => res.writeHead(500).end(),
       );
+    } else if (url !== undefined && options.documents && Object.hasOwn(options.documents, url)) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.documents[url]));
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'not found' } }));
     }

@@ -2,7 +2,7 @@
  * TLS server helpers: mTLS server options and client identity checks by SAN.
  * @module
  */
-import type { TLSSocket, PeerCertificate } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { ClientAuthError } from './errors.js';
 
 /**
@@ -22,15 +22,14 @@ export function mtlsServerOptions(files: { certPem: string; keyPem: string; caPe
   };
 }
 
-/** SAN entries of a peer certificate in `TYPE:value` form (`DNS:x`, `URI:x`, `IP Address:x`). */
-function subjectAltNames(cert: PeerCertificate): string[] {
-  const san = cert.subjectaltname;
-  if (!san) return [];
-  return san.split(/,\s*/).map((s) => s.trim());
+/** SAN entries of a certificate's subjectAltName text in `TYPE:value` form (`DNS:x`, `URI:x`, `IP Address:x`). */
+export function subjectAltNames(subjectAltName: string | undefined): string[] {
+  if (!subjectAltName) return [];
+  return subjectAltName.split(/,\s*/).map((s) => s.trim());
 }
 
 /** Does a SAN list contain `identity`? `identity` may be `DNS:name`, `URI:uri`, or a bare DNS name. */
-function sanMatches(sans: string[], identity: string): boolean {
+export function sanMatches(sans: readonly string[], identity: string): boolean {
   const want = identity.includes(':') && /^(DNS|URI|IP Address):/.test(identity) ? identity : `DNS:${identity}`;
   return sans.includes(want);
 }
@@ -41,20 +40,21 @@ function sanMatches(sans: string[], identity: string): boolean {
  */
 export function assertClientIdentity(socket: TLSSocket, allowed: readonly string[]): string[] {
   // getPeerCertificate() parses the certificate on every call; a connection's peer never changes.
+  // The cache holds the list a socket was checked against: another list means another check.
   const cached = verified.get(socket);
-  if (cached) return cached;
+  if (cached && cached.allowed === allowed) return cached.sans;
   const sans = checkClientIdentity(socket, allowed);
-  verified.set(socket, sans);
+  verified.set(socket, { allowed, sans });
   return sans;
 }
 
-const verified = new WeakMap<TLSSocket, string[]>();
+const verified = new WeakMap<TLSSocket, { allowed: readonly string[]; sans: string[] }>();
 
 function checkClientIdentity(socket: TLSSocket, allowed: readonly string[]): string[] {
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) throw new ClientAuthError('CLIENT_CERT_REQUIRED', 'a client certificate is required');
   if (!socket.authorized) throw new ClientAuthError('CLIENT_CERT_UNTRUSTED', 'client certificate is not issued by a trusted CA');
-  const sans = subjectAltNames(cert);
+  const sans = subjectAltNames(cert.subjectaltname);
   if (allowed.length > 0 && !allowed.some((id) => sanMatches(sans, id))) {
     throw new ClientAuthError('CLIENT_IDENTITY_NOT_ALLOWED', 'client certificate identity is not allowed');
   }

@@ -144,3 +144,42 @@ describe('readBody', () => {
     expect((o.error as BodyError).code).toBe('BODY_UNREADABLE');
   });
 });
+
+describe('readBody time limit', () => {
+  it('a body that does not arrive whole in time → BODY_TIMEOUT and connection: close, without waiting for the rest', async () => {
+    let seen: unknown;
+    const slow = createServer((req, res) => {
+      readBody(req, res, LIMIT, { timeoutMs: 200 }).then(
+        () => res.writeHead(200).end(),
+        (e: unknown) => {
+          seen = e;
+          res.writeHead(408).end();
+        },
+      );
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const started = Date.now();
+      const answer = await new Promise<{ status: number; connection: unknown }>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: (slow.address() as AddressInfo).port, method: 'POST', path: '/', headers: { 'content-length': '500' }, agent: false },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode!, connection: res.headers.connection });
+          },
+        );
+        req.on('error', reject);
+        // 10 bytes now, and never the other 490.
+        req.write(bytes(10));
+      });
+      expect(answer.status).toBe(408);
+      expect(answer.connection).toBe('close');
+      expect(seen).toBeInstanceOf(BodyError);
+      expect((seen as BodyError).code).toBe('BODY_TIMEOUT');
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+});

@@ -70,17 +70,17 @@ describe('trackInFlight', () => {
     const { server, held } = holdingServer();
     const inFlight = trackInFlight(server);
     const port = await listen(server, 0, '127.0.0.1');
-    expect(inFlight()).toBe(0);
+    expect(inFlight.count).toBe(0);
     const a = get(port);
     const b = get(port);
     await until(() => held.length === 2);
-    expect(inFlight()).toBe(2);
+    expect(inFlight.count).toBe(2);
     held[0]!.end('a');
     await a;
-    await until(() => inFlight() === 1);
+    await until(() => inFlight.count === 1);
     held[1]!.end('b');
     await b;
-    await until(() => inFlight() === 0);
+    await until(() => inFlight.count === 0);
   });
 
   it('a request whose client goes away also stops counting', async () => {
@@ -93,9 +93,9 @@ describe('trackInFlight', () => {
     });
     req.end();
     await until(() => held.length === 1);
-    expect(inFlight()).toBe(1);
+    expect(inFlight.count).toBe(1);
     req.destroy();
-    await until(() => inFlight() === 0);
+    await until(() => inFlight.count === 0);
   });
 });
 
@@ -108,7 +108,7 @@ describe('drain', () => {
     await until(() => held.length === 1);
     setTimeout(() => held[0]!.end('finished'), 150);
     const started = Date.now();
-    await drain(server, inFlight, 5000);
+    await drain(server, inFlight, { graceMs: 5000 });
     // It waited for the answer (not the whole grace period), and the client got it whole.
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     expect(Date.now() - started).toBeLessThan(4000);
@@ -123,7 +123,7 @@ describe('drain', () => {
     const port = await listen(server, 0, '127.0.0.1');
     const pending = get(port);
     await until(() => held.length === 1);
-    const drained = drain(server, inFlight, 5000);
+    const drained = drain(server, inFlight, { graceMs: 5000 });
     await expect(get(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     held[0]!.end('ok');
     await drained;
@@ -138,7 +138,7 @@ describe('drain', () => {
     pending.catch(() => undefined);
     await until(() => held.length === 1);
     const started = Date.now();
-    await drain(server, inFlight, 200);
+    await drain(server, inFlight, { graceMs: 200 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(Date.now() - started).toBeLessThan(3000);
     await expect(pending).rejects.toThrow();
@@ -152,8 +152,61 @@ describe('drain', () => {
     try {
       expect((await get(port, agent)).body).toBe('now');
       const started = Date.now();
-      await drain(server, inFlight, 5000);
+      await drain(server, inFlight, { graceMs: 5000 });
       expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('drain: kept-alive clients', () => {
+  /** GET with the response headers too. */
+  function getWithHeaders(port: number, agent: Agent): Promise<{ status: number; connection: string | undefined }> {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('keeps serving during the delay, every answer with connection: close, then closes; no request is cut', async () => {
+    const { server } = holdingServer(false);
+    const inFlight = trackInFlight(server);
+    const port = await listen(server, 0, '127.0.0.1');
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    try {
+      await Promise.all([1, 2, 3, 4].map(() => getWithHeaders(port, agent)));
+      const drained = drain(server, inFlight, { delayMs: 300, graceMs: 1000 });
+      // A client that keeps sending over its kept-alive connections during the delay: every request answered.
+      const answers = [];
+      for (let i = 0; i < 20; i++) {
+        answers.push(await Promise.all([getWithHeaders(port, agent), getWithHeaders(port, agent)]));
+        await new Promise((r) => setTimeout(r, 8));
+      }
+      expect(answers.flat().every((a) => a.status === 200 && a.connection === 'close')).toBe(true);
+      await drained;
+      expect(server.listening).toBe(false);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('a request in flight when the drain starts is answered with connection: close', async () => {
+    const { server, held } = holdingServer();
+    const inFlight = trackInFlight(server);
+    const port = await listen(server, 0, '127.0.0.1');
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const pending = getWithHeaders(port, agent);
+      await until(() => held.length === 1);
+      const drained = drain(server, inFlight, { graceMs: 2000 });
+      held[0]!.end('ok');
+      expect(await pending).toEqual({ status: 200, connection: 'close' });
+      await drained;
     } finally {
       agent.destroy();
     }

@@ -11,7 +11,7 @@ const registry = new Registry();
 const requests = new Counter({ name: 'frost_test_requests_total', help: 'requests seen by the test', registers: [registry] });
 
 beforeAll(async () => {
-  server = createOpsServer({ registry, notReadyReason: () => notReady });
+  server = createOpsServer({ registry, notReadyReason: () => notReady, documents: { '/openapi.json': { openapi: '3.1.0' } } });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -22,6 +22,14 @@ afterAll(async () => {
 });
 
 describe('operations listener', () => {
+  it('serves its static documents by exact path, and nothing inherited', async () => {
+    const res = await fetch(`${base}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ openapi: '3.1.0' });
+    expect((await fetch(`${base}/toString`)).status).toBe(404);
+    expect((await fetch(`${base}/openapi.json/x`)).status).toBe(404);
+  });
+
   it('GET /healthz → 200 {"status":"ok"}', async () => {
     const res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(200);

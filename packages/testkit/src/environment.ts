@@ -30,7 +30,13 @@ export interface DevEnvironment {
   threshold: number;
   signers: DevSigner[];
   keyId: string;
+  /** The deployment CA: every server certificate, and the coordinator's client certificate towards the signers. */
   caFile: string;
+  /**
+   * The CA of the coordinator's callers, apart from the deployment CA: no certificate a service holds
+   * can call /sign.
+   */
+  callerCaFile: string;
   /** Coordinator's HTTPS server certificate (SAN localhost, 127.0.0.1). */
   coordinatorCertFile: string;
   coordinatorKeyFile: string;
@@ -74,7 +80,10 @@ export async function createDevEnvironment(dir: string, options: { threshold: nu
   const coordClient = await ca.issue({ commonName: 'frost-coordinator', dnsNames: ['frost-coordinator'], usages: ['client'] });
   write(p('coordinator-client.pem'), coordClient.certPem);
   write(p('coordinator-client-key.pem'), coordClient.keyPem, 0o600);
-  const client = await ca.issue({ commonName: 'mint-api', dnsNames: ['mint-api'], usages: ['client'] });
+  const callerCa = await createCertificateAuthority('frost dev caller CA');
+  write(p('caller-ca.pem'), callerCa.certPem);
+  write(p('caller-ca-key.pem'), callerCa.keyPem, 0o600);
+  const client = await callerCa.issue({ commonName: 'mint-api', dnsNames: ['mint-api'], usages: ['client'] });
   write(p('client.pem'), client.certPem);
   write(p('client-key.pem'), client.keyPem, 0o600);
 
@@ -107,6 +116,7 @@ export async function createDevEnvironment(dir: string, options: { threshold: nu
     signers,
     keyId,
     caFile: p('ca.pem'),
+    callerCaFile: p('caller-ca.pem'),
     coordinatorCertFile: p('coordinator.pem'),
     coordinatorKeyFile: p('coordinator-key.pem'),
     coordinatorClientCertFile: p('coordinator-client.pem'),
@@ -149,7 +159,7 @@ export function coordinatorEnv(env: DevEnvironment, signerUrls: Record<string, s
     COORDINATOR_OPS_PORT: String(ports.ops),
     COORDINATOR_TLS_CERT_FILE: env.coordinatorCertFile,
     COORDINATOR_TLS_KEY_FILE: env.coordinatorKeyFile,
-    COORDINATOR_TLS_CLIENT_CA_FILE: env.caFile,
+    COORDINATOR_TLS_CLIENT_CA_FILE: env.callerCaFile,
     COORDINATOR_AUTH_MODE: 'mtls',
     COORDINATOR_ALLOWED_CLIENT_SANS: 'DNS:mint-api',
     COORDINATOR_SIGNER_CLIENT_CERT_FILE: env.coordinatorClientCertFile,

@@ -68,23 +68,30 @@ export class CommitmentPool {
     this.#entries.delete(h);
   }
 
+  /** The usable commitments pooled for `h` (expired ones are dropped first). */
   size(h: SignerHandle): number {
-    return this.#entries.get(h)?.length ?? 0;
+    const list = this.#entries.get(h);
+    if (!list) return 0;
+    const now = Date.now();
+    while (list.length > 0 && list[0]!.usableUntil <= now) list.shift();
+    return list.length;
   }
 
   /**
    * Tops the pool of `h` up in the background when it is below half full. While the signer's breaker
-   * is half-open the refill is its trial request; while open, nothing is sent.
+   * is half-open a round 1 is sent whatever the pool holds (or with preprocessing off): it is the
+   * trial that lets a recovered signer back in. While open, nothing is sent.
    */
   refill(h: SignerHandle): void {
-    if (this.#size === 0 || this.#closed || this.#refilling.has(h) || !h.identifier) return;
-    if (this.size(h) > this.#size / 2) return;
+    if (this.#closed || this.#refilling.has(h) || !h.identifier) return;
+    const wanted = this.#size === 0 ? 0 : Math.min(this.#batch, this.#size - this.size(h));
+    const trial = h.breaker.state === 'half-open';
+    if (!trial && (this.#size === 0 || this.size(h) > this.#size / 2)) return;
     if (!h.breaker.admit()) return;
     this.#refilling.add(h);
-    const count = Math.min(this.#batch, this.#size - this.size(h));
-    h.commit(this.#keyId, count)
+    h.commit(this.#keyId, Math.max(1, wanted))
       .then((r) => {
-        if (this.#closed) return;
+        if (this.#closed || wanted === 0) return; // a trial's commitment with nowhere to go expires unused on the signer
         const usableUntil = Date.now() + r.ttlMs * TTL_SHARE - TTL_MARGIN_MS;
         const list = this.#entries.get(h) ?? [];
         for (const wire of r.commitments) list.push({ wire, usableUntil });

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { publicKeyPackageFromJson, setGroupBackend, type PublicKeyPackage } from '@hoarfrost/frost';
 import { RpcTokenSigner, SignerClient, loadEd25519PrivateKey, parseJwks } from '@hoarfrost/rpc';
-import { closeServer, createLogger, createOpsServer, drain, listen, mtlsServerOptions, trackInFlight, type Logger } from '@hoarfrost/runtime';
+import { X509Certificate } from 'node:crypto';
+import { ConfigError, closeServer, createAuditTrail, createLogger, createOpsServer, drain, listen, mtlsServerOptions, sanMatches, subjectAltNames, trackInFlight, type AuditTrail, type InFlight, type Logger } from '@hoarfrost/runtime';
 import { createCoordinatorApp } from './app.js';
 import type { CoordinatorConfig, SignerEntry } from './config.js';
 import { createCoordinatorMetrics } from './metrics.js';
@@ -34,19 +35,24 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
   let api: HttpsServer | undefined;
   let healthTimer: NodeJS.Timeout | undefined;
   let pool: CommitmentPool | undefined;
+  let audit: AuditTrail | undefined;
+  /** Readiness fails from SIGTERM on; requests are refused only once the listener has closed. */
+  let stopping = false;
   let draining = false;
-  let inFlight: () => number = () => 0;
+  let inFlight: InFlight | undefined;
   const ports = { api: 0, ops: 0 };
 
   const notReadyReason = (): string | undefined => {
-    if (draining) return 'shutting down';
+    if (stopping) return 'shutting down';
     if (!pkp || !registry) return 'starting: group key not loaded';
+    if (config.audit.failClosed && audit?.failure) return `audit trail failed: ${audit.failure.message}`;
     const healthy = registry.healthyCount();
     if (healthy < pkp.minSigners) return `${healthy} of ${pkp.minSigners} required signers healthy`;
     return undefined;
   };
   const metrics = createCoordinatorMetrics(() => notReadyReason() === undefined);
-  const ops = createOpsServer({ registry: metrics.registry, notReadyReason });
+  const documents: Record<string, unknown> = {};
+  const ops = createOpsServer({ registry: metrics.registry, notReadyReason, documents });
 
   return {
     get ready() {
@@ -79,8 +85,11 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       });
       const connect = (s: SignerEntry) =>
         new SignerClient({ id: s.id, url: s.url, caPem: signerCa, certPem: signerCert, keyPem: signerKey, tokens, timeoutMs: config.signerTimeoutMs });
-      registry = new SignerRegistry({ config, pkp, connect, metrics, logger });
+      assertCallersAreNotSigners(config, signerCert);
+      audit = await openAuditTrail(config, logger);
+      documents['/openapi.json'] = openapi;
       pool = new CommitmentPool({ size: config.preprocess.poolSize, batch: config.preprocess.batch, keyId: config.keyId });
+      registry = new SignerRegistry({ config, pkp, connect, metrics, logger, onRestart: (h) => pool!.flush(h) });
       const orchestrator = new Orchestrator({ config, pkp, registry, metrics, pool });
       const app = createCoordinatorApp({
         config,
@@ -90,8 +99,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
         metrics,
         logger,
         ...(jwksText ? { inboundJwks: parseJwks(jwksText) } : {}),
-        openapi,
-        notReadyReason,
+        ...(audit ? { audit } : {}),
         isDraining: () => draining,
       });
       // TLS 1.3 only: no renegotiation, so a connection's client identity (cached per socket) cannot change.
@@ -115,13 +123,45 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
     },
 
     async close() {
+      stopping = true;
+      if (api && inFlight) {
+        await drain(api, inFlight, { delayMs: config.shutdownDelayMs, graceMs: config.shutdownGraceMs, onListenerClose: () => (draining = true) });
+      }
       draining = true;
       if (healthTimer) clearInterval(healthTimer);
-      if (api) await drain(api, inFlight, config.shutdownGraceMs);
       pool?.close();
+      await audit?.close();
       await registry?.close();
       await closeServer(ops);
       logger.info('coordinator stopped');
     },
   };
+}
+
+/**
+ * The coordinator's own signer-client certificate must not be a caller: a caller SAN list that names
+ * it would let anything holding that key (or a certificate like it) sign through the public API.
+ */
+function assertCallersAreNotSigners(config: Readonly<CoordinatorConfig>, signerClientCertPem: string): void {
+  if (config.auth.mode === 'jwt') return;
+  const sans = subjectAltNames(new X509Certificate(signerClientCertPem).subjectAltName);
+  const clash = config.auth.allowedClientSans.filter((id) => sanMatches(sans, id));
+  if (clash.length > 0) throw new ConfigError(`COORDINATOR_ALLOWED_CLIENT_SANS names the coordinator's own signer-client certificate (${clash.join(', ')}): callers need identities of their own`);
+}
+
+/**
+ * The audit trail: into the log whenever it shows info lines, and into the configured file. With
+ * neither there is nothing to write to: allowed only when failing open.
+ */
+async function openAuditTrail(config: Readonly<CoordinatorConfig>, logger: Logger): Promise<AuditTrail | undefined> {
+  const toLog = logger.isLevelEnabled('info');
+  if (!config.audit.file && !toLog) {
+    if (config.audit.failClosed) throw new ConfigError('COORDINATOR_AUDIT_FAIL_CLOSED needs COORDINATOR_AUDIT_FILE or a log level that shows info lines');
+    logger.warn('no audit trail: the log level hides info lines and COORDINATOR_AUDIT_FILE is not set');
+    return undefined;
+  }
+  return createAuditTrail({
+    ...(config.audit.file ? { path: config.audit.file, sync: config.audit.sync } : {}),
+    ...(toLog ? { logger } : {}),
+  });
 }

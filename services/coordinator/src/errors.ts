@@ -17,11 +17,14 @@ export const STATUS = {
   SIGNER_URL_NOT_ALLOWED: 403,
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
+  MESSAGE_TOO_LARGE: 413,
+  REQUEST_TIMEOUT: 408,
   CLIENT_CERT_REQUIRED: 401,
   CLIENT_CERT_UNTRUSTED: 403,
   CLIENT_IDENTITY_NOT_ALLOWED: 403,
   UNAUTHENTICATED: 401,
   TOKEN_INVALID: 401,
+  TOKEN_REPLAYED: 401,
   THROTTLED: 429,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -29,6 +32,7 @@ export const STATUS = {
   QUORUM_UNAVAILABLE: 503,
   DEADLINE_EXCEEDED: 503,
   SHUTTING_DOWN: 503,
+  AUDIT_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const satisfies Record<string, number>;
 
@@ -55,6 +59,8 @@ export class ApiError extends Error {
   }
 }
 
+const BODY_ERRORS = { PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE', BODY_TIMEOUT: 'REQUEST_TIMEOUT', BODY_UNREADABLE: 'INVALID_REQUEST' } as const satisfies Record<BodyError['code'], ApiErrorCode>;
+
 /**
  * Any error as an API error: API errors as they are; the runtime's client-certificate and body
  * errors by their codes; anything else is INTERNAL (the caller logs it; no message leaks).
@@ -62,6 +68,6 @@ export class ApiError extends Error {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof ClientAuthError) return new ApiError(err.code, err.message);
-  if (err instanceof BodyError) return new ApiError(err.code === 'PAYLOAD_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'INVALID_REQUEST', err.message);
+  if (err instanceof BodyError) return new ApiError(BODY_ERRORS[err.code], err.message);
   return new ApiError('INTERNAL', 'internal error');
 }

@@ -34,7 +34,7 @@ import { ApiError, type ParticipantId } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { SignerRegistry } from './registry.js';
 import { participantId } from './request.js';
-import { asCallError, failureKind, type SignerHandle } from './signer-handle.js';
+import { DeadlineCut, asCallError, failureKind, type SignerHandle } from './signer-handle.js';
 
 export interface SignRequest {
   message: Uint8Array;
@@ -42,6 +42,8 @@ export interface SignRequest {
   participants?: Identifier[];
   /** Restrict the quorum to these registered signers. */
   signers?: SignerHandle[];
+  /** When the request must be answered (epoch ms; default: now + the configured deadline). */
+  deadline?: number;
   log: Logger;
 }
 
@@ -78,6 +80,8 @@ export interface SigningState {
   readonly refusals: Map<SignerHandle, SignerErrorCode>;
   /** Their pooled commitments proved stale once: later attempts run round 1 with them. */
   readonly stale: Set<SignerHandle>;
+  /** Refused the request's shape, with the codes they gave (a message over a signer's limit). */
+  readonly refusedRequest: Map<SignerHandle, string>;
   /** Half-open breakers whose one trial this request holds and has not settled yet. */
   readonly trials: Set<SignerHandle>;
   attempts: number;
@@ -144,13 +148,14 @@ export class Orchestrator {
     }
     return {
       request,
-      deadline: Date.now() + this.#config.signDeadlineMs,
+      deadline: request.deadline ?? Date.now() + this.#config.signDeadlineMs,
       pinned: request.participants !== undefined,
       eligible,
       excluded: new Set(),
       culprits: new Set(),
       refusals: new Map(),
       stale: new Set(),
+      refusedRequest: new Map(),
       trials: new Set(),
       attempts: 0,
     };
@@ -274,6 +279,7 @@ export class Orchestrator {
     }
     state.excluded.add(h);
     if (kind === 'policy') state.refusals.set(h, e.code as SignerErrorCode);
+    if (kind === 'request') state.refusedRequest.set(h, e.code);
     if (kind === 'culprit') state.culprits.add(h);
   }
 
@@ -283,6 +289,9 @@ export class Orchestrator {
    */
   #cannotSign(state: SigningState, committed: number): ApiError {
     const culprits = this.#culpritIds(state);
+    if ([...state.refusedRequest.values()].includes('PAYLOAD_TOO_LARGE')) {
+      return new ApiError('MESSAGE_TOO_LARGE', 'the message is larger than the signers accept', { culprits });
+    }
     if (state.refusals.size > 0 && (state.pinned || state.refusals.size + committed >= this.#pkp.minSigners)) {
       return new ApiError('POLICY_REFUSED', `signers refused the message: ${[...new Set(state.refusals.values())].sort().join(', ')}`, { culprits });
     }
@@ -298,9 +307,16 @@ export class Orchestrator {
     if (Date.now() >= state.deadline - MIN_ATTEMPT_MS) throw new ApiError('DEADLINE_EXCEEDED', 'signing deadline exceeded', { culprits: this.#culpritIds(state) });
   }
 
-  /** Each call ends by the signer timeout or by the request's deadline, whichever comes first. */
+  /**
+   * Each call ends by the signer timeout or by the request's deadline, whichever comes first; a call
+   * the deadline ends is aborted with {@link DeadlineCut}, which does not count against the signer.
+   */
   #signal(state: SigningState): AbortSignal {
-    return AbortSignal.timeout(Math.max(1, Math.min(this.#config.signerTimeoutMs, state.deadline - Date.now())));
+    const remaining = state.deadline - Date.now();
+    if (remaining > this.#config.signerTimeoutMs) return AbortSignal.timeout(this.#config.signerTimeoutMs);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new DeadlineCut()), Math.max(1, remaining)).unref();
+    return controller.signal;
   }
 
   #culpritIds(state: SigningState): ParticipantId[] {

@@ -23,6 +23,7 @@ export class SignerRegistry {
   readonly #pkp: PublicKeyPackage;
   readonly #metrics: CoordinatorMetrics;
   readonly #log: Logger;
+  readonly #onRestart: (h: SignerHandle) => void;
 
   /** `connect` makes the RPC client of one configured signer (mTLS in production, a double in tests). */
   constructor(args: {
@@ -31,7 +32,10 @@ export class SignerRegistry {
     connect: (signer: SignerEntry) => SignerRpc;
     metrics: CoordinatorMetrics;
     logger: Logger;
+    /** A signer came back as a new process: what it issued before (pooled commitments) is gone. */
+    onRestart?: (h: SignerHandle) => void;
   }) {
+    this.#onRestart = args.onRestart ?? (() => {});
     this.#keyId = args.config.keyId;
     this.#pkp = args.pkp;
     this.#metrics = args.metrics;
@@ -63,6 +67,16 @@ export class SignerRegistry {
     return this.handles.find((h) => h.identifier?.equals(id));
   }
 
+  /**
+   * The largest message every healthy signer accepts, and at most `configured`: a message over it
+   * would be refused by a signer, so it is refused before any round.
+   */
+  maxMessageBytes(configured: number): number {
+    let limit = configured;
+    for (const h of this.handles) if (h.healthy && h.maxMessageBytes !== undefined) limit = Math.min(limit, h.maxMessageBytes);
+    return limit;
+  }
+
   healthyCount(): number {
     return this.handles.filter((h) => h.healthy).length;
   }
@@ -84,6 +98,14 @@ export class SignerRegistry {
       const other = this.handles.find((o) => o !== h && o.identifier?.equals(identifier));
       if (other) throw new KeyMismatch(`identifier ${identifier} is also claimed by ${other.id}`);
       if (!h.healthy) this.#log.info({ signer: h.id, identifier: identifier.toString() }, 'signer healthy');
+      const instance = info.instance_id ? Buffer.from(info.instance_id).toString('hex') : undefined;
+      const restarted = h.instanceId !== undefined && instance !== h.instanceId;
+      h.instanceId = instance;
+      h.maxMessageBytes = info.max_message_bytes;
+      if (restarted) {
+        this.#log.info({ signer: h.id }, 'signer restarted');
+        this.#onRestart(h);
+      }
       h.identifier = identifier;
       h.healthy = true;
       h.lastError = undefined;

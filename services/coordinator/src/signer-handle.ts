@@ -22,18 +22,33 @@ import type { CoordinatorMetrics } from './metrics.js';
 export type SignerRpcName = 'round1' | 'round2' | 'info';
 
 /**
+ * The abort reason of a call cut because its request's deadline came, not because the signer took
+ * longer than the signer timeout: it says nothing about the signer.
+ */
+export class DeadlineCut extends Error {
+  override name = 'DeadlineCut';
+  constructor() {
+    super('the request deadline came first');
+  }
+}
+
+/**
  * What a failed call means for the request and for the signer:
  * - `policy`: the signer's policy refused the message (the signer doing its job);
  * - `stale`: the signer no longer knows the commitment (it restarted, or it expired);
+ * - `request`: the signer refused the request's shape or size (e.g. a message over its limit): the
+ *   request's doing, not a fault of the signer;
+ * - `cut`: the request's deadline ended the call: nothing is known about the signer;
  * - `culprit`: the signer answered with invalid cryptographic values (proven misbehaviour);
  * - `fault`: anything else (unreachable, timeout, refused, wrong identity).
  */
-export type FailureKind = 'policy' | 'stale' | 'culprit' | 'fault';
+export type FailureKind = 'policy' | 'stale' | 'request' | 'cut' | 'culprit' | 'fault';
 
 export function failureKind(e: SignerCallError): FailureKind {
   if (e.code === 'SIGNER_INVALID_RESPONSE') return 'culprit';
+  if (e.code === 'SIGNER_TIMEOUT' && e.cause instanceof DeadlineCut) return 'cut';
   const kind = (SIGNER_ERROR_CODES as Record<string, string>)[e.code];
-  return kind === 'policy' || kind === 'stale' ? kind : 'fault';
+  return kind === 'policy' || kind === 'stale' || kind === 'request' ? kind : 'fault';
 }
 
 /** Any rejection of a call as a SignerCallError (a bug on this side becomes a fault, never a crash). */
@@ -51,6 +66,10 @@ export class SignerHandle {
   identifier: Identifier | undefined;
   healthy = false;
   lastError: string | undefined;
+  /** The largest message the signer accepts, from its info RPC (undefined: it does not say). */
+  maxMessageBytes: number | undefined;
+  /** The signer process's instance id from its info RPC: a change means it restarted. */
+  instanceId: string | undefined;
   readonly #client: SignerRpc;
   readonly #metrics: Pick<CoordinatorMetrics, 'signerRequests' | 'signerLatency'>;
   readonly #log: Logger;
@@ -124,8 +143,10 @@ export class SignerHandle {
     this.#metrics.signerRequests.inc({ signer: this.id, rpc, outcome: e.code });
     const kind = failureKind(e);
     if (breaker) {
-      // A policy refusal or a forgotten commitment is a well-formed answer from a working signer.
-      if (kind === 'policy' || kind === 'stale') this.breaker.success();
+      // A policy refusal, a forgotten commitment or a refused request shape is a well-formed answer
+      // from a working signer; a call cut by the request's deadline tells nothing either way.
+      if (kind === 'policy' || kind === 'stale' || kind === 'request') this.breaker.success();
+      else if (kind === 'cut') this.breaker.abandon();
       else this.breaker.failure(kind === 'culprit');
     }
     // The health check reports state changes itself; a failed probe every interval is not news.

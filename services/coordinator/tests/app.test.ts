@@ -1,11 +1,13 @@
 // The public HTTP API in-process (bearer-JWT callers over plain HTTP, so no TLS is needed here):
 // every refusal is a stable code with its status, and a good request gets a verified signature.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { publicJwk } from '@hoarfrost/rpc';
+import { AuditError, type AuditTrail } from '@hoarfrost/runtime';
 import { ed25519Verifies } from '@hoarfrost/testkit/support';
 import { createCoordinatorApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -25,25 +27,42 @@ const env = {
   COORDINATOR_PUBLIC_KEY_PACKAGE_FILE: '/pkp',
   COORDINATOR_AUTH_MODE: 'jwt',
   COORDINATOR_AUTH_JWKS_FILE: '/jwks',
+  COORDINATOR_AUTH_JWT_ISSUER: 'mint-issuer',
   COORDINATOR_MAX_IN_FLIGHT: '1',
   COORDINATOR_MAX_BODY_BYTES: '2048',
+  COORDINATOR_MAX_MESSAGE_BYTES: '1000',
 };
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
-async function start(options: { draining?: boolean; orchestrator?: Pick<Orchestrator, 'sign'> } = {}): Promise<{ url: string; d: FakeDeployment }> {
+/** An audit trail double: keeps the events, or fails every append. */
+function auditDouble(fail = false) {
+  const events: Record<string, unknown>[] = [];
+  const trail: AuditTrail = {
+    append: async (event) => {
+      if (fail) throw new AuditError('AUDIT_WRITE_FAILED', 'disk full');
+      events.push(event);
+    },
+    close: async () => {},
+    failure: undefined,
+  };
+  return { trail, events };
+}
+
+async function start(
+  options: { draining?: boolean; orchestrator?: Pick<Orchestrator, 'sign'>; env?: Record<string, string>; audit?: AuditTrail } = {},
+): Promise<{ url: string; d: FakeDeployment }> {
   const d = await fakeDeployment(2, 3);
   const app = createCoordinatorApp({
-    config: loadConfig(env),
+    config: loadConfig({ ...env, ...options.env }),
     pkp: d.pkp,
     registry: d.registry,
     orchestrator: options.orchestrator ?? d.orchestrator,
     metrics: d.metrics,
     logger: silentLog,
     inboundJwks: { keys: [publicJwk(callerKey, 'mint-1')] },
-    openapi: { openapi: '3.1.0' },
-    notReadyReason: () => undefined,
+    ...(options.audit ? { audit: options.audit } : {}),
     isDraining: () => options.draining ?? false,
   });
   server = createServer(app);
@@ -51,8 +70,19 @@ async function start(options: { draining?: boolean; orchestrator?: Pick<Orchestr
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, d };
 }
 
-const token = (audience = 'frost-coordinator') =>
-  new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: 'mint-1' }).setSubject('mint-api').setAudience(audience).setExpirationTime('1m').sign(callerKey);
+interface TokenOptions {
+  subject?: string;
+  issuer?: string | undefined;
+  jti?: string | undefined;
+  lifetime?: string;
+}
+
+const token = (o: TokenOptions = {}) => {
+  const jwt = new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: 'mint-1' }).setSubject(o.subject ?? 'mint-api').setAudience('frost-coordinator').setIssuedAt().setExpirationTime(o.lifetime ?? '1m');
+  if (!('issuer' in o) || o.issuer) jwt.setIssuer(o.issuer ?? 'mint-issuer');
+  if (!('jti' in o) || o.jti) jwt.setJti(o.jti ?? randomUUID());
+  return jwt.sign(callerKey);
+};
 
 async function post(url: string, body: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${url}/sign`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}`, ...headers } });
@@ -135,5 +165,143 @@ describe('coordinator API', () => {
     const r = await fetch(`${url}/sign`);
     expect(r.status).toBe(405);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('serves no readiness or OpenAPI document to unauthenticated callers (they are on the ops port)', async () => {
+    const { url } = await start();
+    for (const path of ['/readyz', '/openapi.json']) {
+      const r = await fetch(`${url}${path}`);
+      expect(r.status).toBe(404);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    }
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it.each<[string, TokenOptions, string]>([
+    ['a token without an issuer', { issuer: undefined }, 'TOKEN_INVALID'],
+    ['a token from another issuer', { issuer: 'someone-else' }, 'TOKEN_INVALID'],
+    ['a token without a jti', { jti: undefined }, 'TOKEN_INVALID'],
+    ['a token with a short jti', { jti: 'abc' }, 'TOKEN_INVALID'],
+    ['a token living longer than the maximum age', { lifetime: '2h' }, 'TOKEN_INVALID'],
+  ])('refuses %s (401 %s)', async (_label, options, code) => {
+    const { url, d } = await start();
+    const r = await post(url, '{"msg_b64":"aGk"}', { authorization: `Bearer ${await token(options)}` });
+    expect(r.status).toBe(401);
+    expect(r.json.error.code).toBe(code);
+    expect(d.signers.every((s) => s.calls.round2 === 0)).toBe(true);
+  });
+
+  it('a caller token is single-use: the replay is refused with TOKEN_REPLAYED', async () => {
+    const { url } = await start();
+    const once = `Bearer ${await token()}`;
+    expect((await post(url, '{"msg_b64":"aGk"}', { authorization: once })).status).toBe(200);
+    const again = await post(url, '{"msg_b64":"aGk"}', { authorization: once });
+    expect(again.status).toBe(401);
+    expect(again.json.error.code).toBe('TOKEN_REPLAYED');
+  });
+
+  it('a message over the signers\' limit is 413 MESSAGE_TOO_LARGE before any round, and no breaker opens', async () => {
+    const { url, d } = await start();
+    d.signers[0]!.maxMessageBytes = 600;
+    await d.registry.checkAll();
+    const at = (n: number) => JSON.stringify({ msg_b64: Buffer.alloc(n, 7).toString('base64') });
+    for (let i = 0; i < 5; i++) {
+      const r = await post(url, at(601));
+      expect(r.status).toBe(413);
+      expect(r.json.error.code).toBe('MESSAGE_TOO_LARGE');
+    }
+    const configured = await post(url, at(1001));
+    expect(configured.json.error.code).toBe('MESSAGE_TOO_LARGE');
+    expect(d.signers.every((s) => s.calls.round1 === 0 && s.calls.round2 === 0)).toBe(true);
+    expect(d.registry.handles.every((h) => h.breaker.state === 'closed')).toBe(true);
+    expect((await post(url, at(600))).status).toBe(200);
+  });
+
+  it('one caller cannot hold every slot: past its share it is THROTTLED, and another caller still signs', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { url, d } = await start({
+      env: { COORDINATOR_MAX_IN_FLIGHT: '4', COORDINATOR_MAX_IN_FLIGHT_PER_PRINCIPAL: '2' },
+      orchestrator: {
+        sign: async (req) => {
+          if (req.message.length === 2) await gate; // the hog's requests wait
+          return d.orchestrator.sign(req);
+        },
+      },
+    });
+    const hog = async () => post(url, '{"msg_b64":"aGk"}', { authorization: `Bearer ${await token({ subject: 'hog' })}` });
+    const held = [hog(), hog()];
+    await new Promise((r) => setTimeout(r, 50));
+    const third = await hog();
+    expect(third.status).toBe(429);
+    expect(third.json.error.code).toBe('THROTTLED');
+    const other = await post(url, '{"msg_b64":"aGVsbG8"}', { authorization: `Bearer ${await token({ subject: 'other' })}` });
+    expect(other.status).toBe(200);
+    release();
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
+  });
+
+  it('a body that does not arrive in time is 408 REQUEST_TIMEOUT and frees its slot', async () => {
+    const { url } = await start({ env: { COORDINATOR_BODY_TIMEOUT_MS: '200' } });
+    const { port } = new URL(url);
+    const auth = `Bearer ${await token()}`;
+    const started = Date.now();
+    const head = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(`POST /sign HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: ${auth}\r\ncontent-length: 100\r\n\r\n{"msg`);
+      });
+      let text = '';
+      socket.on('data', (c) => (text += c.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(head).toMatch(/^HTTP\/1\.1 408/);
+    expect(head).toContain('REQUEST_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(3000);
+    // The only slot (MAX_IN_FLIGHT 1) is free again.
+    expect((await post(url, '{"msg_b64":"aGk"}')).status).toBe(200);
+  });
+
+  it('a signing that outlives the deadline is answered DEADLINE_EXCEEDED at the deadline, whatever it waits for', async () => {
+    const { url } = await start({
+      env: { COORDINATOR_SIGN_DEADLINE_MS: '200', COORDINATOR_SIGNER_TIMEOUT_MS: '100' },
+      orchestrator: { sign: () => new Promise(() => {}) },
+    });
+    const started = Date.now();
+    const r = await post(url, '{"msg_b64":"aGk"}');
+    expect(r.status).toBe(503);
+    expect(r.json.error.code).toBe('DEADLINE_EXCEEDED');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('each request leaves one audit record: who, which key, the message digest, participants and outcome', async () => {
+    const { trail, events } = auditDouble();
+    const { url } = await start({ audit: trail });
+    expect((await post(url, JSON.stringify({ msg_b64: Buffer.from('hello').toString('base64') }))).status).toBe(200);
+    expect((await post(url, 'not json')).status).toBe(400);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({
+      event: 'sign',
+      principal: 'jwt:mint-api',
+      keyId: 'default',
+      messageSha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+      messageBytes: 5,
+      outcome: 'ok',
+    });
+    expect(events[0]!.participants).toHaveLength(2);
+    expect(events[1]).toMatchObject({ event: 'sign', outcome: 'INVALID_JSON' });
+    expect(JSON.stringify(events)).not.toContain(Buffer.from('hello').toString('base64'));
+  });
+
+  it('fail closed: a signature whose audit record cannot be written is withheld (503 AUDIT_UNAVAILABLE)', async () => {
+    const closed = await start({ audit: auditDouble(true).trail, env: { COORDINATOR_AUDIT_FAIL_CLOSED: 'true' } });
+    const r = await post(closed.url, '{"msg_b64":"aGk"}');
+    expect(r.status).toBe(503);
+    expect(r.json).toEqual({ error: { code: 'AUDIT_UNAVAILABLE', message: expect.any(String) } });
+    await new Promise<void>((done) => server!.close(() => done()));
+    // Failing open (the default), the caller gets its signature and the failure is logged.
+    const open = await start({ audit: auditDouble(true).trail });
+    expect((await post(open.url, '{"msg_b64":"aGk"}')).status).toBe(200);
   });
 });

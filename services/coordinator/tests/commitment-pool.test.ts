@@ -88,6 +88,40 @@ describe('CommitmentPool', () => {
     expect(h.breaker.state).toBe('closed');
   });
 
+  it('a half-open signer gets its trial even when its pool is full or preprocessing is off', async () => {
+    for (const poolSize of [0, 4]) {
+      const d = await fakeDeployment(2, 3, { poolSize, failureThreshold: 1, cooldownMs: 0 });
+      const h = d.registry.handles[0]!;
+      d.pool.refill(h);
+      await settle();
+      const before = d.signers[0]!.calls.round1;
+      h.breaker.failure();
+      expect(h.breaker.state).toBe('half-open');
+      d.pool.refill(h);
+      await settle();
+      expect(d.signers[0]!.calls.round1).toBe(before + 1);
+      expect(h.breaker.state).toBe('closed');
+      expect(d.pool.size(h)).toBe(poolSize);
+    }
+  });
+
+  it('expired commitments do not count: a pool of expired entries is refilled', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 4 });
+    const h = d.registry.handles[0]!;
+    // Usable for ttl × 0.8 − 1 s: 40 ms here.
+    d.signers[0]!.ttlMs = 1300;
+    d.pool.refill(h);
+    await settle();
+    expect(d.pool.size(h)).toBe(4);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(d.pool.size(h)).toBe(0);
+    d.signers[0]!.ttlMs = 60_000;
+    d.pool.refill(h);
+    await settle();
+    expect(d.signers[0]!.calls.round1).toBe(2);
+    expect(d.pool.size(h)).toBe(4);
+  });
+
   it('flush forgets a signer\'s pool and close forgets everything', async () => {
     const d = await fakeDeployment(2, 3, { poolSize: 4 });
     for (const h of d.registry.handles) d.pool.refill(h);

@@ -25,6 +25,7 @@ import {
   type SignerErrorCode,
   type SignerRpc,
 } from '@hoarfrost/rpc';
+import { randomBytes } from 'node:crypto';
 import { createLogger } from '@hoarfrost/runtime';
 import { CommitmentPool } from '../src/commitment-pool.js';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from '../src/metrics.js';
@@ -42,9 +43,10 @@ import { SignerRegistry } from '../src/registry.js';
  * - `bad-share`: round 2 returns a non-canonical scalar;
  * - `hang`: never answers (until the caller's signal aborts);
  * - `undocumented`: answers with an error code outside the documented set;
- * - `flood`: round 1 answers with more commitments than asked.
+ * - `flood`: round 1 answers with more commitments than asked;
+ * - `too-large`: round 2 refuses the request as larger than its body limit (PAYLOAD_TOO_LARGE).
  */
-export type Behaviour = 'ok' | 'flood' | 'down' | 'refuse' | 'forget' | 'corrupt' | 'impostor' | 'bad-point' | 'bad-share' | 'hang' | 'undocumented';
+export type Behaviour = 'ok' | 'flood' | 'down' | 'refuse' | 'forget' | 'corrupt' | 'impostor' | 'bad-point' | 'bad-share' | 'hang' | 'undocumented' | 'too-large';
 
 const IDENTITY = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
 
@@ -54,6 +56,11 @@ export class FakeSigner implements SignerRpc {
   /** `count` of every round-1 request, in order (1: inside a request; more: a pool refill). */
   readonly round1Counts: number[] = [];
   readonly #nonces = new Map<string, SigningNonces>();
+  /** What the info RPC reports (undefined: the field is left out, as an older signer would). */
+  maxMessageBytes: number | undefined;
+  instanceId = randomBytes(16);
+  /** Lifetime the signer announces for its commitments. */
+  ttlMs = 60_000;
 
   constructor(
     readonly id: string,
@@ -81,7 +88,13 @@ export class FakeSigner implements SignerRpc {
       this.#nonces.set(c.toHex(), nonces);
       commitments.push({ hiding: this.behaviour === 'bad-point' ? IDENTITY : c.hidingBytes, binding: c.bindingBytes });
     }
-    return { identifier: this.#identifierBytes(), commitments, ttl_ms: 60_000 };
+    return { identifier: this.#identifierBytes(), commitments, ttl_ms: this.ttlMs };
+  }
+
+  /** A new process: a new instance id, and every commitment issued before is forgotten. */
+  restart(): void {
+    this.instanceId = randomBytes(16);
+    this.#nonces.clear();
   }
 
   async round2(req: Round2Request, signal?: AbortSignal): Promise<Round2Response> {
@@ -93,6 +106,8 @@ export class FakeSigner implements SignerRpc {
         this.#fail('POLICY_NOT_JWS');
       case 'undocumented':
         this.#fail('SIGNER_ERROR');
+      case 'too-large':
+        this.#fail('PAYLOAD_TOO_LARGE');
       case 'forget':
         this.behaviour = 'ok';
         this.#nonces.clear();
@@ -114,7 +129,8 @@ export class FakeSigner implements SignerRpc {
   }
 
   #hang(signal?: AbortSignal): Promise<never> {
-    return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new SignerCallError(this.id, 'SIGNER_TIMEOUT', 'aborted'))));
+    // As the real client does: the abort's reason travels as the cause.
+    return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new SignerCallError(this.id, 'SIGNER_TIMEOUT', 'aborted', { cause: signal.reason }))));
   }
 
   async info(): Promise<InfoResponse> {
@@ -123,6 +139,8 @@ export class FakeSigner implements SignerRpc {
     return {
       identifier: this.#identifierBytes(),
       keys: [{ key_id: this.keyId, verifying_share: this.keyPackage.verifyingShare.toBytes(), verifying_key: this.pkp.verifyingKeyBytes, min_signers: this.keyPackage.minSigners }],
+      instance_id: this.instanceId,
+      ...(this.maxMessageBytes !== undefined ? { max_message_bytes: this.maxMessageBytes } : {}),
     };
   }
 
@@ -159,9 +177,9 @@ export async function fakeDeployment(
     signDeadlineMs: options.deadlineMs ?? 5000,
     signerTimeoutMs: options.signerTimeoutMs ?? 2000,
   };
-  const registry = new SignerRegistry({ config, pkp, connect: (s) => signers.find((f) => f.id === s.id)!, metrics, logger: silentLog });
-  await registry.checkAll();
   const pool = new CommitmentPool({ size: options.poolSize ?? 0, batch: 4, keyId });
+  const registry = new SignerRegistry({ config, pkp, connect: (s) => signers.find((f) => f.id === s.id)!, metrics, logger: silentLog, onRestart: (h) => pool.flush(h) });
+  await registry.checkAll();
   const orchestrator = new Orchestrator({ config, pkp, registry, metrics, pool });
   return { dealt, pkp, signers, metrics, registry, pool, orchestrator };
 }

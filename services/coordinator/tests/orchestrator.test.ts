@@ -157,6 +157,34 @@ describe('Orchestrator', () => {
     expect(e.code).toBe('DEADLINE_EXCEEDED');
   });
 
+  it('calls the deadline cuts leave the breakers alone: the signers were not at fault', async () => {
+    const d = await fakeDeployment(2, 3, { deadlineMs: 150, signerTimeoutMs: 2000, failureThreshold: 1 });
+    for (const s of d.signers) s.behaviour = 'hang';
+    const started = Date.now();
+    const e = await signFails(d);
+    expect(e.code).toBe('DEADLINE_EXCEEDED');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(d.registry.handles.map((h) => h.breaker.state)).toEqual(['closed', 'closed', 'closed']);
+  });
+
+  it('an absolute deadline given with the request bounds it (time spent before, reading the body, counts)', async () => {
+    const d = await fakeDeployment(2, 3, { deadlineMs: 5000, signerTimeoutMs: 2000 });
+    for (const s of d.signers) s.behaviour = 'hang';
+    const started = Date.now();
+    const e = await signFails(d, { deadline: Date.now() + 120 });
+    expect(e.code).toBe('DEADLINE_EXCEEDED');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('a signer refusing the request as too large: MESSAGE_TOO_LARGE for the caller, no breaker touched', async () => {
+    const d = await fakeDeployment(2, 3, { failureThreshold: 1 });
+    for (const s of d.signers) s.behaviour = 'too-large';
+    for (let i = 0; i < 3; i++) expect((await signFails(d)).code).toBe('MESSAGE_TOO_LARGE');
+    expect(d.registry.handles.map((h) => h.breaker.state)).toEqual(['closed', 'closed', 'closed']);
+    for (const s of d.signers) s.behaviour = 'ok';
+    await signOk(d);
+  });
+
   it('a signer answering with another identifier is excluded (SIGNER_IDENTITY_CHANGED) and replaced', async () => {
     const d = await fakeDeployment(2, 3);
     d.signers[0]!.behaviour = 'impostor';

@@ -54,6 +54,31 @@ describe('SignerRegistry', () => {
     expect([twinA!, twinB!].find((h) => !h.healthy)!.lastError).toMatch(/also claimed/);
   });
 
+  it('a signer that comes back as a new process (new instance id) has its pooled commitments flushed', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 4 });
+    const h = d.registry.handles[0]!;
+    d.pool.refill(h);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(d.pool.size(h)).toBe(4);
+    await d.registry.checkAll();
+    expect(d.pool.size(h)).toBe(4); // same process: kept
+    d.signers[0]!.restart();
+    await d.registry.checkAll();
+    expect(d.pool.size(h)).toBe(0);
+  });
+
+  it('the message limit is the smallest any healthy signer reports, and at most the configured one', async () => {
+    const d = await fakeDeployment(2, 3);
+    expect(d.registry.maxMessageBytes(65_536)).toBe(65_536); // the signers say nothing
+    d.signers[0]!.maxMessageBytes = 1000;
+    d.signers[1]!.maxMessageBytes = 500_000;
+    await d.registry.checkAll();
+    expect(d.registry.maxMessageBytes(65_536)).toBe(1000);
+    expect(d.registry.maxMessageBytes(100)).toBe(100);
+    d.registry.handles[0]!.healthy = false; // an unhealthy signer's limit does not constrain
+    expect(d.registry.maxMessageBytes(65_536)).toBe(65_536);
+  });
+
   it('byUrl normalises to the origin and knows only registered signers; byIdentifier finds by identifier', async () => {
     const d = await fakeDeployment(2, 3);
     expect(d.registry.byUrl('https://signer-2.test:7443/')).toBe(d.registry.handles[1]);
