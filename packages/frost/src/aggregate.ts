@@ -7,6 +7,7 @@ import { bytesEqual } from './bytes.js';
 import { mod, type Element } from './ciphersuite.js';
 import { IDENTITY, group } from './group.js';
 import {
+  IdentityCommitmentError,
   InvalidSignatureError,
   InvalidSignatureShareError,
   InvalidSigningPackageError,
@@ -58,7 +59,8 @@ function findCulprits(ctx: SigningContext, shares: ReadonlyMap<string, Signature
 }
 
 /**
- * aggregate: z = Σ z_i, signature (R, z). RFC 9591 §5.3. Verifies the result once with node:crypto;
+ * aggregate: z = Σ z_i, signature (R, z). RFC 9591 §5.3. Refuses a group commitment R equal to the
+ * identity (IdentityCommitmentError). Verifies the result once with node:crypto;
  * only when that fails are the shares checked one by one, and every failing participant is named in
  * the thrown InvalidSignatureShareError's `culprits` (the strategy of frost-rs).
  *
@@ -91,11 +93,13 @@ export function aggregate(
   // Fast path: all signers reported the same R. (R, Σz) is returned only if it verifies.
   const all = [...shares.values()];
   const hint = all[0]?.groupCommitment;
-  if (hint && all.every((s) => s.groupCommitment && bytesEqual(s.groupCommitment, hint))) {
+  if (hint && !bytesEqual(hint, IDENTITY) && all.every((s) => s.groupCommitment && bytesEqual(s.groupCommitment, hint))) {
     const fast = new Signature(hint, mod(z));
     if (verifyEd25519(pkp.verifyingKeyBytes, pkg.message, fast.toBytes())) return fast;
   }
   const context = ctx ?? computeSigningContext(pkg, pkp.verifyingKeyBytes);
+  // With R the identity, z = c·s would verify and give the group secret away (frost-rs refuses it too).
+  if (bytesEqual(context.groupCommitmentBytes, IDENTITY)) throw new IdentityCommitmentError('the group commitment is the identity element');
   const signature = new Signature(context.groupCommitmentBytes, mod(z));
   if (verifyEd25519(pkp.verifyingKeyBytes, pkg.message, signature.toBytes())) return signature;
   const culprits = findCulprits(context, shares, pkp);

@@ -62,8 +62,15 @@ const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 /**
  * Hex → bytes, strictly: an even number of hex digits (either case) and nothing else. Returns
  * undefined otherwise, because `Buffer.from(s, 'hex')` silently stops at the first bad character.
+ *
+ * The bytes are decoded straight into memory of their own (an ArrayBuffer of exactly their length),
+ * never through `Buffer.from(s, 'hex')`: for short inputs that writes into Node's shared allocation
+ * pool, where a decoded signing share would stay behind, and travel with any other view of the pool
+ * that is posted to a worker or kept around.
  */
 export function fromHexStrict(hex: string): Uint8Array | undefined {
   if (typeof hex !== 'string' || !HEX_RE.test(hex)) return undefined;
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  const out = new Uint8Array(hex.length / 2);
+  Buffer.from(out.buffer, 0, out.length).write(hex, 0, 'hex');
+  return out;
 }

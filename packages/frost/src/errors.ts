@@ -102,6 +102,16 @@ export class IncorrectCommitmentError extends FrostError {
   override name = 'IncorrectCommitmentError';
 }
 
+/**
+ * The group commitment R of a signing package is the identity element. A signer refuses to answer
+ * with a share for it (a signature with R = identity would give away the group secret as z/c).
+ * frost-rs refuses it too (`IdentityCommitment`, and `InvalidIdentityElement` when encoding R).
+ */
+export class IdentityCommitmentError extends FrostError {
+  override readonly code = 'IDENTITY_COMMITMENT';
+  override name = 'IdentityCommitmentError';
+}
+
 /** Signing nonces were already consumed by a previous `round2.sign`. */
 export class NonceReuseError extends FrostError {
   override readonly code = 'NONCE_REUSE';
@@ -126,6 +136,63 @@ export class InvalidSignatureError extends FrostError {
   override name = 'InvalidSignatureError';
 }
 
+/**
+ * A DKG round-1 package's proof of knowledge of its constant term does not verify for the sender
+ * that delivered it; `culprits` names every such sender. frost-rs `InvalidProofOfKnowledge`.
+ */
+export class InvalidProofOfKnowledgeError extends FrostError {
+  override readonly code = 'INVALID_PROOF_OF_KNOWLEDGE';
+  override name = 'InvalidProofOfKnowledgeError';
+}
+
+/**
+ * A secret share received in DKG or refresh round 2 does not match its sender's round-1 commitment
+ * (Feldman VSS check); `culprits` names every such sender. frost-rs `InvalidSecretShare`.
+ */
+export class InvalidSecretShareError extends FrostError {
+  override readonly code = 'INVALID_SECRET_SHARE';
+  override name = 'InvalidSecretShareError';
+}
+
+/** A DKG or refresh commitment has the wrong number of coefficient commitments; `culprits` names the senders. */
+export class InvalidCommitmentError extends FrostError {
+  override readonly code = 'INVALID_COMMITMENT';
+  override name = 'InvalidCommitmentError';
+}
+
+/** A DKG or refresh package is missing; `culprits` names the participants it should have come from, when known. */
+export class MissingPackageError extends FrostError {
+  override readonly code = 'MISSING_PACKAGE';
+  override name = 'MissingPackageError';
+}
+
+/**
+ * A DKG or refresh package came from a sender that does not take part (unknown, or the receiver
+ * itself); `culprits` names those senders when known.
+ */
+export class UnexpectedPackageError extends FrostError {
+  override readonly code = 'UNEXPECTED_PACKAGE';
+  override name = 'UnexpectedPackageError';
+}
+
+/** Two DKG or refresh packages of one round claim the same sender; `culprits` names it. */
+export class DuplicatePackageError extends FrostError {
+  override readonly code = 'DUPLICATE_PACKAGE';
+  override name = 'DuplicatePackageError';
+}
+
+/** A round-1 package given to the last DKG or refresh step is not the one the second step used; `culprits` names its sender. */
+export class PackageMismatchError extends FrostError {
+  override readonly code = 'PACKAGE_MISMATCH';
+  override name = 'PackageMismatchError';
+}
+
+/** A DKG or refresh round-1 secret package was already used by a successful second step. */
+export class SecretPackageReuseError extends FrostError {
+  override readonly code = 'SECRET_PACKAGE_REUSE';
+  override name = 'SecretPackageReuseError';
+}
+
 /** Every concrete error class, for table-driven tests and for services mapping codes to statuses. */
 export const errorClasses = [
   MalformedInputError,
@@ -141,8 +208,17 @@ export const errorClasses = [
   UnknownIdentifierError,
   InvalidSigningPackageError,
   IncorrectCommitmentError,
+  IdentityCommitmentError,
   NonceReuseError,
   InvalidSignatureShareError,
   MissingSignatureShareError,
   InvalidSignatureError,
+  InvalidProofOfKnowledgeError,
+  InvalidSecretShareError,
+  InvalidCommitmentError,
+  MissingPackageError,
+  UnexpectedPackageError,
+  DuplicatePackageError,
+  PackageMismatchError,
+  SecretPackageReuseError,
 ] as const;

@@ -23,6 +23,7 @@ import {
   UnknownFieldError,
   UnsupportedVersionError,
 } from './errors.js';
+import { Round1Package, Round2Package, blamingSender } from './dkg-packages.js';
 import { Identifier } from './identifier.js';
 import { KeyPackage, PublicKeyPackage, inferMinSigners } from './keys.js';
 import { SigningCommitments } from './round1.js';
@@ -94,9 +95,14 @@ function elementField(v: unknown, what: string): Element {
   return rethrowWithPath(what, () => deserializeElement(bytes));
 }
 
+/** Scalars include signing shares: their decoded bytes (memory of their own, see fromHexStrict) are wiped once read. */
 function scalarField(v: unknown, what: string): bigint {
   const bytes = hexField(v, what, 32);
-  return rethrowWithPath(what, () => deserializeScalar(bytes));
+  try {
+    return rethrowWithPath(what, () => deserializeScalar(bytes));
+  } finally {
+    bytes.fill(0);
+  }
 }
 
 function identifierField(v: unknown): Identifier {
@@ -226,6 +232,60 @@ export function signatureShareFromJson(input: string | unknown): SignatureShare 
   return new SignatureShare(scalarField(o.share, 'SignatureShare.share'));
 }
 
+// --- DKG round-1 and round-2 packages (frost-rs keys::dkg, also used by refresh) --------------
+
+/** Options of the DKG package decoders. */
+export interface DkgPackageDecodeOptions {
+  /**
+   * The sender, as the channel the package arrived on authenticated it. Every error then names it in
+   * `culprits`, so a participant can report who sent an undecodable package.
+   */
+  sender?: Identifier;
+}
+
+/** frost-rs `dkg::round1::Package` JSON value: the coefficient commitments and the proof of knowledge. */
+export function dkgRound1PackageToJson(p: Round1Package): Json {
+  return { header: header(), commitment: p.commitment.map(toHex), proof_of_knowledge: toHex(p.proofOfKnowledge) };
+}
+
+/**
+ * Decodes and validates a frost-rs `dkg::round1::Package`: every commitment and R a valid element (not
+ * the identity, in the prime-order subgroup), μ a canonical scalar. Whether the commitment count fits
+ * the threshold and the proof verifies is checked by `dkg.part2`, which knows both.
+ */
+export function dkgRound1PackageFromJson(input: string | unknown, options: DkgPackageDecodeOptions = {}): Round1Package {
+  return blamingSender(options.sender, () => {
+    const what = 'DkgRound1Package';
+    const o = asObject(parse(input), what);
+    fields(o, ['header', 'commitment', 'proof_of_knowledge'], what);
+    checkHeader(o.header, what);
+    if (!Array.isArray(o.commitment)) throw new MalformedInputError(`${what}.commitment must be an array`);
+    if (o.commitment.length > 65535) throw new MalformedInputError(`${what}.commitment has more than 65535 entries`);
+    const commitment = o.commitment.map((v: unknown, k) => hexField(v, `${what}.commitment[${k}]`, 32));
+    const proof = hexField(o.proof_of_knowledge, `${what}.proof_of_knowledge`, 64);
+    return rethrowWithPath(what, () => Round1Package.fromBytes(commitment, proof));
+  });
+}
+
+/**
+ * frost-rs `dkg::round2::Package` JSON value. Contains a secret share: send it only to its recipient,
+ * over a confidential and authenticated channel.
+ */
+export function dkgRound2PackageToJson(p: Round2Package): Json {
+  return { header: header(), signing_share: toHex(p.toBytes()) };
+}
+
+/** Decodes and validates a frost-rs `dkg::round2::Package` (a canonical scalar). */
+export function dkgRound2PackageFromJson(input: string | unknown, options: DkgPackageDecodeOptions = {}): Round2Package {
+  return blamingSender(options.sender, () => {
+    const what = 'DkgRound2Package';
+    const o = asObject(parse(input), what);
+    fields(o, ['header', 'signing_share'], what);
+    checkHeader(o.header, what);
+    return new Round2Package(scalarField(o.signing_share, `${what}.signing_share`));
+  });
+}
+
 // --- detection --------------------------------------------------------------------------------
 
 /** Any object {@link decodeAny} recognises. */
@@ -234,7 +294,9 @@ export type Decoded =
   | { kind: 'PublicKeyPackage'; value: PublicKeyPackage }
   | { kind: 'SigningCommitments'; value: SigningCommitments }
   | { kind: 'SigningPackage'; value: SigningPackage }
-  | { kind: 'SignatureShare'; value: SignatureShare };
+  | { kind: 'SignatureShare'; value: SignatureShare }
+  | { kind: 'DkgRound1Package'; value: Round1Package }
+  | { kind: 'DkgRound2Package'; value: Round2Package };
 
 /**
  * Detects which frost-rs object a JSON document is (by its distinguishing field) and decodes it fully.
@@ -242,10 +304,17 @@ export type Decoded =
  */
 export function decodeAny(input: string | unknown): Decoded {
   const o = asObject(parse(input), 'document');
+  // A DKG round-2 package is the one object with a signing share and nothing but its header besides.
+  if ('signing_share' in o && Object.keys(o).every((k) => k === 'header' || k === 'signing_share')) {
+    return { kind: 'DkgRound2Package', value: dkgRound2PackageFromJson(o) };
+  }
   if ('signing_share' in o) return { kind: 'KeyPackage', value: keyPackageFromJson(o) };
+  if ('proof_of_knowledge' in o || 'commitment' in o) return { kind: 'DkgRound1Package', value: dkgRound1PackageFromJson(o) };
   if ('verifying_shares' in o) return { kind: 'PublicKeyPackage', value: publicKeyPackageFromJson(o) };
   if ('signing_commitments' in o) return { kind: 'SigningPackage', value: signingPackageFromJson(o) };
   if ('hiding' in o || 'binding' in o) return { kind: 'SigningCommitments', value: signingCommitmentsFromJson(o) };
   if ('share' in o) return { kind: 'SignatureShare', value: signatureShareFromJson(o) };
-  throw new MalformedInputError('not a known FROST object (KeyPackage, PublicKeyPackage, SigningCommitments, SigningPackage, SignatureShare)');
+  throw new MalformedInputError(
+    'not a known FROST object (KeyPackage, PublicKeyPackage, SigningCommitments, SigningPackage, SignatureShare, DKG round-1 or round-2 package)',
+  );
 }

@@ -16,6 +16,7 @@ import {
   type FrostError,
 } from '../src/index.js';
 import { mod } from '../src/ciphersuite.js';
+import { lagrangeCoefficient } from '../src/signing-context.js';
 import { ed25519Verifies } from '@hoarfrost/testkit/support';
 import { runSigning, verifyCofactored } from './helpers.js';
 
@@ -153,5 +154,21 @@ describe('aggregate refuses inputs that do not fit the package or the key set', 
     const ctx = computeSigningContext(base.pkg, pkp.verifyingKeyBytes);
     expect(Buffer.from(sig.R).equals(Buffer.from(ctx.groupCommitmentBytes))).toBe(true);
     expect(verifyCofactored(pkp.verifyingKeyBytes, message, sig.toBytes())).toBe(true);
+  });
+});
+
+describe('aggregate refuses a group commitment equal to the identity', () => {
+  it('with shares summing to c·s it would verify and reveal the group secret: IDENTITY_COMMITMENT instead', () => {
+    const message = randomBytes(16);
+    const { dealt, pkg, shares } = runSigning(2, 3, message, [1, 2]);
+    const identity = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
+    const ctx = { ...computeSigningContext(pkg, dealt.publicKeyPackage.verifyingKeyBytes), groupCommitmentBytes: identity };
+    // Shares a colluding quorum would send for R = identity: z_i = c·λ_i·s_i, so that Σ z_i = c·s.
+    const evil = new Map<string, SignatureShare>();
+    for (const [hex] of shares) {
+      const kp = [...dealt.keyPackages.values()].find((k) => k.identifier.toHex() === hex)!;
+      evil.set(hex, new SignatureShare(mod(ctx.challenge * lagrangeCoefficient(ctx, kp.identifier) * kp.signingShare), identity));
+    }
+    expect(() => aggregate(pkg, evil, dealt.publicKeyPackage, ctx)).toThrow(expect.objectContaining({ code: 'IDENTITY_COMMITMENT' }));
   });
 });

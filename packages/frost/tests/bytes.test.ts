@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { randomBytes } from 'node:crypto';
 import { bytesEqual, bytesToNumberLE, concatBytes, fromHexStrict, numberToBytesLE, toHex } from '../src/bytes.js';
 
 describe('little-endian integers', () => {
@@ -55,6 +56,27 @@ describe('hex', () => {
     expect([...fromHexStrict('ABcd00')!]).toEqual([0xab, 0xcd, 0]);
     expect(fromHexStrict('')).toHaveLength(0);
     fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (b) => expect(fromHexStrict(toHex(b))).toEqual(b)));
+  });
+
+  it('fromHexStrict decodes into an ArrayBuffer of its own, exactly as long as the bytes', () => {
+    for (const len of [0, 1, 32, 100]) {
+      const out = fromHexStrict('ab'.repeat(len))!;
+      expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
+      expect({ offset: out.byteOffset, length: out.length, buffer: out.buffer.byteLength }).toEqual({ offset: 0, length: len, buffer: len });
+    }
+  });
+
+  it("fromHexStrict leaves no copy of what it decoded in Node's shared Buffer pool", () => {
+    // Small Buffers are views of one shared slab; whatever is decoded through it (a signing share)
+    // stays there and travels with every other view of the slab. Random bytes cannot be there by chance.
+    const secret = randomBytes(32);
+    const hex = secret.toString('hex');
+    secret.fill(0);
+    const before = Buffer.allocUnsafe(1).buffer;
+    const decoded = fromHexStrict(hex)!;
+    const after = Buffer.allocUnsafe(1).buffer;
+    expect(toHex(decoded)).toBe(hex);
+    for (const slab of [before, after]) expect(Buffer.from(slab).indexOf(Buffer.from(decoded.buffer))).toBe(-1);
   });
 
   it('fromHexStrict refuses what Buffer.from(…, "hex") would silently truncate', () => {

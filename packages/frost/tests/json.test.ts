@@ -19,7 +19,7 @@ import {
   toHex,
 } from '../src/index.js';
 import { numberToBytesLE } from '../src/bytes.js';
-import { ORDER, Point } from '../src/ciphersuite.js';
+import { ORDER, Point, serializeScalar } from '../src/ciphersuite.js';
 import { runSigning } from './helpers.js';
 
 const dealt = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
@@ -134,6 +134,15 @@ describe('frost-rs JSON format', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it("decodes a key package without leaving its signing share in Node's shared Buffer pool", () => {
+    const text = JSON.stringify(keyPackageToJson(kp));
+    const share = serializeScalar(kp.signingShare);
+    const before = Buffer.allocUnsafe(1).buffer;
+    expect(keyPackageFromJson(text).signingShare).toBe(kp.signingShare);
+    const after = Buffer.allocUnsafe(1).buffer;
+    for (const slab of [before, after]) expect(Buffer.from(slab).indexOf(Buffer.from(share.buffer))).toBe(-1);
   });
 
   it('round-trips arbitrary signature shares (canonical scalars)', () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import {
+  IdentityCommitmentError,
   Identifier,
   SignatureShare,
   SigningNonces,
@@ -17,7 +18,7 @@ import {
   trustedDealerKeygen,
   type KeyPackage,
 } from '../src/index.js';
-import { ORDER } from '../src/ciphersuite.js';
+import { ORDER, Point } from '../src/ciphersuite.js';
 import { availableBackends, group, setGroupBackend } from '../src/group.js';
 
 const initial = group().name;
@@ -80,6 +81,46 @@ describe('round2.sign with work done ahead', () => {
     // The R hint each share carries is the package's group commitment, however it was computed.
     const R = toHex(computeSigningContext(pkg, vk).groupCommitmentBytes);
     for (const s of [plain, withContext, withPrepared]) expect(toHex(s.groupCommitment!)).toBe(R);
+  });
+});
+
+describe('round2.sign refuses a group commitment equal to the identity (as frost-rs does)', () => {
+  const vk = dealt.publicKeyPackage.verifyingKeyBytes;
+  const [r1, r2] = [new Uint8Array(32).fill(3), new Uint8Array(32).fill(4)];
+  /** Signer 1's nonces from fixed randomness (so the test knows d and e), in a package with signer 3. */
+  function setup() {
+    const nonces = SigningNonces.fromRandomness(keyOf(1).signingShare, r1, r2);
+    const pkg = new SigningPackage([
+      { identifier: Identifier.fromNumber(1), commitments: nonces.commitments },
+      { identifier: Identifier.fromNumber(3), commitments: round1.commit(keyOf(3).signingShare).commitments },
+    ], msg);
+    return { nonces, pkg };
+  }
+
+  it.each(backends)('when the prepared part of R cancels this signer\'s own term (%s backend)', (backend) => {
+    setGroupBackend(backend);
+    try {
+      const { nonces, pkg } = setup();
+      const bindingFactors = computeBindingFactors(pkg, vk);
+      const d = round1.nonceGenerate(keyOf(1).signingShare, r1);
+      const e = round1.nonceGenerate(keyOf(1).signingShare, r2);
+      const own = (d + bindingFactors.get(Identifier.fromNumber(1).toHex())! * e) % ORDER;
+      // The others' part as −[d + ρe]B, so that R = Σ is the identity.
+      const othersTerm = Point.BASE.multiply(ORDER - own).toBytes();
+      expect(() => round2.sign(pkg, nonces, keyOf(1), undefined, { bindingFactors, othersTerm })).toThrow(IdentityCommitmentError);
+      expect(nonces.used).toBe(true); // claimed: never offered again
+    } finally {
+      setGroupBackend(initial);
+    }
+  });
+
+  it('when a precomputed context carries the identity, with the stable code IDENTITY_COMMITMENT', () => {
+    const { nonces, pkg } = setup();
+    const ctx = { ...computeSigningContext(pkg, vk), groupCommitmentBytes: Uint8Array.from([1, ...new Array<number>(31).fill(0)]) };
+    expect(() => round2.sign(pkg, nonces, keyOf(1), ctx)).toThrow(expect.objectContaining({ code: 'IDENTITY_COMMITMENT', name: 'IdentityCommitmentError' }));
+    // The same package with its true context signs.
+    const { nonces: fresh } = setup();
+    expect(round2.sign(pkg, fresh, keyOf(1), computeSigningContext(pkg, vk)).share).toBeGreaterThan(0n);
   });
 });
 

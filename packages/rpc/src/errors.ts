@@ -65,11 +65,14 @@ export class WireFormatError extends RpcError {
 
 /** Codes of a failed call that are not an answer of the signer. */
 export type CallFailureCode =
-  /** No answer within the time allowed. */
+  /**
+   * No answer within the time allowed: the caller's signal fired (its reason is the error's `cause`),
+   * or the client's own connect, headers or body timeout.
+   */
   | 'SIGNER_TIMEOUT'
   /** No connection, or the connection broke. */
   | 'SIGNER_UNREACHABLE'
-  /** The answer is not CBOR, or not the shape of the RPC's response. */
+  /** The answer is larger than the client's cap, not the strict CBOR of the protocol, or not the RPC's response shape. */
   | 'SIGNER_BAD_RESPONSE'
   /** The answer carries invalid cryptographic values (a point or scalar that does not decode). */
   | 'SIGNER_INVALID_RESPONSE'

@@ -1,11 +1,12 @@
 /**
  * The signer RPC: wire messages and the round-2 codec, the documented signer error codes, CBOR, EdDSA
- * RPC tokens, and the coordinator's client for one signer.
+ * RPC tokens and their replay cache, and the coordinator's client for one signer.
  * @module
  */
 export { RpcError, InvalidArgumentError, TokenError, WireFormatError, SignerCallError, errorClasses } from './errors.js';
 export type { TokenErrorCode, WireFormatErrorCode, CallFailureCode } from './errors.js';
-export { encodeCbor, decodeCbor, CBOR_CONTENT_TYPE } from './cbor.js';
+export { encodeCbor, decodeCbor, CBOR_CONTENT_TYPE, MAX_CBOR_DEPTH } from './cbor.js';
+export { ReplayCache, DEFAULT_MAX_REPLAY_ENTRIES, type ReplayClaim } from './replay-cache.js';
 export {
   RpcTokenSigner,
   RpcTokenVerifier,
@@ -28,6 +29,7 @@ export {
   isSignerErrorCode,
   parseRound1Request,
   parseRound1Response,
+  MAX_ROUND1_BATCH,
   parseRound2Request,
   parseRound2Response,
   parseInfoRequest,
@@ -49,4 +51,4 @@ export {
   type InfoResponse,
   type KeyInfoWire,
 } from './protocol.js';
-export { SignerClient, type SignerClientOptions, type SignerRpc } from './client.js';
+export { SignerClient, DEFAULT_MAX_RESPONSE_BYTES, checkSignerIdentity, type SignerClientOptions, type SignerRpc } from './client.js';

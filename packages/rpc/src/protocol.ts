@@ -117,11 +117,18 @@ export function parseRound1Request(v: unknown, maxCount: number): Round1Request 
   return { key_id: keyId(o.key_id), count: int(o.count, 'count', 1, maxCount) };
 }
 
-export function parseRound1Response(v: unknown): Round1Response {
+/** The largest round-1 batch either side accepts (the coordinator's and the signer's configuration bounds). */
+export const MAX_ROUND1_BATCH = 1000;
+
+/**
+ * A round-1 answer with 1..`maxCount` commitments: the client passes the count it asked for, so a
+ * signer cannot make it build a longer list.
+ */
+export function parseRound1Response(v: unknown, maxCount: number = MAX_ROUND1_BATCH): Round1Response {
   const o = obj(v, 'round1 response', ['identifier', 'commitments', 'ttl_ms']);
   return {
     identifier: bytes(o.identifier, 'identifier', 32),
-    commitments: list(o.commitments, 'commitments', 1, 100_000).map((c, i) => {
+    commitments: list(o.commitments, 'commitments', 1, maxCount).map((c, i) => {
       const e = obj(c, `commitments[${i}]`, ['hiding', 'binding']);
       return { hiding: bytes(e.hiding, 'hiding', 32), binding: bytes(e.binding, 'binding', 32) };
     }),
@@ -261,6 +268,7 @@ export const SIGNER_ERROR_CODES = {
   MALFORMED_CBOR: 'request',
   INVALID_REQUEST: 'request',
   PAYLOAD_TOO_LARGE: 'request',
+  REQUEST_TIMEOUT: 'request',
   UNSUPPORTED_MEDIA_TYPE: 'request',
   METHOD_NOT_ALLOWED: 'request',
   NOT_FOUND: 'request',
@@ -270,6 +278,7 @@ export const SIGNER_ERROR_CODES = {
   INVALID_IDENTIFIER: 'package',
   INVALID_POINT: 'package',
   INVALID_SIGNING_PACKAGE: 'package',
+  IDENTITY_COMMITMENT: 'package',
   COMMITMENT_ALREADY_USED: 'package',
   COMMITMENT_KEY_MISMATCH: 'package',
   UNKNOWN_COMMITMENT: 'stale',

@@ -6,6 +6,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { InvalidArgumentError, TokenError } from './errors.js';
+import { DEFAULT_MAX_REPLAY_ENTRIES, ReplayCache } from './replay-cache.js';
 
 /** The JSON Web Key members this module reads and writes (RFC 7517, RFC 8037 OKP keys). */
 export interface Jwk {
@@ -155,9 +156,13 @@ export class RpcTokenVerifier {
   readonly #issuer: string;
   readonly #audience: string;
   readonly #tolerance: number;
-  readonly #seen = new Map<string, number>(); // jti → exp (seconds)
-  readonly #maxSeen: number;
+  readonly #seen: ReplayCache;
 
+  /**
+   * `maxReplayEntries` caps the ids of live tokens kept for replay detection (default
+   * {@link DEFAULT_MAX_REPLAY_ENTRIES}); when they are all taken, new tokens are refused with
+   * REPLAY_CACHE_FULL until some expire.
+   */
   constructor(options: { jwks: JwkSet; issuer: string; audience: string; clockToleranceSeconds?: number; maxReplayEntries?: number }) {
     if (!options.issuer || !options.audience) throw new InvalidArgumentError('issuer and audience must not be empty');
     const keys = new Map<string, KeyObject>();
@@ -168,7 +173,7 @@ export class RpcTokenVerifier {
     this.#issuer = options.issuer;
     this.#audience = options.audience;
     this.#tolerance = options.clockToleranceSeconds ?? 5;
-    this.#maxSeen = options.maxReplayEntries ?? 1_000_000;
+    this.#seen = new ReplayCache({ maxEntries: options.maxReplayEntries ?? DEFAULT_MAX_REPLAY_ENTRIES });
   }
 
   /** Verifies `authorization` ("Bearer <jwt>") for `path` and raw `body`; throws TokenError. */
@@ -209,19 +214,10 @@ export class RpcTokenVerifier {
     if (htu !== args.path) throw new TokenError('TOKEN_PATH_MISMATCH', 'token was issued for another RPC');
     if (bsh !== bodyHash(args.body)) throw new TokenError('TOKEN_BODY_MISMATCH', 'request body does not match the token');
     if (jti.length < 16 || jti.length > 128) throw new TokenError('TOKEN_INVALID', 'jti must be 16..128 characters');
-    this.#sweep(now);
-    if (this.#seen.has(jti)) throw new TokenError('TOKEN_REPLAYED', 'token was already used');
-    if (this.#seen.size >= this.#maxSeen) throw new TokenError('REPLAY_CACHE_FULL', 'too many live tokens; retry later');
-    this.#seen.set(jti, exp + tol);
+    const claim = this.#seen.claim(jti, exp + tol, now);
+    if (claim === 'replayed') throw new TokenError('TOKEN_REPLAYED', 'token was already used');
+    if (claim === 'full') throw new TokenError('REPLAY_CACHE_FULL', 'too many live tokens; retry later');
     return { iss, aud: this.#audience, jti, iat, exp, kid: header.kid as string };
-  }
-
-  #sweep(now: number): void {
-    // Entries are inserted in roughly increasing exp order; stop at the first live one.
-    for (const [jti, exp] of this.#seen) {
-      if (exp >= now) break;
-      this.#seen.delete(jti);
-    }
   }
 }
 

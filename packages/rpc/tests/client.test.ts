@@ -2,12 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { createCertificateAuthority, type CertificatePair } from '../../testkit/src/pki.js';
+import { createCertificateAuthority, type CertificateAuthority, type CertificatePair } from '../../testkit/src/pki.js';
 import { decodeCbor, encodeCbor } from '../src/cbor.js';
 import { InvalidArgumentError, SignerCallError } from '../src/errors.js';
-import { SignerClient } from '../src/client.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, SignerClient, checkSignerIdentity, subjectAltNames } from '../src/client.js';
 import { RPC_PATHS, type Round2Request } from '../src/protocol.js';
 import { RpcTokenSigner, RpcTokenVerifier, publicJwk } from '../src/tokens.js';
 
@@ -17,6 +17,7 @@ let signer1: CertificatePair; // server certificate naming signer-1
 let signer2: CertificatePair; // same CA, names signer-2
 let foreign: CertificatePair; // names signer-1, issued by another CA
 let client: CertificatePair; // the coordinator's client certificate
+let authority: CertificateAuthority; // issues the identity tests' server certificates
 
 const { privateKey } = generateKeyPairSync('ed25519');
 const jwks = { keys: [publicJwk(privateKey, 'k1')] };
@@ -79,7 +80,7 @@ const round1Answer = { identifier: b32(1), commitments: [{ hiding: b32(2), bindi
 let main: FakeSigner;
 const clients: SignerClient[] = [];
 
-function newClient(options: { id?: string; port?: number; timeoutMs?: number } = {}): SignerClient {
+function newClient(options: { id?: string; port?: number; timeoutMs?: number; connections?: number; maxResponseBytes?: number } = {}): SignerClient {
   const c = new SignerClient({
     id: options.id ?? 'signer-1',
     url: `https://127.0.0.1:${options.port ?? main.port}`,
@@ -88,7 +89,8 @@ function newClient(options: { id?: string; port?: number; timeoutMs?: number } =
     keyPem: client.keyPem,
     tokens,
     timeoutMs: options.timeoutMs ?? 5000,
-    connections: 2,
+    connections: options.connections ?? 2,
+    ...(options.maxResponseBytes === undefined ? {} : { maxResponseBytes: options.maxResponseBytes }),
   });
   clients.push(c);
   return c;
@@ -107,7 +109,7 @@ async function callError(p: Promise<unknown>): Promise<SignerCallError> {
 }
 
 beforeAll(async () => {
-  const authority = await createCertificateAuthority('test signers CA');
+  authority = await createCertificateAuthority('test signers CA');
   const other = await createCertificateAuthority('someone else');
   ca = authority;
   signer1 = await authority.issue({ commonName: 'signer-1', dnsNames: ['signer-1'], usages: ['server'] });
@@ -234,6 +236,26 @@ describe('SignerClient: error answers', () => {
     expect(e.message).not.toContain('m'.repeat(201));
   });
 
+  it("strips control and other non-printable characters from a signer's message", async () => {
+    const hostile = '\u001b[31mred\nline\r\u202eevil\u200b\u0000\u0085end\u2028' + '\u0007'.repeat(5000) + 'x';
+    main.answer = (_r, res) => json(res, { error: { code: 'INTERNAL', message: hostile } }, 500);
+    const e = await callError(newClient().round1({ key_id: 'default', count: 1 }));
+    expect(e.code).toBe('INTERNAL');
+    expect(e.message).toContain('red line evil end');
+    expect(e.message).not.toMatch(/[\p{C}\p{Zl}\p{Zp}]/u);
+    const text = e.message.slice(e.message.indexOf(': ') + 2);
+    expect(text.length).toBeLessThanOrEqual(200);
+  });
+
+  it('keeps at most 200 characters of a message and never half of a surrogate pair', async () => {
+    main.answer = (_r, res) => json(res, { error: { code: 'INTERNAL', message: 'a' + '❄️🧊'.repeat(300) } }, 500);
+    const e = await callError(newClient().round1({ key_id: 'default', count: 1 }));
+    const text = e.message.slice(e.message.indexOf(': ') + 2);
+    expect(text.length).toBeLessThanOrEqual(200);
+    expect(text).not.toMatch(/[\uD800-\uDBFF]$/);
+    expect(text.startsWith('a❄')).toBe(true);
+  });
+
   it.each([
     ['JSON instead of CBOR', (res: ServerResponse) => json(res, round1Answer, 200)],
     ['an empty body', (res: ServerResponse) => res.writeHead(200).end()],
@@ -245,6 +267,24 @@ describe('SignerClient: error answers', () => {
     main.answer = (_r, res) => answer(res);
     const e = await callError(newClient().round1({ key_id: 'default', count: 1 }));
     expect(e.code).toBe('SIGNER_BAD_RESPONSE');
+  });
+
+  it('a field name the signer chose reaches the message sanitized and bounded', async () => {
+    main.answer = (_r, res) => cbor(res, { ...round1Answer, ['\u001b[2J\nevil\u202e' + 'k'.repeat(300)]: 1 });
+    const e = await callError(newClient().round1({ key_id: 'default', count: 1 }));
+    expect(e.code).toBe('SIGNER_BAD_RESPONSE');
+    expect(e.message).toMatch(/unknown field/);
+    expect(e.message).not.toMatch(/[\p{C}\p{Zl}\p{Zp}]/u);
+  });
+
+  it('a round-1 answer with more commitments than asked → SIGNER_BAD_RESPONSE (the asked count bounds the list)', async () => {
+    const commitments = Array.from({ length: 5 }, () => ({ hiding: b32(2), binding: b32(3) }));
+    main.answer = (_r, res) => cbor(res, { ...round1Answer, commitments });
+    const e = await callError(newClient().round1({ key_id: 'default', count: 2 }));
+    expect(e.code).toBe('SIGNER_BAD_RESPONSE');
+    expect(e.message).toMatch(/commitments must be an array of 1\.\.2 entries/);
+    // Control: exactly the count asked is an answer.
+    expect((await newClient().round1({ key_id: 'default', count: 5 })).commitments).toHaveLength(5);
   });
 });
 
@@ -289,8 +329,10 @@ describe('SignerClient: transport failures', () => {
       /* never answers */
     };
     const started = Date.now();
-    const e = await callError(newClient({ timeoutMs: 10_000 }).round1({ key_id: 'default', count: 1 }, AbortSignal.timeout(150)));
+    const signal = AbortSignal.timeout(150);
+    const e = await callError(newClient({ timeoutMs: 10_000 }).round1({ key_id: 'default', count: 1 }, signal));
     expect(e.code).toBe('SIGNER_TIMEOUT');
+    expect(e.cause).toBe(signal.reason);
     expect(Date.now() - started).toBeLessThan(5000);
     main.server.closeAllConnections();
   });
@@ -333,6 +375,12 @@ describe('SignerClient: construction', () => {
     ['something that is not a URL', { url: 'not a url' }],
     ['an empty string', { url: '' }],
     ['an empty id', { id: '' }],
+    ['a zero timeout', { timeoutMs: 0 }],
+    ['a fractional timeout', { timeoutMs: 1.5 }],
+    ['zero connections', { connections: 0 }],
+    ['a response cap below 1 KiB', { maxResponseBytes: 100 }],
+    ['a response cap above 64 MiB', { maxResponseBytes: 65 * 1024 * 1024 }],
+    ['a fractional response cap', { maxResponseBytes: 4096.5 }],
   ])('refuses %s with InvalidArgumentError', (_what, override) => {
     expect(() => new SignerClient({ ...base(), ...override })).toThrow(InvalidArgumentError);
   });
@@ -342,5 +390,263 @@ describe('SignerClient: construction', () => {
     clients.push(c);
     expect(c.id).toBe('signer-1');
     expect(c.url).toBe('https://signer-1.frost-signers:7443');
+  });
+});
+
+/** A round-1 answer with `n` commitments. */
+const round1Of = (n: number) => ({ ...round1Answer, commitments: Array.from({ length: n }, () => ({ hiding: b32(2), binding: b32(3) })) });
+
+/**
+ * Streams `head` then filler bytes up to `size` bytes in all (declared in content-length), respecting
+ * back-pressure. Resolves true when the whole body was flushed, false when the client cut it short.
+ */
+function streamAnswer(res: ServerResponse, status: number, contentType: string, size: number, head: Buffer, tail: Buffer, fill = 0x6d): Promise<boolean> {
+  const flushed = new Promise<boolean>((resolve) => {
+    res.on('finish', () => resolve(true));
+    res.on('close', () => resolve(res.writableFinished));
+  });
+  res.on('error', () => undefined);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': String(size) });
+  const chunk = Buffer.alloc(64 * 1024, fill);
+  let left = size - head.length - tail.length;
+  res.write(head);
+  const pump = () => {
+    while (left > 0 && !res.destroyed) {
+      const n = Math.min(left, chunk.length);
+      left -= n;
+      if (!res.write(chunk.subarray(0, n))) return void res.once('drain', pump);
+    }
+    if (!res.destroyed) res.end(tail);
+  };
+  pump();
+  return flushed;
+}
+
+describe('SignerClient: response size cap', () => {
+  const TEN_MB = 10 * 1024 * 1024;
+
+  it('a 10 MB 200 answer → SIGNER_BAD_RESPONSE, and the client stops reading it', async () => {
+    let flushed: Promise<boolean> | undefined;
+    main.answer = (_r, res) => {
+      flushed = streamAnswer(res, 200, 'application/cbor', TEN_MB, Buffer.alloc(0), Buffer.alloc(0));
+    };
+    const e = await callError(newClient().round1({ key_id: 'default', count: 1 }));
+    expect(e.code).toBe('SIGNER_BAD_RESPONSE');
+    expect(e.message).toMatch(/exceeds the response size limit/);
+    expect(await flushed).toBe(false);
+  });
+
+  it('a 10 MB error answer (a documented code and a huge message) is capped too → SIGNER_BAD_RESPONSE', async () => {
+    let flushed: Promise<boolean> | undefined;
+    main.answer = (_r, res) => {
+      flushed = streamAnswer(res, 500, 'application/json', TEN_MB, Buffer.from('{"error":{"code":"INTERNAL","message":"'), Buffer.from('"}}'));
+    };
+    const e = await callError(newClient().round1({ key_id: 'default', count: 1 }));
+    expect(e.code).toBe('SIGNER_BAD_RESPONSE');
+    expect(await flushed).toBe(false);
+  });
+
+  it(`the default cap (${DEFAULT_MAX_RESPONSE_BYTES} bytes) holds a round-1 answer for the largest batch, 1,000 commitments`, async () => {
+    const largest = round1Of(1000);
+    expect(encodeCbor(largest).length).toBeGreaterThan(64 * 1024);
+    expect(encodeCbor(largest).length).toBeLessThan(DEFAULT_MAX_RESPONSE_BYTES);
+    main.answer = (_r, res) => cbor(res, largest);
+    expect((await newClient().round1({ key_id: 'default', count: 1000 })).commitments).toHaveLength(1000);
+  });
+
+  it('maxResponseBytes sets the cap: an answer one byte over it is refused, one at it accepted', async () => {
+    const answer = encodeCbor(round1Of(30));
+    main.answer = (_r, res) => res.writeHead(200, { 'content-type': 'application/cbor' }).end(answer);
+    expect((await newClient({ maxResponseBytes: answer.length }).round1({ key_id: 'default', count: 30 })).commitments).toHaveLength(30);
+    const e = await callError(newClient({ maxResponseBytes: answer.length - 1 }).round1({ key_id: 'default', count: 30 }));
+    expect(e.code).toBe('SIGNER_BAD_RESPONSE');
+  });
+});
+
+describe('SignerClient: the signal bounds every call', () => {
+  /** A TCP server that accepts connections and never sends a byte (no TLS handshake): a stalled signer. */
+  async function startStalled(): Promise<{ port: number; sockets: Set<Socket>; stop(): Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      sockets,
+      async stop() {
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it('a peer that accepts TCP and never completes TLS → SIGNER_TIMEOUT at the signal, its reason as the cause', async () => {
+    const stalled = await startStalled();
+    try {
+      // undici's own timeouts (10 s) are far beyond the signal's 200 ms.
+      const c = newClient({ port: stalled.port, timeoutMs: 10_000 });
+      const signal = AbortSignal.timeout(200);
+      const started = Date.now();
+      const e = await callError(c.round1({ key_id: 'default', count: 1 }, signal));
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(e.code).toBe('SIGNER_TIMEOUT');
+      expect(e.cause).toBe(signal.reason);
+      expect(stalled.sockets.size).toBeGreaterThan(0); // it did connect: the stall is the handshake
+    } finally {
+      // The abandoned request now fails in undici (connection reset): handled, and close() is not held.
+      await stalled.stop();
+    }
+  });
+
+  it("the caller's own abort reason travels as the cause (how a coordinator tells its deadline from a per-call timeout)", async () => {
+    const stalled = await startStalled();
+    try {
+      const controller = new AbortController();
+      const reason = new Error('deadline reached');
+      setTimeout(() => controller.abort(reason), 100);
+      const e = await callError(newClient({ port: stalled.port, timeoutMs: 10_000 }).info('default', controller.signal));
+      expect(e.code).toBe('SIGNER_TIMEOUT');
+      expect(e.cause).toBe(reason);
+      expect(e.message).toContain('deadline reached');
+    } finally {
+      await stalled.stop();
+    }
+  });
+
+  it('a call queued behind a stalled one (every connection busy) → SIGNER_TIMEOUT at its own signal', async () => {
+    main.answer = () => {
+      /* never answers: the one connection stays busy */
+    };
+    const c = newClient({ connections: 1, timeoutMs: 10_000 });
+    const first = callError(c.round1({ key_id: 'default', count: 1 }, AbortSignal.timeout(5000)));
+    await new Promise((r) => setTimeout(r, 50));
+    const signal = AbortSignal.timeout(200);
+    const started = Date.now();
+    const e = await callError(c.round1({ key_id: 'default', count: 1 }, signal));
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(e.code).toBe('SIGNER_TIMEOUT');
+    expect(e.cause).toBe(signal.reason);
+    main.server.closeAllConnections();
+    await first;
+  });
+
+  it('a signal aborted before the call → SIGNER_TIMEOUT without sending anything', async () => {
+    main.answer = (_r, res) => cbor(res, round1Answer);
+    const controller = new AbortController();
+    controller.abort(new Error('already over'));
+    const e = await callError(newClient().round1({ key_id: 'default', count: 1 }, controller.signal));
+    expect(e.code).toBe('SIGNER_TIMEOUT');
+    expect(e.cause).toBe(controller.signal.reason);
+    expect(main.received).toHaveLength(0);
+  });
+
+  it('connecting is bounded by the client timeout even when the caller allows longer → SIGNER_TIMEOUT', async () => {
+    const stalled = await startStalled();
+    try {
+      const started = Date.now();
+      const e = await callError(newClient({ port: stalled.port, timeoutMs: 300 }).round1({ key_id: 'default', count: 1 }, AbortSignal.timeout(30_000)));
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(e.code).toBe('SIGNER_TIMEOUT');
+    } finally {
+      await stalled.stop();
+    }
+  });
+});
+
+describe('SignerClient: server identity pinned to DNS:<signer id> exactly', () => {
+  /** Starts a signer with a certificate from the trusted CA with these names; runs `fn`; stops it. */
+  async function withSigner(names: { commonName: string; dnsNames?: string[]; ipAddresses?: string[] }, fn: (s: FakeSigner) => Promise<void>): Promise<void> {
+    const pair = await authority.issue({ ...names, usages: ['server'] });
+    const s = await startSigner(pair, ca.certPem);
+    s.answer = (_r, res) => cbor(res, round1Answer);
+    try {
+      await fn(s);
+    } finally {
+      await stop(s);
+    }
+  }
+
+  it('a wildcard SAN does not stand for the signer → SIGNER_UNREACHABLE, nothing sent', async () => {
+    await withSigner({ commonName: 'signer-1.frost-signers', dnsNames: ['*.frost-signers'] }, async (s) => {
+      const e = await callError(newClient({ id: 'signer-1.frost-signers', port: s.port }).round1({ key_id: 'default', count: 1 }));
+      expect(e.code).toBe('SIGNER_UNREACHABLE');
+      expect(e.message).toMatch(/does not name signer "signer-1.frost-signers"/);
+      expect(s.received).toHaveLength(0);
+    });
+  });
+
+  it('the subject CN is never consulted: a certificate naming the signer only in its CN → SIGNER_UNREACHABLE', async () => {
+    await withSigner({ commonName: 'signer-1', dnsNames: [] }, async (s) => {
+      const e = await callError(newClient({ id: 'signer-1', port: s.port }).round1({ key_id: 'default', count: 1 }));
+      expect(e.code).toBe('SIGNER_UNREACHABLE');
+      expect(s.received).toHaveLength(0);
+    });
+  });
+
+  it('IP SANs play no part: a signer id that is an address needs DNS:<id>, an IP SAN does not do', async () => {
+    await withSigner({ commonName: '127.0.0.1', ipAddresses: ['127.0.0.1'] }, async (s) => {
+      const e = await callError(newClient({ id: '127.0.0.1', port: s.port }).round1({ key_id: 'default', count: 1 }));
+      expect(e.code).toBe('SIGNER_UNREACHABLE');
+      expect(s.received).toHaveLength(0);
+    });
+  });
+
+  it('the exact DNS SAN is accepted, ASCII case-insensitively, among other names', async () => {
+    await withSigner({ commonName: 'whatever', dnsNames: ['other.example', 'SIGNER-1'], ipAddresses: ['127.0.0.1'] }, async (s) => {
+      expect(await newClient({ id: 'signer-1', port: s.port }).round1({ key_id: 'default', count: 1 })).toEqual(round1Answer);
+      expect(s.received).toHaveLength(1);
+    });
+  });
+
+  it("reads Node's subjectaltname format, quoted entries included", () => {
+    expect(subjectAltNames('DNS:a, IP Address:127.0.0.1, URI:spiffe://x/y, DNS:b')).toEqual([
+      { type: 'DNS', value: 'a' },
+      { type: 'IP Address', value: '127.0.0.1' },
+      { type: 'URI', value: 'spiffe://x/y' },
+      { type: 'DNS', value: 'b' },
+    ]);
+    expect(subjectAltNames('DNS:"evil, DNS:signer-1", DNS:"q\\"uote"')).toEqual([
+      { type: 'DNS', value: 'evil, DNS:signer-1' },
+      { type: 'DNS', value: 'q"uote' },
+    ]);
+    expect(subjectAltNames(undefined)).toEqual([]);
+    expect(subjectAltNames('')).toEqual([]);
+  });
+
+  it.each([
+    ['no subjectAltName', undefined],
+    ['a wildcard', 'DNS:*.frost-signers'],
+    ['a name with more labels', 'DNS:signer-1.frost-signers'],
+    ['a prefix of the id', 'DNS:signer-'],
+    ['the id inside a quoted entry', 'DNS:"x, DNS:signer-1"'],
+    ['the id as a URI', 'URI:signer-1'],
+    ['the id as an email', 'email:signer-1'],
+    ['a Kelvin sign that Unicode lowercasing would turn into k', 'DNS:signer-\u212a'],
+  ])('checkSignerIdentity refuses %s', (_what, san) => {
+    const e = checkSignerIdentity(san === 'DNS:signer-\u212a' ? 'signer-k' : 'signer-1', { subjectaltname: san as string });
+    expect(e).toBeInstanceOf(Error);
+    expect((e as Error & { code?: string }).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
+  it.each([
+    ['DNS:signer-1', 'signer-1'],
+    ['DNS:Signer-1', 'signer-1'],
+    ['DNS:signer-k', 'SIGNER-K'],
+    ['IP Address:10.0.0.1, DNS:x, DNS:signer-1', 'signer-1'],
+  ])('checkSignerIdentity accepts %s for %s', (san, id) => {
+    expect(checkSignerIdentity(id, { subjectaltname: san })).toBeUndefined();
+  });
+});
+
+describe('SignerClient: close', () => {
+  it('close() twice resolves both times, concurrently or one after the other', async () => {
+    main.answer = (_r, res) => cbor(res, round1Answer);
+    const c = newClient();
+    clients.pop(); // closed here
+    await c.round1({ key_id: 'default', count: 1 });
+    await expect(Promise.all([c.close(), c.close()])).resolves.toEqual([undefined, undefined]);
+    await expect(c.close()).resolves.toBeUndefined();
   });
 });

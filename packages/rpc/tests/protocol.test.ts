@@ -29,6 +29,7 @@ import {
   listedCommitment,
   parseInfoRequest,
   parseInfoResponse,
+  MAX_ROUND1_BATCH,
   parseRound1Request,
   parseRound1Response,
   parseRound2Request,
@@ -108,7 +109,7 @@ const shapes: Shape[] = [
   },
   {
     name: 'round1 response',
-    parse: parseRound1Response,
+    parse: (v) => parseRound1Response(v, 10),
     valid: () => ({ identifier: b32(1), commitments: [{ hiding: b32(2), binding: b32(3) }], ttl_ms: 30_000 }),
     required: [['identifier'], ['commitments'], ['ttl_ms'], ['commitments', 0, 'hiding'], ['commitments', 0, 'binding']],
     maps: [[], ['commitments', 0]],
@@ -119,7 +120,7 @@ const shapes: Shape[] = [
     ],
     keyIdFields: [],
     intFields: [{ path: ['ttl_ms'], min: 0, max: 2 ** 31 }],
-    listFields: [{ path: ['commitments'], min: 1, max: 100_000 }],
+    listFields: [{ path: ['commitments'], min: 1, max: 10 }],
   },
   {
     name: 'round2 request',
@@ -283,6 +284,33 @@ describe('message parsers', () => {
     expect(parseInfoResponse({ identifier: b32(1), keys: [] }).keys).toEqual([]);
     const key = shapes[5]!.valid().keys as unknown[];
     expectInvalidRequest(() => parseInfoResponse({ identifier: b32(1), keys: Array.from({ length: 1001 }, () => key[0]) }), /0\.\.1000/);
+  });
+
+  it('round1 response: at most the count asked (the caller passes it), at most MAX_ROUND1_BATCH by default', () => {
+    const entry = { hiding: b32(2), binding: b32(3) };
+    const answer = (n: number) => ({ identifier: b32(1), commitments: Array.from({ length: n }, () => entry), ttl_ms: 1 });
+    expect(parseRound1Response(answer(3), 3).commitments).toHaveLength(3);
+    expect(parseRound1Response(answer(1), 3).commitments).toHaveLength(1);
+    expectInvalidRequest(() => parseRound1Response(answer(4), 3), /commitments must be an array of 1\.\.3 entries/);
+    expect(MAX_ROUND1_BATCH).toBe(1000);
+    expect(parseRound1Response(answer(MAX_ROUND1_BATCH)).commitments).toHaveLength(MAX_ROUND1_BATCH);
+    expectInvalidRequest(() => parseRound1Response(answer(MAX_ROUND1_BATCH + 1)), /1\.\.1000 entries/);
+  });
+
+  it('info response: max_message_bytes and instance_id are optional, bounded and kept when present', () => {
+    const base = shapes[5]!.valid();
+    expect(parseInfoResponse(base)).not.toHaveProperty('max_message_bytes');
+    expect(parseInfoResponse(base)).not.toHaveProperty('instance_id');
+    const full = { ...base, max_message_bytes: 65536, instance_id: new Uint8Array(16).fill(9) };
+    expect(parseInfoResponse(full)).toEqual(full);
+    expect(parseInfoResponse(decodeCbor(encodeCbor(full)))).toEqual(full);
+    for (const bad of [0, -1, 1.5, 2 ** 31 + 1, '65536', null]) {
+      expectInvalidRequest(() => parseInfoResponse({ ...base, max_message_bytes: bad }), /max_message_bytes must be an integer between 1 and 2147483648/);
+    }
+    expect(parseInfoResponse({ ...base, max_message_bytes: 2 ** 31 }).max_message_bytes).toBe(2 ** 31);
+    for (const bad of [new Uint8Array(15), new Uint8Array(17), 'id', 7]) {
+      expectInvalidRequest(() => parseInfoResponse({ ...base, instance_id: bad }), /instance_id must be/);
+    }
   });
 
   it('names the offending list entry in the message', () => {

@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { CompactSign, FlattenedSign, SignJWT, UnsecuredJWT, createLocalJWKSet, jwtVerify } from 'jose';
 import { InvalidArgumentError, TokenError } from '../src/errors.js';
+import { DEFAULT_MAX_REPLAY_ENTRIES } from '../src/replay-cache.js';
 import {
   MAX_TOKEN_LIFETIME_SECONDS,
   RPC_TOKEN_TYPE,
@@ -315,6 +316,23 @@ describe('RPC tokens: adversarial tokens are refused with stable codes', () => {
       // Past exp + tolerance the first entry is swept and there is room again.
       clock.mockReturnValue((NOW + 40) * 1000);
       await verifyWith({ jti: 'b'.repeat(20), iat: NOW + 40, exp: NOW + 70 }, v);
+    });
+
+    it('a long-lived token does not keep expired shorter-lived ones in the cache (expiry order, not arrival order)', async () => {
+      const v = verifier({ maxReplayEntries: 2 });
+      await verifyWith({ jti: 'l'.repeat(20), iat: NOW, exp: NOW + 60 }, v);
+      await verifyWith({ jti: 's'.repeat(20), iat: NOW, exp: NOW + 1 }, v);
+      expect(await codeOf({ jti: 't'.repeat(20), iat: NOW, exp: NOW + 30 }, v)).toBe('REPLAY_CACHE_FULL');
+      // The short token has expired (exp + 5 s tolerance): its entry leaves although an older one lives on.
+      clock.mockReturnValue((NOW + 10) * 1000);
+      await verifyWith({ jti: 't'.repeat(20), iat: NOW + 10, exp: NOW + 40 }, v);
+      expect(await codeOf({ jti: 'l'.repeat(20), iat: NOW, exp: NOW + 60 }, v)).toBe('TOKEN_REPLAYED');
+    });
+
+    it(`keeps at most ${DEFAULT_MAX_REPLAY_ENTRIES} live token ids by default, and maxReplayEntries is validated`, () => {
+      expect(DEFAULT_MAX_REPLAY_ENTRIES).toBe(200_000);
+      expect(() => verifier({ maxReplayEntries: 0 })).toThrow(InvalidArgumentError);
+      expect(() => verifier({ maxReplayEntries: 1.5 })).toThrow(InvalidArgumentError);
     });
   });
 });

@@ -58,23 +58,11 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { ConfigError, RuntimeError } from './errors.js';
+import { AuditError, ConfigError } from './errors.js';
 import { REDACT_PATHS } from './logger.js';
 
 /** The `prev` of the first record of a chain. */
 export const AUDIT_GENESIS_PREV = '0'.repeat(64);
-
-/** Codes of {@link AuditError}. */
-export type AuditErrorCode = 'AUDIT_INVALID_EVENT' | 'AUDIT_FILE_DAMAGED' | 'AUDIT_WRITE_FAILED' | 'AUDIT_BACKLOG' | 'AUDIT_CLOSED';
-
-/** An audit record could not be accepted or written. */
-export class AuditError extends RuntimeError {
-  declare readonly code: AuditErrorCode;
-  override name = 'AuditError';
-  constructor(code: AuditErrorCode, message: string) {
-    super(code, message);
-  }
-}
 
 export interface AuditTrailOptions {
   /** The audit file; created 0600 if absent, its chain continued if present. */

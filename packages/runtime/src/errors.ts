@@ -46,5 +46,17 @@ export class BodyError extends RuntimeError {
   }
 }
 
+/** Codes of {@link AuditError}. */
+export type AuditErrorCode = 'AUDIT_INVALID_EVENT' | 'AUDIT_FILE_DAMAGED' | 'AUDIT_WRITE_FAILED' | 'AUDIT_BACKLOG' | 'AUDIT_CLOSED';
+
+/** An audit record could not be accepted or written (see audit.ts). */
+export class AuditError extends RuntimeError {
+  declare readonly code: AuditErrorCode;
+  override name = 'AuditError';
+  constructor(code: AuditErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
 /** Every concrete error class, for the table-driven test. */
-export const errorClasses = [ConfigError, ClientAuthError, BodyError] as const;
+export const errorClasses = [ConfigError, ClientAuthError, BodyError, AuditError] as const;

@@ -42,13 +42,14 @@ export function assertClientIdentity(socket: TLSSocket, allowed: readonly string
   // getPeerCertificate() parses the certificate on every call; a connection's peer never changes.
   // The cache holds the list a socket was checked against: another list means another check.
   const cached = verified.get(socket);
-  if (cached && cached.allowed === allowed) return cached.sans;
+  if (cached && sameList(cached.allowed, allowed)) return cached.sans;
   const sans = checkClientIdentity(socket, allowed);
-  verified.set(socket, { allowed, sans });
+  verified.set(socket, { allowed: [...allowed], sans });
   return sans;
 }
 
 const verified = new WeakMap<TLSSocket, { allowed: readonly string[]; sans: string[] }>();
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 function checkClientIdentity(socket: TLSSocket, allowed: readonly string[]): string[] {
   const cert = socket.getPeerCertificate();

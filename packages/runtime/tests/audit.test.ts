@@ -5,7 +5,8 @@ import { appendFileSync, mkdtempSync, readFileSync, statSync, truncateSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { AUDIT_GENESIS_PREV, AuditChainVerifier, AuditError, createAuditTrail, verifyAuditChain, type AuditTrail } from '../src/audit.js';
+import { AUDIT_GENESIS_PREV, AuditChainVerifier, createAuditTrail, verifyAuditChain, type AuditTrail } from '../src/audit.js';
+import { AuditError } from '../src/errors.js';
 import { ConfigError, RuntimeError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { BodyError, ClientAuthError, ConfigError, RuntimeError, errorClasses } from '../src/errors.js';
+import { AuditError, BodyError, ClientAuthError, ConfigError, RuntimeError, errorClasses } from '../src/errors.js';
 
 // One row per concrete class and code: the services' status tables switch on these codes, so a
 // renamed code or a lost base class silently changes an HTTP status.
@@ -10,6 +10,8 @@ const table = [
   { cls: ClientAuthError, make: () => new ClientAuthError('CLIENT_IDENTITY_NOT_ALLOWED', 'X is required'), code: 'CLIENT_IDENTITY_NOT_ALLOWED', name: 'ClientAuthError' },
   { cls: BodyError, make: () => new BodyError('PAYLOAD_TOO_LARGE', 'X is required'), code: 'PAYLOAD_TOO_LARGE', name: 'BodyError' },
   { cls: BodyError, make: () => new BodyError('BODY_UNREADABLE', 'X is required'), code: 'BODY_UNREADABLE', name: 'BodyError' },
+  { cls: BodyError, make: () => new BodyError('BODY_TIMEOUT', 'X is required'), code: 'BODY_TIMEOUT', name: 'BodyError' },
+  { cls: AuditError, make: () => new AuditError('AUDIT_WRITE_FAILED', 'X is required'), code: 'AUDIT_WRITE_FAILED', name: 'AuditError' },
 ] as const;
 
 describe('runtime errors', () => {

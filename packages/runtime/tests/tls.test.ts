@@ -87,6 +87,12 @@ describe('assertClientIdentity (fake sockets)', () => {
     expect(other.calls).toBe(1);
   });
 
+  it('a socket accepted under one allow list is checked again under another (the cache is per list)', () => {
+    const s = fakeSocket(coordinatorCert, true);
+    assertClientIdentity(asTls(s), ['coordinator']);
+    expect(clientAuthCode(() => assertClientIdentity(asTls(s), ['someone-else']))).toBe('CLIENT_IDENTITY_NOT_ALLOWED');
+  });
+
   it('does not cache a refusal: a socket is checked again on the next request', () => {
     const s = fakeSocket({}, false);
     clientAuthCode(() => assertClientIdentity(asTls(s), []));

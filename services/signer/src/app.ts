@@ -1,8 +1,10 @@
 /**
  * The signer's RPC application (served only over mutual TLS). Order of checks on every RPC:
- * client certificate → bearer token present → raw body (size-limited) → token signature, claims and
- * body hash → CBOR decode → shape → round handler (rounds.ts). Nothing is parsed before the caller is
- * authenticated. Every refusal is one of the documented wire codes (errors.ts).
+ * client certificate → draining → bearer token present → raw body (size- and time-limited) → token
+ * signature, claims and body hash → CBOR decode → shape → round handler (rounds.ts). Nothing is
+ * parsed before the caller is authenticated, and nothing (not even that the signer is shutting down)
+ * is told to a client whose certificate is not allowed. Every refusal is one of the documented wire
+ * codes (errors.ts).
  * @module
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -40,8 +42,8 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
     // Known from the path before any check, so that every refusal of an RPC counts in its outcomes.
     res.locals.rpc = RPC_OF_PATH.get(req.path);
     try {
-      if (deps.isDraining()) throw new SignerError('SHUTTING_DOWN', 'signer is shutting down');
       assertClientIdentity(req.socket as TLSSocket, deps.config.allowedClientSans);
+      if (deps.isDraining()) throw new SignerError('SHUTTING_DOWN', 'signer is shutting down');
       if (!req.headers.authorization) throw new SignerError('TOKEN_MISSING', 'Authorization: Bearer token required');
       if (req.method !== 'POST') throw new SignerError('METHOD_NOT_ALLOWED', 'RPCs use POST');
       const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -53,7 +55,7 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
   });
   // Raw body with a hard limit (the token's body hash is checked on these exact bytes).
   app.use((req: Request, res: Response, next: NextFunction) => {
-    readBody(req, res, deps.config.maxBodyBytes).then((body) => {
+    readBody(req, res, deps.config.maxBodyBytes, { timeoutMs: deps.config.bodyTimeoutMs }).then((body) => {
       res.locals.body = body;
       next();
     }, next);

@@ -25,10 +25,18 @@ export interface SignerConfig {
   tls: { certFile: string; keyFile: string; clientCaFile: string };
   /** SANs the coordinator's client certificate may carry (`DNS:x` or `URI:x`). */
   allowedClientSans: string[];
-  jwt: { issuer: string; jwksFile: string; clockToleranceSeconds: number };
+  jwt: {
+    issuer: string;
+    jwksFile: string;
+    clockToleranceSeconds: number;
+    /** Bound on the RPC tokens remembered against replay; undefined keeps the verifier's default. */
+    maxReplayEntries: number | undefined;
+  };
   /** Directory with one subdirectory per key id, each holding key-package.json and public-key-package.json. */
   keyDir: string;
   maxBodyBytes: number;
+  /** Time a client has to send a whole request body (a slow body holds a request slot). */
+  bodyTimeoutMs: number;
   nonces: { max: number; ttlMs: number; maxBatch: number };
   /** Worker threads for round-2 point work on packages of at least `minParticipants` (0 workers: inline). */
   cryptoWorkers: { count: number; minParticipants: number };
@@ -39,6 +47,8 @@ export interface SignerConfig {
   /** Write every log record synchronously (durable audit lines) instead of buffered. */
   logSync: boolean;
   shutdownGraceMs: number;
+  /** After SIGTERM, how long RPCs are still served while readiness already fails (endpoints catch up). */
+  shutdownDelayMs: number;
   /** Test-only fault injection; refused unless SIGNER_ALLOW_TEST_FAULTS=true. */
   testFault: 'none' | 'corrupt-shares';
 }
@@ -70,9 +80,11 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
       issuer: r.string('JWT_ISSUER', 'frost-coordinator'),
       jwksFile: r.string('JWT_JWKS_FILE'),
       clockToleranceSeconds: r.int('JWT_CLOCK_TOLERANCE_SECONDS', 5, 0, 30),
+      maxReplayEntries: r.optionalString('REPLAY_CACHE_MAX') === undefined ? undefined : r.int('REPLAY_CACHE_MAX', 0, 100, 10_000_000),
     },
     keyDir: r.string('KEY_DIR', '/etc/frost/keys'),
     maxBodyBytes: r.int('MAX_BODY_BYTES', policyMax + 64 * 1024, 1024, 32 * 1024 * 1024),
+    bodyTimeoutMs: r.int('BODY_TIMEOUT_MS', 5000, 100, 60_000),
     nonces: {
       max: r.int('MAX_NONCES', 10_000, 1, 10_000_000),
       ttlMs: r.int('NONCE_TTL_SECONDS', 300, 1, 86_400) * 1000,
@@ -91,6 +103,7 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
     logSync: r.bool('LOG_SYNC', false),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
     testFault,
   };
   if (config.nonces.maxBatch > config.nonces.max) {

@@ -3,6 +3,11 @@
  * per-request point work grows with t (milliseconds at 15-of-20, bench/RESULTS.md), enough to stall
  * probes and TLS handshakes. Packages with at least `minParticipants` entries go to a worker; smaller
  * ones stay inline, where a thread hop would cost more than it saves.
+ *
+ * Only exact copies of the public bytes a task needs are posted ({@link workerMessage}): posting a
+ * view clones the whole buffer behind it, and a field decoded from a request body is a view of a
+ * larger buffer (Node's shared allocation pool for small bodies) that may hold anything the process
+ * handled recently.
  * @module
  */
 import { Worker } from 'node:worker_threads';
@@ -20,6 +25,25 @@ export interface PrepareTask {
 export type PrepareReply =
   | { id: number; bindingFactors: [string, bigint][]; othersTerm: Uint8Array; error?: undefined }
   | { id: number; error: { code: string; message: string } };
+
+/**
+ * The message that carries `task` to a worker: every byte field copied into an ArrayBuffer of its own,
+ * exactly as long as the field, and only the fields a task has (what the worker reads, nothing else).
+ */
+export function workerMessage(task: Omit<PrepareTask, 'id'>, id: number): PrepareTask {
+  const exact = (b: Uint8Array): Uint8Array => new Uint8Array(b); // a copy; Buffer#slice would be a view
+  const { request } = task;
+  return {
+    id,
+    ownHex: task.ownHex,
+    verifyingKey: exact(task.verifyingKey),
+    request: {
+      key_id: request.key_id,
+      message: exact(request.message),
+      commitments: request.commitments.map((c) => ({ identifier: exact(c.identifier), hiding: exact(c.hiding), binding: exact(c.binding) })),
+    },
+  };
+}
 
 interface Pending {
   resolve: (r: PrepareReply) => void;
@@ -74,7 +98,7 @@ export class CryptoPool {
     const id = ++this.#seq;
     const r = await new Promise<PrepareReply>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, worker });
-      worker.postMessage({ ...task, id });
+      worker.postMessage(workerMessage(task, id));
     });
     if (r.error) {
       const { code, message } = r.error;

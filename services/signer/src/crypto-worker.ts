@@ -17,7 +17,8 @@ parentPort!.on('message', (task: PrepareTask) => {
     // The signer's own commitment was matched against its nonce store by the main thread.
     const pkg = decodeRound2Request(task.request, own);
     const bindingFactors = computeBindingFactors(pkg, task.verifyingKey);
-    reply = { id: task.id, bindingFactors: [...bindingFactors], othersTerm: computeOthersTerm(pkg, bindingFactors, own) };
+    // A copy of exactly the 32 bytes: a backend may return a view of a larger buffer, all of which would be posted.
+    reply = { id: task.id, bindingFactors: [...bindingFactors], othersTerm: new Uint8Array(computeOthersTerm(pkg, bindingFactors, own)) };
   } catch (e) {
     reply = { id: task.id, error: { code: e instanceof FrostError ? e.code : 'INTERNAL', message: (e as Error).message } };
   }

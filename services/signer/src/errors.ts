@@ -40,6 +40,7 @@ export const STATUS: Readonly<Record<SignerErrorCode, number>> = {
   MALFORMED_CBOR: 400,
   INVALID_REQUEST: 400,
   PAYLOAD_TOO_LARGE: 413,
+  REQUEST_TIMEOUT: 408,
   UNSUPPORTED_MEDIA_TYPE: 415,
   METHOD_NOT_ALLOWED: 405,
   NOT_FOUND: 404,
@@ -49,6 +50,7 @@ export const STATUS: Readonly<Record<SignerErrorCode, number>> = {
   INVALID_IDENTIFIER: 400,
   INVALID_POINT: 400,
   INVALID_SIGNING_PACKAGE: 400,
+  IDENTITY_COMMITMENT: 400,
   COMMITMENT_ALREADY_USED: 409,
   COMMITMENT_KEY_MISMATCH: 409,
   UNKNOWN_COMMITMENT: 409,
@@ -87,7 +89,9 @@ export function toWireRefusal(err: unknown): WireRefusal {
         ? 'INVALID_SIGNING_PACKAGE'
         : err.code === 'BODY_UNREADABLE'
           ? 'INVALID_REQUEST'
-          : 'INTERNAL';
+          : err.code === 'BODY_TIMEOUT'
+            ? 'REQUEST_TIMEOUT'
+            : 'INTERNAL';
     return { code, status: STATUS[code], message: code === 'INTERNAL' ? 'internal error' : err.message, unexpected: code === 'INTERNAL' };
   }
   return { code: 'INTERNAL', status: 500, message: 'internal error', unexpected: true };

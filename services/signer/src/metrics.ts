@@ -3,11 +3,20 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SIGNER_ERROR_CODES } from '@hoarfrost/rpc';
+
+/** Why a nonce left the store unused: its age (`expired`) or the store's bound (`evicted`). */
+export const NONCE_DROP_REASONS = ['expired', 'evicted'] as const;
+
+/** The policy's refusal codes: the values of frost_signer_policy_refusals_total's `reason`. */
+const POLICY_CODES = Object.entries(SIGNER_ERROR_CODES)
+  .filter(([, kind]) => kind === 'policy')
+  .map(([code]) => code);
 
 export function createSignerMetrics(outstandingNonces: () => number, isReady: () => boolean) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  return {
+  const metrics = {
     registry,
     round1: new Counter({ name: 'frost_signer_round1_total', help: 'Round-1 (commitment) requests by outcome', labelNames: ['outcome'], registers: [registry] }),
     commitmentsIssued: new Counter({ name: 'frost_signer_commitments_issued_total', help: 'Nonce commitments handed out', registers: [registry] }),
@@ -20,8 +29,13 @@ export function createSignerMetrics(outstandingNonces: () => number, isReady: ()
         this.set(outstandingNonces());
       },
     }),
-    noncesDropped: new Counter({ name: 'frost_signer_nonces_dropped_total', help: 'Nonces dropped unused, by reason (expired, evicted)', labelNames: ['reason'], registers: [registry] }),
-    policyRefusals: new Counter({ name: 'frost_signer_policy_refusals_total', help: 'Messages refused by the validation policy, by reason', labelNames: ['reason'], registers: [registry] }),
+    noncesDropped: new Counter({
+      name: 'frost_signer_nonces_dropped_total',
+      help: 'Nonces dropped unused from the store, by reason: expired (past their ttl) or evicted (store full)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    policyRefusals: new Counter({ name: 'frost_signer_policy_refusals_total', help: 'Messages refused by the validation policy, by refusal code', labelNames: ['reason'], registers: [registry] }),
     authFailures: new Counter({ name: 'frost_signer_auth_failures_total', help: 'RPCs refused by mTLS or JWT checks, by code', labelNames: ['code'], registers: [registry] }),
     rpcDuration: new Histogram({
       name: 'frost_signer_rpc_duration_seconds',
@@ -40,6 +54,11 @@ export function createSignerMetrics(outstandingNonces: () => number, isReady: ()
     }),
     keysLoaded: new Gauge({ name: 'frost_signer_keys_loaded', help: 'Key packages loaded', registers: [registry] }),
   };
+  // Every series an alert watches exists from the start at 0, so that its first increase is seen
+  // (a series that appears at 1 has no increase to show).
+  for (const reason of NONCE_DROP_REASONS) metrics.noncesDropped.inc({ reason }, 0);
+  for (const reason of POLICY_CODES) metrics.policyRefusals.inc({ reason }, 0);
+  return metrics;
 }
 
 export type SignerMetrics = ReturnType<typeof createSignerMetrics>;

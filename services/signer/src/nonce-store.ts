@@ -73,12 +73,13 @@ export class NonceStore {
       if (t === 'expired' || t === 'evicted') return { error: 'COMMITMENT_EXPIRED' };
       return { error: 'UNKNOWN_COMMITMENT' };
     }
-    this.#entries.delete(commitmentId);
-    this.#remember(commitmentId, 'used');
     if (entry.expiresAt <= this.#now()) {
-      entry.nonces.discard();
+      // Expired before a sweep came by: dropped unused, exactly as the sweep would have.
+      this.#drop(commitmentId, 'expired');
       return { error: 'COMMITMENT_EXPIRED' };
     }
+    this.#entries.delete(commitmentId);
+    this.#remember(commitmentId, 'used');
     if (entry.keyId !== keyId) {
       entry.nonces.discard();
       return { error: 'COMMITMENT_KEY_MISMATCH' };

@@ -15,6 +15,7 @@ import {
 } from '@hoarfrost/frost';
 import {
   decodeRound2Request,
+  encodeCbor,
   encodeRound2Response,
   listedCommitment,
   parseInfoRequest,
@@ -34,8 +35,10 @@ import { commitmentId, type NonceStore } from './nonce-store.js';
 import type { PolicyResult } from './policy.js';
 
 export interface RoundsDeps {
-  config: Pick<SignerConfig, 'nonces' | 'testFault'>;
+  config: Pick<SignerConfig, 'nonces' | 'testFault' | 'maxBodyBytes'> & { policy: Pick<SignerConfig['policy'], 'maxMessageBytes'> };
   keys: ReadonlyMap<string, LoadedKey>;
+  /** 16 random bytes drawn at each start: a change tells a coordinator that every commitment it holds is gone. */
+  instanceId: Uint8Array;
   nonces: NonceStore;
   policy: (message: Uint8Array) => PolicyResult;
   metrics: Pick<SignerMetrics, 'commitmentsIssued' | 'policyRefusals'>;
@@ -112,13 +115,16 @@ export async function handleRound2(deps: RoundsDeps, body: unknown, log: Logger)
   }
 }
 
-/** The keys this signer holds (all, or the one asked for): what the coordinator's health check compares. */
+/**
+ * The keys this signer holds (all, or the one asked for): what the coordinator's health check compares;
+ * with the largest message it accepts for them and this start's instance id.
+ */
 export function handleInfo(deps: RoundsDeps, body: unknown): InfoResponse {
   const req = parseInfoRequest(body);
   const all = [...deps.keys.values()];
   const keys = all.filter((k) => req.key_id === undefined || k.keyId === req.key_id);
   if (req.key_id !== undefined && keys.length === 0) throw new SignerError('UNKNOWN_KEY', `no key "${req.key_id}" on this signer`);
-  return {
+  const res: InfoResponse = {
     identifier: (keys[0] ?? all[0]!).keyPackage.identifier.toBytes(),
     keys: keys.map((k) => ({
       key_id: k.keyId,
@@ -126,5 +132,29 @@ export function handleInfo(deps: RoundsDeps, body: unknown): InfoResponse {
       verifying_key: k.publicKeyPackage.verifyingKeyBytes,
       min_signers: k.keyPackage.minSigners,
     })),
+    instance_id: deps.instanceId,
   };
+  const max = Math.min(deps.config.policy.maxMessageBytes, largestMessageInBody(deps.config.maxBodyBytes, keys));
+  // A body limit that holds no request at all (a misconfiguration) leaves no message size to announce.
+  if (max > 0) res.max_message_bytes = max;
+  return res;
+}
+
+/** Length of the head of a CBOR byte string of `n` bytes (RFC 8949 §3). */
+const byteStringHead = (n: number): number => (n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5);
+
+/**
+ * The longest message a round-2 request for any of `keys` can carry in a body of `maxBodyBytes`: what
+ * is left beside the largest rest of a request (the longest key id, every participant of the largest
+ * key set listed), measured with the RPC's own encoder.
+ */
+export function largestMessageInBody(maxBodyBytes: number, keys: readonly LoadedKey[]): number {
+  const participants = Math.max(0, ...keys.map((k) => k.publicKeyPackage.verifyingShares.size));
+  const keyId = keys.reduce((longest, k) => (k.keyId.length > longest.length ? k.keyId : longest), '');
+  const entry = { identifier: new Uint8Array(32), hiding: new Uint8Array(32), binding: new Uint8Array(32) };
+  const empty = encodeCbor({ key_id: keyId, message: new Uint8Array(0), commitments: new Array(participants).fill(entry) }).length;
+  const room = maxBodyBytes - (empty - byteStringHead(0));
+  let n = room - 1;
+  while (n > 0 && n + byteStringHead(n) > room) n--;
+  return Math.max(0, n);
 }

@@ -3,11 +3,12 @@
  * tests can run it in-process or as a real process.
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { setGroupBackend } from '@hoarfrost/frost';
 import { RpcTokenVerifier, parseJwks } from '@hoarfrost/rpc';
-import { closeServer, createLogger, createOpsServer, drain, listen, mtlsServerOptions, trackInFlight, type Logger } from '@hoarfrost/runtime';
+import { closeServer, createLogger, createOpsServer, drain, listen, mtlsServerOptions, trackInFlight, type InFlight, type Logger } from '@hoarfrost/runtime';
 import { createSignerApp } from './app.js';
 import type { SignerConfig } from './config.js';
 import { loadKeys, type LoadedKey } from './key-store.js';
@@ -40,7 +41,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
   let cryptoPool: CryptoPool | undefined;
   const ops = createOpsServer({ registry: metrics.registry, notReadyReason: () => (ready ? undefined : notReadyReason) });
   const ports = { rpc: 0, ops: 0 };
-  let inFlight: () => number = () => 0;
+  let inFlight: InFlight | undefined;
 
   return {
     get ready() {
@@ -62,6 +63,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
         issuer: config.jwt.issuer,
         audience: config.id,
         clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+        maxReplayEntries: config.jwt.maxReplayEntries,
       });
       keys = await loadKeys(config.keyDir);
       metrics.keysLoaded.set(keys.size);
@@ -73,6 +75,8 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       const app = createSignerApp({
         config,
         keys,
+        // Drawn at each start: the nonces (and so every commitment handed out) do not outlive a start.
+        instanceId: new Uint8Array(randomBytes(16)),
         nonces,
         verifier,
         policy: createPolicy(config.policy),
@@ -94,11 +98,15 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
     },
 
     async close() {
+      // Not ready at once; RPCs are still served until the listener closes (after the delay, the
+      // time endpoints take to follow readiness), then refused as SHUTTING_DOWN.
       ready = false;
-      draining = true;
       notReadyReason = 'shutting down';
+      if (rpcServer && inFlight) {
+        await drain(rpcServer, inFlight, { delayMs: config.shutdownDelayMs, graceMs: config.shutdownGraceMs, onListenerClose: () => (draining = true) });
+      }
+      draining = true;
       if (sweeper) clearInterval(sweeper);
-      if (rpcServer) await drain(rpcServer, inFlight, config.shutdownGraceMs);
       nonces.clear();
       await cryptoPool?.close();
       await closeServer(ops);

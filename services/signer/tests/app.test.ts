@@ -66,6 +66,8 @@ interface RawRequest {
   body?: Uint8Array;
   /** Send the body chunked (no content-length). */
   chunked?: boolean;
+  /** Declare the whole body but send only its first half, then wait. */
+  stall?: boolean;
   /** Client certificate; null presents none. */
   cert?: CertificatePair | null;
 }
@@ -112,6 +114,7 @@ async function startApp(options: { env?: Record<string, string>; logger?: Logger
   const app = createSignerApp({
     config,
     keys: new Map([[KEY_ID, loadedKey(KEY_ID, dealt, 1)]]),
+    instanceId: new Uint8Array(16).fill(7),
     nonces,
     verifier,
     policy: createPolicy(config.policy),
@@ -162,12 +165,19 @@ function rawRequest(port: number, r: RawRequest): Promise<RawResponse> {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () => {
+          if (r.stall) req.destroy();
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) });
+        });
       },
     );
     req.on('error', (e) => {
       if (!answered) reject(e);
     });
+    if (r.stall) {
+      req.write(body.subarray(0, body.length >> 1));
+      return;
+    }
     if (r.chunked) for (let i = 0; i < body.length; i += 256) req.write(body.subarray(i, i + 256));
     req.end(r.chunked ? undefined : body);
   });
@@ -242,6 +252,25 @@ describe('signer app over mutual TLS', () => {
     expect(await sampleValue(h.metrics.registry, 'frost_signer_rpc_duration_seconds_count', { rpc: 'round2', status: '409' })).toBe(1);
   });
 
+  it("announces in info the largest message its body limit and policy accept: that message signs, one byte more is too large", async () => {
+    const h = await startApp(); // 1024-byte bodies, a 64 KiB policy: the body limit decides
+    const client = h.client();
+    const info = await client.info();
+    expect(Buffer.from(info.instance_id!)).toEqual(Buffer.alloc(16, 7));
+    const max = info.max_message_bytes!;
+    expect(max).toBeGreaterThan(0);
+    expect(max).toBeLessThan(1024);
+    // The largest request: every participant of the key set listed.
+    const [s2, s3] = [testSigner(2, { [KEY_ID]: dealt }), testSigner(3, { [KEY_ID]: dealt })];
+    const requestOf = async (length: number) => {
+      const c = (await client.round1({ key_id: KEY_ID, count: 1 })).commitments[0]!;
+      const mine = { identifier: loadedKey(KEY_ID, dealt, 1).keyPackage.identifier, commitments: SigningCommitments.fromBytes(c.hiding, c.binding) };
+      return encodeRound2Request(KEY_ID, new SigningPackage([mine, commitOnce(s2), commitOnce(s3)], new Uint8Array(length).fill(0x61)));
+    };
+    expect((await client.round2(await requestOf(max))).share).toHaveLength(32);
+    await expectCallError(client.round2(await requestOf(max + 1)), 'PAYLOAD_TOO_LARGE');
+  });
+
   // Regression: the signer counted every info RPC (the coordinator's health check) as
   // frost_signer_round1_total{outcome="ok"}.
   it('does not count info RPCs as round 1, answered or refused; round 1 RPCs count', async () => {
@@ -277,15 +306,28 @@ describe('signer app over mutual TLS', () => {
     expect(await sampleValue(h.metrics.registry, 'frost_signer_commitments_issued_total')).toBe(0);
   });
 
-  it('answers SHUTTING_DOWN (503) while draining, before any other check, and serves again after', async () => {
+  it('answers SHUTTING_DOWN (503) to the coordinator while draining, before the token and body, and serves again after', async () => {
     const h = await startApp();
     const client = h.client();
     h.draining = true;
     await expectCallError(client.round1({ key_id: KEY_ID, count: 1 }), 'SHUTTING_DOWN');
-    expectRefusal(await h.raw({ method: 'GET', path: '/nowhere', cert: null }), 'SHUTTING_DOWN');
+    expectRefusal(await h.raw({ method: 'GET', path: '/nowhere' }), 'SHUTTING_DOWN');
     expect(h.nonces.size).toBe(0);
     h.draining = false;
     expect((await client.round1({ key_id: KEY_ID, count: 1 })).commitments).toHaveLength(1);
+  });
+
+  // Regression: a draining signer answered SHUTTING_DOWN to anyone, before looking at the certificate.
+  it.each([
+    ['no certificate', null, 'CLIENT_CERT_REQUIRED'],
+    ['a certificate without an allowed SAN', mintApiCert, 'CLIENT_IDENTITY_NOT_ALLOWED'],
+    ['a certificate from an untrusted CA', rogueCert, 'CLIENT_CERT_UNTRUSTED'],
+  ] as const)('while draining, a client with %s gets its auth refusal, not SHUTTING_DOWN', async (_name, cert, code) => {
+    const h = await startApp();
+    h.draining = true;
+    expectRefusal(await h.raw({ path: RPC_PATHS.round1, cert, headers: rpcHeaders(RPC_PATHS.round1, round1Body), body: round1Body }), code);
+    expectRefusal(await h.raw({ method: 'GET', path: '/nowhere', cert }), code);
+    expect(await sampleValue(h.metrics.registry, 'frost_signer_auth_failures_total', { code })).toBe(2);
   });
 
   it.each([
@@ -387,6 +429,16 @@ describe('signer app refusals on the wire', () => {
     expect({ status: first.status, type: first.headers['content-type'] }).toEqual({ status: 200, type: CBOR_CONTENT_TYPE });
     expectRefusal(await h.raw({ path: RPC_PATHS.round1, headers, body: round1Body }), 'TOKEN_REPLAYED');
     expect(h.nonces.size).toBe(1);
+  });
+
+  it('refuses a body that does not arrive within SIGNER_BODY_TIMEOUT_MS with REQUEST_TIMEOUT (408)', async () => {
+    const h = await startApp({ env: { SIGNER_BODY_TIMEOUT_MS: '200' } });
+    const started = Date.now();
+    const res = await h.raw({ ...signedRaw(RPC_PATHS.round1, round1Body), stall: true });
+    expectRefusal(res, 'REQUEST_TIMEOUT');
+    // The default is 5 s: an answer well before that is the configured limit at work.
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(h.nonces.size).toBe(0);
   });
 
   it('records the time of refusals made before the RPC is known under rpc="unknown"', async () => {

@@ -23,6 +23,33 @@ describe('signer config', () => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });
 
+  it('reads SIGNER_SHUTDOWN_DELAY_MS (default 0) and SIGNER_BODY_TIMEOUT_MS (default 5000) in milliseconds', () => {
+    expect(loadConfig(base)).toMatchObject({ shutdownDelayMs: 0, bodyTimeoutMs: 5000 });
+    expect(loadConfig({ ...base, SIGNER_SHUTDOWN_DELAY_MS: '15000', SIGNER_BODY_TIMEOUT_MS: '2500' })).toMatchObject({ shutdownDelayMs: 15_000, bodyTimeoutMs: 2500 });
+    expect(loadConfig({ ...base, SIGNER_SHUTDOWN_DELAY_MS: '600000', SIGNER_BODY_TIMEOUT_MS: '100' })).toMatchObject({ shutdownDelayMs: 600_000, bodyTimeoutMs: 100 });
+    expect(loadConfig({ ...base, SIGNER_BODY_TIMEOUT_MS: '60000' }).bodyTimeoutMs).toBe(60_000);
+  });
+
+  it('leaves the replay cache bound to the token verifier unless SIGNER_REPLAY_CACHE_MAX is set', () => {
+    expect(loadConfig(base).jwt.maxReplayEntries).toBeUndefined();
+    expect(loadConfig({ ...base, SIGNER_REPLAY_CACHE_MAX: '' }).jwt.maxReplayEntries).toBeUndefined();
+    expect(loadConfig({ ...base, SIGNER_REPLAY_CACHE_MAX: '50000' }).jwt.maxReplayEntries).toBe(50_000);
+  });
+
+  it.each([
+    [{ SIGNER_SHUTDOWN_DELAY_MS: '600001' }, /SIGNER_SHUTDOWN_DELAY_MS must be between 0 and 600000/],
+    [{ SIGNER_SHUTDOWN_DELAY_MS: '-1' }, /SIGNER_SHUTDOWN_DELAY_MS must be between 0 and 600000/],
+    [{ SIGNER_SHUTDOWN_DELAY_MS: '5s' }, /SIGNER_SHUTDOWN_DELAY_MS must be an integer/],
+    [{ SIGNER_BODY_TIMEOUT_MS: '99' }, /SIGNER_BODY_TIMEOUT_MS must be between 100 and 60000/],
+    [{ SIGNER_BODY_TIMEOUT_MS: '60001' }, /SIGNER_BODY_TIMEOUT_MS must be between 100 and 60000/],
+    [{ SIGNER_BODY_TIMEOUT_MS: '1.5' }, /SIGNER_BODY_TIMEOUT_MS must be an integer/],
+    [{ SIGNER_REPLAY_CACHE_MAX: '99' }, /SIGNER_REPLAY_CACHE_MAX must be between 100 and 10000000/],
+    [{ SIGNER_REPLAY_CACHE_MAX: '10000001' }, /SIGNER_REPLAY_CACHE_MAX must be between 100 and 10000000/],
+    [{ SIGNER_REPLAY_CACHE_MAX: 'lots' }, /SIGNER_REPLAY_CACHE_MAX must be an integer/],
+  ])('rejects %j with a precise message', (patch, message) => {
+    expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
+  });
+
   it('defaults SIGNER_GROUP_BACKEND to auto and accepts each backend by name', () => {
     expect(loadConfig(base).groupBackend).toBe('auto');
     expect(loadConfig({ ...base, SIGNER_GROUP_BACKEND: '' }).groupBackend).toBe('auto');

@@ -1,6 +1,6 @@
 // The signer's one status table and the mapping of every error it can meet to a documented wire code.
 import { describe, expect, it } from '@jest/globals';
-import { FrostError, InvalidPointError, NonceReuseError, errorClasses as frostErrorClasses } from '@hoarfrost/frost';
+import { FrostError, IdentityCommitmentError, InvalidPointError, NonceReuseError, errorClasses as frostErrorClasses } from '@hoarfrost/frost';
 import { InvalidArgumentError, SIGNER_ERROR_CODES, SignerCallError, TokenError, WireFormatError, isSignerErrorCode, type SignerErrorCode, type SignerErrorKind } from '@hoarfrost/rpc';
 import { BodyError, ClientAuthError, ConfigError } from '@hoarfrost/runtime';
 import { STATUS, SignerError, toWireRefusal } from '../src/errors.js';
@@ -10,7 +10,7 @@ const codes = Object.keys(SIGNER_ERROR_CODES) as SignerErrorCode[];
 /** What each kind of refusal may answer with (the kinds are documented with SIGNER_ERROR_CODES). */
 const STATUSES_BY_KIND: Record<SignerErrorKind, readonly number[]> = {
   auth: [401, 403],
-  request: [400, 404, 405, 413, 415],
+  request: [400, 404, 405, 408, 413, 415],
   package: [400, 404, 409],
   stale: [409],
   policy: [403],
@@ -76,9 +76,15 @@ describe('toWireRefusal', () => {
     expect(toWireRefusal(new ClientAuthError(code, 'mTLS refused'))).toEqual({ code, status, message: 'mTLS refused', unexpected: false });
   });
 
-  it('a BodyError is PAYLOAD_TOO_LARGE (413) or, for a broken stream, INVALID_REQUEST (400)', () => {
+  it('a BodyError is PAYLOAD_TOO_LARGE (413), for a broken stream INVALID_REQUEST (400), for a slow one REQUEST_TIMEOUT (408)', () => {
     expect(toWireRefusal(new BodyError('PAYLOAD_TOO_LARGE', 'too big'))).toEqual({ code: 'PAYLOAD_TOO_LARGE', status: 413, message: 'too big', unexpected: false });
     expect(toWireRefusal(new BodyError('BODY_UNREADABLE', 'broken'))).toEqual({ code: 'INVALID_REQUEST', status: 400, message: 'broken', unexpected: false });
+    expect(toWireRefusal(new BodyError('BODY_TIMEOUT', 'slow'))).toEqual({ code: 'REQUEST_TIMEOUT', status: 408, message: 'slow', unexpected: false });
+  });
+
+  it('a group commitment equal to the identity is a bad signing package (400), an expected refusal', () => {
+    const r = toWireRefusal(new IdentityCommitmentError('the group commitment is the identity element'));
+    expect(r).toEqual({ code: 'IDENTITY_COMMITMENT', status: 400, message: 'the group commitment is the identity element', unexpected: false });
   });
 
   it('a FrostError with a documented code keeps it', () => {

@@ -1,6 +1,7 @@
 // Shared fixtures of the signer's unit tests: signers whose round dependencies hold real key material,
 // one whole signing through the round handlers, and metric samples read from a prom-client registry.
 import { expect } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import {
   Identifier,
   SigningCommitments,
@@ -68,6 +69,9 @@ export interface TestSignerOptions {
   maxBatch?: number;
   now?: () => number;
   ttlMs?: number;
+  /** The policy's message limit as configured (the `policy` check itself is given separately). */
+  maxMessageBytes?: number;
+  maxBodyBytes?: number;
 }
 
 /** Participant `n` holding its share of every key set in `keySets` (key id → dealt keys), with real metrics. */
@@ -81,11 +85,18 @@ export function testSigner(n: number, keySets: Record<string, TrustedDealerOutpu
     return add(keyId, n);
   };
   const keys = new Map(Object.entries(keySets).map(([keyId, dealt]) => [keyId, loadedKey(keyId, dealt, n)] as const));
+  const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024;
   const deps: RoundsDeps = {
-    config: { nonces: { max: 1000, ttlMs: nonces.ttlMs, maxBatch: options.maxBatch ?? 32 }, testFault: options.testFault ?? 'none' },
+    config: {
+      nonces: { max: 1000, ttlMs: nonces.ttlMs, maxBatch: options.maxBatch ?? 32 },
+      testFault: options.testFault ?? 'none',
+      maxBodyBytes: options.maxBodyBytes ?? maxMessageBytes + 64 * 1024,
+      policy: { maxMessageBytes },
+    },
     keys,
+    instanceId: new Uint8Array(randomBytes(16)),
     nonces,
-    policy: options.policy ?? createPolicy({ mode: 'raw', maxMessageBytes: 64 * 1024, jwsRequiredClaims: [] }),
+    policy: options.policy ?? createPolicy({ mode: 'raw', maxMessageBytes, jwsRequiredClaims: [] }),
     metrics,
   };
   return { n, identifier: Identifier.fromNumber(n), deps, nonces, metrics, issued };

@@ -6,7 +6,7 @@ import { SIGNER_ERROR_CODES, encodeRound2Request } from '@hoarfrost/rpc';
 import { metricValue } from '@hoarfrost/testkit/support';
 import { createSignerMetrics, type SignerMetrics } from '../src/metrics.js';
 import { createPolicy } from '../src/policy.js';
-import { KEY_ID, commitOnce, expectSignerError, sampleValue, shareOf, signWith, testSigner } from './helpers.js';
+import { KEY_ID, commitOnce, expectSignerError, sampleValue, samplesOf, shareOf, signWith, testSigner } from './helpers.js';
 
 /** Label names each signer metric may have: a fixed vocabulary of outcomes, reasons, codes and rpc names. */
 const LABELS: Record<Exclude<keyof SignerMetrics, 'registry'>, string[]> = {
@@ -48,6 +48,18 @@ describe('createSignerMetrics', () => {
     expect(await sampleValue(s1.metrics.registry, 'frost_signer_outstanding_nonces')).toBe(2);
     await shareOf(s1, encodeRound2Request(KEY_ID, new SigningPackage([entries[0]!, entries[2]!], new Uint8Array([1]))));
     expect(await sampleValue(s1.metrics.registry, 'frost_signer_outstanding_nonces')).toBe(1);
+  });
+
+  it('exposes every nonce-drop reason and policy refusal code at 0 from the start, so that the first one shows as an increase', async () => {
+    const m = createSignerMetrics(() => 0, () => true);
+    const series = async (name: string) => (await samplesOf(m.registry, name)).map((v) => [v.labels.reason, v.value]);
+    expect(await series('frost_signer_nonces_dropped_total')).toEqual([['expired', 0], ['evicted', 0]]);
+    const policyCodes = Object.entries(SIGNER_ERROR_CODES).filter(([, kind]) => kind === 'policy').map(([code]) => code);
+    expect(policyCodes.length).toBeGreaterThan(0);
+    expect(await series('frost_signer_policy_refusals_total')).toEqual(policyCodes.map((code) => [code, 0]));
+    expect(await m.registry.metrics()).toContain('frost_signer_nonces_dropped_total{reason="evicted"} 0');
+    m.noncesDropped.inc({ reason: 'evicted' });
+    expect(await sampleValue(m.registry, 'frost_signer_nonces_dropped_total', { reason: 'evicted' })).toBe(1);
   });
 
   it('keeps every metric in its own registry (two signers in one process do not share counts)', async () => {

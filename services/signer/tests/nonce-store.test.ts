@@ -70,12 +70,22 @@ describe('NonceStore', () => {
     expect(s.claim(ids[3]!, 'k')).toEqual({ error: 'COMMITMENT_EXPIRED' });
   });
 
-  it('an entry past its ttl is refused even before a sweep', () => {
+  it('an entry past its ttl is refused even before a sweep, and counts as dropped (expired) once', () => {
     let now = 0;
+    const dropped: string[] = [];
     const s = new NonceStore({ max: 3, ttlMs: 10, now: () => now });
-    const id = s.add('k', fresh());
+    s.onDrop = (r) => dropped.push(r);
+    const n = fresh();
+    const id = s.add('k', n);
     now = 11;
     expect(s.claim(id, 'k')).toEqual({ error: 'COMMITMENT_EXPIRED' });
+    expect(n.used).toBe(true);
+    expect(s.size).toBe(0);
+    // Regression: such a nonce was never counted as dropped, and a second claim called it used.
+    expect(dropped).toEqual(['expired']);
+    expect(s.claim(id, 'k')).toEqual({ error: 'COMMITMENT_EXPIRED' });
+    s.sweep();
+    expect(dropped).toEqual(['expired']);
   });
 
   it('clear forgets and discards every nonce (shutdown)', () => {

@@ -1,10 +1,15 @@
 // The round handlers on decoded wire messages, with real key material: what each refusal is, and that
 // every refused round-2 request has burnt the nonce it named.
 import { describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import {
   FrostError,
+  IdentityCommitmentError,
   Identifier,
   InvalidSignatureShareError,
+  ORDER,
+  Point,
+  SigningNonces,
   SigningPackage,
   computeBindingFactors,
   computeOthersTerm,
@@ -13,7 +18,7 @@ import {
   trustedDealerKeygen,
   type PreparedSigning,
 } from '@hoarfrost/frost';
-import { WireFormatError, decodeRound2Request, encodeRound2Request, parseInfoResponse, parseRound1Response, type Round2Request } from '@hoarfrost/rpc';
+import { WireFormatError, decodeRound2Request, encodeCbor, encodeRound2Request, parseInfoResponse, parseRound1Response, type Round2Request } from '@hoarfrost/rpc';
 import { ed25519Verifies } from '@hoarfrost/testkit/support';
 import type { CryptoPool, PrepareTask } from '../src/crypto-pool.js';
 import { SignerError, toWireRefusal } from '../src/errors.js';
@@ -62,16 +67,17 @@ describe('handleRound1', () => {
   });
 
   it.each([
-    ['count above maxBatch', { key_id: KEY_ID, count: 9 }],
-    ['count zero', { key_id: KEY_ID, count: 0 }],
-    ['count not an integer', { key_id: KEY_ID, count: 1.5 }],
-    ['an invalid key id', { key_id: '../etc', count: 1 }],
-    ['an extra field', { key_id: KEY_ID, count: 1, extra: true }],
-  ])('refuses %s as INVALID_REQUEST and stores nothing', async (_name, body) => {
+    ['count above maxBatch', { key_id: KEY_ID, count: 9 }, 'INVALID_REQUEST'],
+    ['count zero', { key_id: KEY_ID, count: 0 }, 'INVALID_REQUEST'],
+    // The RPC's CBOR carries no floats: the body decoder refuses one before the shape is looked at.
+    ['count not an integer', { key_id: KEY_ID, count: 1.5 }, 'MALFORMED_CBOR'],
+    ['an invalid key id', { key_id: '../etc', count: 1 }, 'INVALID_REQUEST'],
+    ['an extra field', { key_id: KEY_ID, count: 1, extra: true }, 'INVALID_REQUEST'],
+  ])('refuses %s as %s and stores nothing', async (_name, body, code) => {
     const [s] = trio({ maxBatch: 8 });
     const e = await rejectionOf(() => handleRound1(s!.deps, wire(body)));
     expect(e).toBeInstanceOf(WireFormatError);
-    expect((e as WireFormatError).code).toBe('INVALID_REQUEST');
+    expect((e as WireFormatError).code).toBe(code);
     expect(s!.nonces.size).toBe(0);
     expect(await sampleValue(s!.metrics.registry, 'frost_signer_commitments_issued_total')).toBe(0);
   });
@@ -278,6 +284,34 @@ describe('handleRound2 with a crypto pool', () => {
     await expectSignerError(shareOf(s1!, req), 'COMMITMENT_ALREADY_USED');
   });
 
+  // Regression: a group commitment equal to the identity was signed. Honest commitments cannot be
+  // chosen to cancel (the binding factors hash them all), so the pool's public part is what cancels
+  // this signer's own term here: the one input of round 2 the signer does not compute itself.
+  it('a group commitment equal to the identity is refused as IDENTITY_COMMITMENT, with no share, and the nonce is burnt', async () => {
+    const [s1, s2] = trio();
+    const share = s1!.deps.keys.get(KEY_ID)!.keyPackage.signingShare;
+    const [r1, r2] = [randomBytes(32), randomBytes(32)];
+    const nonces = SigningNonces.fromRandomness(share, r1, r2);
+    s1!.nonces.add(KEY_ID, nonces);
+    const mine = { identifier: s1!.identifier, commitments: nonces.commitments };
+    const req = requestFor([mine, commitOnce(s2!)]);
+    const cancelling = {
+      minParticipants: 2,
+      async prepare(task: Omit<PrepareTask, 'id'>): Promise<PreparedSigning> {
+        const bindingFactors = computeBindingFactors(decodeRound2Request(task.request, 'all'), task.verifyingKey);
+        const rho = bindingFactors.get(s1!.identifier.toHex())!;
+        const own = (round1.nonceGenerate(share, r1) + rho * round1.nonceGenerate(share, r2)) % ORDER;
+        return { bindingFactors, othersTerm: Point.BASE.multiply(ORDER - own).toBytes() };
+      },
+    };
+    s1!.deps.cryptoPool = cancelling as unknown as CryptoPool;
+    const e = await rejectionOf(shareOf(s1!, req));
+    expect(e).toBeInstanceOf(IdentityCommitmentError);
+    expect(toWireRefusal(e)).toMatchObject({ code: 'IDENTITY_COMMITMENT', status: 400, unexpected: false });
+    expect(nonces.used).toBe(true);
+    await expectSignerError(shareOf(s1!, req), 'COMMITMENT_ALREADY_USED');
+  });
+
   it('a participant outside the key set is still UNKNOWN_PARTICIPANT on the pool path', async () => {
     const [s1] = trio();
     s1!.deps.cryptoPool = fakePool(2).pool;
@@ -305,6 +339,35 @@ describe('handleInfo', () => {
 
   it('describes every key when none is named', () => {
     expect(info({}).keys.map((k) => k.key_id).sort()).toEqual([KEY_ID, 'other']);
+  });
+
+  it('carries one instance id of 16 bytes, whichever keys are asked for', () => {
+    const ids = [info({}), info({ key_id: KEY_ID }), info({ key_id: 'other' })].map((r) => r.instance_id);
+    for (const id of ids) expect(id).toHaveLength(16);
+    expect(new Set(ids.map((id) => toHex(id!))).size).toBe(1);
+    expect(toHex(ids[0]!)).toBe(toHex(s.deps.instanceId));
+  });
+
+  it('announces the policy limit as max_message_bytes when the body limit holds it', () => {
+    expect(info({}).max_message_bytes).toBe(64 * 1024);
+    const tight = testSigner(2, { [KEY_ID]: dealt }, { maxMessageBytes: 100 });
+    expect(parseInfoResponse(wire(handleInfo(tight.deps, wire({})))).max_message_bytes).toBe(100);
+  });
+
+  it.each([600, 1024, 4096, 65_962, 65_963, 65_964, 65_965, 65_966, 70_000])('announces what a body of %i bytes holds beside a request listing every participant', (maxBodyBytes) => {
+    const tight = testSigner(2, { [KEY_ID]: dealt }, { maxBodyBytes, maxMessageBytes: 1 << 20 });
+    const max = parseInfoResponse(wire(handleInfo(tight.deps, wire({ key_id: KEY_ID })))).max_message_bytes!;
+    const everyone = [1, 2, 3].map((n) => ({ identifier: Identifier.fromNumber(n), commitments: strangerCommitments() }));
+    const bodyOf = (length: number) => encodeCbor(requestFor(everyone, new Uint8Array(length))).length;
+    expect(bodyOf(max)).toBeLessThanOrEqual(maxBodyBytes);
+    expect(bodyOf(max + 1)).toBeGreaterThan(maxBodyBytes);
+  });
+
+  it('leaves max_message_bytes out when the body limit holds no request at all', () => {
+    const tiny = testSigner(2, { [KEY_ID]: dealt }, { maxBodyBytes: 300 });
+    const r = parseInfoResponse(wire(handleInfo(tiny.deps, wire({}))));
+    expect(r.max_message_bytes).toBeUndefined();
+    expect(r.keys).toHaveLength(1);
   });
 
   it('refuses a key it does not hold with UNKNOWN_KEY and a malformed request as INVALID_REQUEST', async () => {

@@ -167,6 +167,41 @@ describe('createSigner', () => {
     }
   });
 
+  it('announces in info a 16-byte instance id drawn at start (the same for every call), and the message limit', async () => {
+    const a = newSigner();
+    const b = newSigner();
+    await Promise.all([a.signer.start(), b.signer.start()]);
+    const [a1, a2, b1] = await Promise.all([a.client().info(), a.client().info(env.keyId), b.client().info()]);
+    expect(a1.instance_id).toHaveLength(16);
+    expect(Buffer.from(a2.instance_id!)).toEqual(Buffer.from(a1.instance_id!));
+    expect(Buffer.from(b1.instance_id!)).not.toEqual(Buffer.from(a1.instance_id!));
+    expect(a1.max_message_bytes).toBe(64 * 1024); // the default policy limit, which the default body limit holds
+  });
+
+  it('refuses tokens beyond SIGNER_REPLAY_CACHE_MAX live ones with REPLAY_CACHE_FULL', async () => {
+    const { signer, client } = newSigner({ SIGNER_REPLAY_CACHE_MAX: '100' });
+    await signer.start();
+    const c = client();
+    for (let i = 0; i < 100; i++) await c.info();
+    const e = await rejectionOf(c.info());
+    expect(e).toBeInstanceOf(SignerCallError);
+    expect((e as SignerCallError).code).toBe('REPLAY_CACHE_FULL');
+  });
+
+  it('counts nonces evicted from a full store in frost_signer_nonces_dropped_total{reason="evicted"}', async () => {
+    const { signer, client } = newSigner({ SIGNER_MAX_NONCES: '2', SIGNER_MAX_COMMITMENT_BATCH: '2' });
+    await signer.start();
+    const c = client();
+    const before = (await ops(signer, '/metrics')).text;
+    expect(metricValue(before, 'frost_signer_nonces_dropped_total', { reason: 'evicted' })).toBe(0);
+    await c.round1({ key_id: env.keyId, count: 2 });
+    await c.round1({ key_id: env.keyId, count: 1 });
+    const after = (await ops(signer, '/metrics')).text;
+    expect(metricValue(after, 'frost_signer_nonces_dropped_total', { reason: 'evicted' })).toBe(1);
+    expect(metricValue(after, 'frost_signer_nonces_dropped_total', { reason: 'expired' })).toBe(0);
+    expect(metricValue(after, 'frost_signer_outstanding_nonces')).toBe(2);
+  });
+
   it('applies SIGNER_GROUP_BACKEND at start', async () => {
     // The backend is process-wide: put back the one the other tests run with.
     const before = group().name;
