@@ -292,6 +292,7 @@ export const SIGNER_ERROR_CODES = {
   POLICY_JWS_MISSING_CLAIM: 'policy',
   SHUTTING_DOWN: 'unavailable',
   REPLAY_CACHE_FULL: 'unavailable',
+  AUDIT_UNAVAILABLE: 'unavailable',
   INTERNAL: 'internal',
 } as const;
 

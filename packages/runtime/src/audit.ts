@@ -531,3 +531,29 @@ export function verifyAuditChain(text: string, options: AuditVerifyOptions = {})
   for (const line of text.split('\n')) if (!verifier.push(line)) break;
   return verifier.finish();
 }
+
+/** A service's audit settings (its `*_AUDIT_FILE`, `*_AUDIT_SYNC`, `*_AUDIT_FAIL_CLOSED`). */
+export interface ServiceAuditConfig {
+  file?: string;
+  sync: boolean;
+  failClosed: boolean;
+}
+
+/**
+ * A service's audit trail: into its log whenever the log shows info lines, and into the configured
+ * file. With neither there is nowhere to write: allowed only when failing open (a warning is logged).
+ * `prefix` names the service's variables in messages (`COORDINATOR_`, `SIGNER_`).
+ */
+export async function openServiceAuditTrail(config: ServiceAuditConfig, logger: Logger, prefix: string): Promise<AuditTrail | undefined> {
+  const toLog = logger.isLevelEnabled('info');
+  if (!config.file && !toLog) {
+    if (config.failClosed) throw new ConfigError(`${prefix}AUDIT_FAIL_CLOSED needs ${prefix}AUDIT_FILE or a log level that shows info lines`);
+    logger.warn(`no audit trail: the log level hides info lines and ${prefix}AUDIT_FILE is not set`);
+    return undefined;
+  }
+  return createAuditTrail({
+    ...(config.file ? { path: config.file, sync: config.sync } : {}),
+    ...(toLog ? { logger } : {}),
+  });
+}
+

@@ -12,4 +12,4 @@ export { createOpsServer, type OpsOptions } from './ops.js';
 export { createLogger, REDACT_PATHS, type Logger } from './logger.js';
 export { readBody, DEFAULT_BODY_TIMEOUT_MS, type ReadBodyOptions } from './http-body.js';
 export { mtlsServerOptions, assertClientIdentity, sanMatches, subjectAltNames } from './tls.js';
-export { createAuditTrail, verifyAuditChain, AuditChainVerifier, AUDIT_GENESIS_PREV, type AuditTrail, type AuditTrailOptions, type AuditVerification, type AuditVerifyOptions, type AuditChainSummary } from './audit.js';
+export { createAuditTrail, openServiceAuditTrail, verifyAuditChain, AuditChainVerifier, AUDIT_GENESIS_PREV, type AuditTrail, type AuditTrailOptions, type AuditVerification, type AuditVerifyOptions, type AuditChainSummary, type ServiceAuditConfig } from './audit.js';

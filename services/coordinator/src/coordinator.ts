@@ -8,7 +8,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { publicKeyPackageFromJson, setGroupBackend, type PublicKeyPackage } from '@hoarfrost/frost';
 import { RpcTokenSigner, SignerClient, loadEd25519PrivateKey, parseJwks } from '@hoarfrost/rpc';
 import { X509Certificate } from 'node:crypto';
-import { ConfigError, closeServer, createAuditTrail, createLogger, createOpsServer, drain, listen, mtlsServerOptions, sanMatches, subjectAltNames, trackInFlight, type AuditTrail, type InFlight, type Logger } from '@hoarfrost/runtime';
+import { ConfigError, closeServer, createLogger, openServiceAuditTrail, createOpsServer, drain, listen, mtlsServerOptions, sanMatches, subjectAltNames, trackInFlight, type AuditTrail, type InFlight, type Logger } from '@hoarfrost/runtime';
 import { createCoordinatorApp } from './app.js';
 import type { CoordinatorConfig, SignerEntry } from './config.js';
 import { createCoordinatorMetrics } from './metrics.js';
@@ -86,7 +86,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       const connect = (s: SignerEntry) =>
         new SignerClient({ id: s.id, url: s.url, caPem: signerCa, certPem: signerCert, keyPem: signerKey, tokens, timeoutMs: config.signerTimeoutMs });
       assertCallersAreNotSigners(config, signerCert);
-      audit = await openAuditTrail(config, logger);
+      audit = await openServiceAuditTrail(config.audit, logger, 'COORDINATOR_');
       documents['/openapi.json'] = openapi;
       pool = new CommitmentPool({ size: config.preprocess.poolSize, batch: config.preprocess.batch, keyId: config.keyId });
       registry = new SignerRegistry({ config, pkp, connect, metrics, logger, onRestart: (h) => pool!.flush(h) });
@@ -147,21 +147,4 @@ function assertCallersAreNotSigners(config: Readonly<CoordinatorConfig>, signerC
   const sans = subjectAltNames(new X509Certificate(signerClientCertPem).subjectAltName);
   const clash = config.auth.allowedClientSans.filter((id) => sanMatches(sans, id));
   if (clash.length > 0) throw new ConfigError(`COORDINATOR_ALLOWED_CLIENT_SANS names the coordinator's own signer-client certificate (${clash.join(', ')}): callers need identities of their own`);
-}
-
-/**
- * The audit trail: into the log whenever it shows info lines, and into the configured file. With
- * neither there is nothing to write to: allowed only when failing open.
- */
-async function openAuditTrail(config: Readonly<CoordinatorConfig>, logger: Logger): Promise<AuditTrail | undefined> {
-  const toLog = logger.isLevelEnabled('info');
-  if (!config.audit.file && !toLog) {
-    if (config.audit.failClosed) throw new ConfigError('COORDINATOR_AUDIT_FAIL_CLOSED needs COORDINATOR_AUDIT_FILE or a log level that shows info lines');
-    logger.warn('no audit trail: the log level hides info lines and COORDINATOR_AUDIT_FILE is not set');
-    return undefined;
-  }
-  return createAuditTrail({
-    ...(config.audit.file ? { path: config.audit.file, sync: config.audit.sync } : {}),
-    ...(toLog ? { logger } : {}),
-  });
 }

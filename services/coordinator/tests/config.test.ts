@@ -48,6 +48,7 @@ describe('coordinator config', () => {
     [{ COORDINATOR_SIGNER_TIMEOUT_MS: '9000', COORDINATOR_SIGN_DEADLINE_MS: '5000' }, /must not exceed/],
     [{ COORDINATOR_KEY_ID: 'bad key' }, /COORDINATOR_KEY_ID must match/],
     [{ COORDINATOR_GROUP_BACKEND: 'gpu' }, /COORDINATOR_GROUP_BACKEND must be one of auto, native, sodium, noble/],
+    [{ COORDINATOR_AUDIT_SYNC: 'true' }, /COORDINATOR_AUDIT_SYNC needs COORDINATOR_AUDIT_FILE/],
   ])('rejects %j with a precise message', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });

@@ -10,7 +10,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { TLSSocket } from 'node:tls';
-import { CBOR_CONTENT_TYPE, RPC_PATHS, SIGNER_ERROR_CODES, decodeCbor, encodeCbor, type RpcTokenVerifier, type SignerErrorBody } from '@hoarfrost/rpc';
+import { CBOR_CONTENT_TYPE, RPC_PATHS, SIGNER_ERROR_CODES, decodeCbor, encodeCbor, type RpcClaims, type RpcTokenVerifier, type SignerErrorBody } from '@hoarfrost/rpc';
 import { assertClientIdentity, readBody, type Logger } from '@hoarfrost/runtime';
 import type { SignerConfig } from './config.js';
 import { SignerError, toWireRefusal } from './errors.js';
@@ -61,12 +61,12 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
     }, next);
   });
 
-  const route = (rpc: Rpc, handler: (body: unknown, log: Logger) => unknown) => {
+  const route = (rpc: Rpc, handler: (body: unknown, log: Logger, claims: RpcClaims) => unknown) => {
     const path = RPC_PATHS[rpc];
     app.post(path, async (req: Request, res: Response) => {
       const raw = res.locals.body as Buffer;
       const claims = deps.verifier.verify(req.headers.authorization, { path, body: raw });
-      const result = await handler(decodeCbor(raw), deps.logger.child({ rpc, jti: claims.jti }));
+      const result = await handler(decodeCbor(raw), deps.logger.child({ rpc, jti: claims.jti }), claims);
       const out = encodeCbor(result);
       res.writeHead(200, { 'content-type': CBOR_CONTENT_TYPE, 'content-length': out.length }).end(out);
       if (rpc !== 'info') metrics[rpc].inc({ outcome: 'ok' });
@@ -74,7 +74,7 @@ export function createSignerApp(deps: SignerAppDeps): express.Express {
     });
   };
   route('round1', (b) => handleRound1(deps, b));
-  route('round2', (b, log) => handleRound2(deps, b, log));
+  route('round2', (b, log, claims) => handleRound2(deps, b, log, { iss: claims.iss, jti: claims.jti }));
   route('info', (b) => handleInfo(deps, b));
 
   function observe(res: Response, status: number): void {

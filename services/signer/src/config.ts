@@ -46,6 +46,11 @@ export interface SignerConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Write every log record synchronously (durable audit lines) instead of buffered. */
   logSync: boolean;
+  /**
+   * The hash-chained record of every share this signer computed: into the log (at level info) and,
+   * with `file`, that file too. `failClosed`: a share whose record cannot be written is not returned.
+   */
+  audit: { file?: string; sync: boolean; failClosed: boolean };
   shutdownGraceMs: number;
   /** After SIGTERM, how long RPCs are still served while readiness already fails (endpoints catch up). */
   shutdownDelayMs: number;
@@ -64,6 +69,7 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
   if (allowedClientSans.length === 0) throw new ConfigError(`${r.name('ALLOWED_CLIENT_SANS')} is required (the coordinator's certificate SANs)`);
   const id = r.string('ID');
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id)) throw new ConfigError(`${r.name('ID')} must be 1..128 of [A-Za-z0-9._:-]`);
+  if (r.bool('AUDIT_SYNC', false) && !r.optionalString('AUDIT_FILE')) throw new ConfigError(`${r.name('AUDIT_SYNC')} needs ${r.name('AUDIT_FILE')}`);
   const config: SignerConfig = {
     id,
     host: r.string('HOST', '0.0.0.0'),
@@ -101,6 +107,11 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
     },
     groupBackend: r.oneOf('GROUP_BACKEND', ['auto', 'native', 'sodium', 'noble'] as const, 'auto'),
     logSync: r.bool('LOG_SYNC', false),
+    audit: {
+      ...(r.optionalString('AUDIT_FILE') ? { file: r.string('AUDIT_FILE') } : {}),
+      sync: r.bool('AUDIT_SYNC', false),
+      failClosed: r.bool('AUDIT_FAIL_CLOSED', false),
+    },
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 0, 0, 600_000),

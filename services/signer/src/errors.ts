@@ -63,6 +63,7 @@ export const STATUS: Readonly<Record<SignerErrorCode, number>> = {
   POLICY_JWS_PAYLOAD: 403,
   POLICY_JWS_MISSING_CLAIM: 403,
   SHUTTING_DOWN: 503,
+  AUDIT_UNAVAILABLE: 503,
   REPLAY_CACHE_FULL: 503,
   INTERNAL: 500,
 };

@@ -25,7 +25,8 @@ import {
   type Round1Response,
   type Round2Response,
 } from '@hoarfrost/rpc';
-import type { Logger } from '@hoarfrost/runtime';
+import { createHash } from 'node:crypto';
+import type { AuditTrail, Logger } from '@hoarfrost/runtime';
 import type { SignerConfig } from './config.js';
 import type { CryptoPool } from './crypto-pool.js';
 import { SignerError } from './errors.js';
@@ -35,7 +36,9 @@ import { commitmentId, type NonceStore } from './nonce-store.js';
 import type { PolicyResult } from './policy.js';
 
 export interface RoundsDeps {
-  config: Pick<SignerConfig, 'nonces' | 'testFault' | 'maxBodyBytes'> & { policy: Pick<SignerConfig['policy'], 'maxMessageBytes'> };
+  config: Pick<SignerConfig, 'nonces' | 'testFault' | 'maxBodyBytes'> & { policy: Pick<SignerConfig['policy'], 'maxMessageBytes'>; audit?: Pick<SignerConfig['audit'], 'failClosed'> };
+  /** Where each computed share leaves its hash-chained record (none: the log level hides info records). */
+  audit?: AuditTrail;
   keys: ReadonlyMap<string, LoadedKey>;
   /** 16 random bytes drawn at each start: a change tells a coordinator that every commitment it holds is gone. */
   instanceId: Uint8Array;
@@ -72,7 +75,13 @@ export function handleRound1(deps: RoundsDeps, body: unknown): Round1Response {
  * computed. A request refused after the claim has burnt its nonce: it is never offered again (one
  * refused before it — not listing this signer once, an unknown key, a malformed body — names no nonce).
  */
-export async function handleRound2(deps: RoundsDeps, body: unknown, log: Logger): Promise<Round2Response> {
+/** Who asked for a share: the coordinator token's issuer and id. */
+export interface Requester {
+  iss: string;
+  jti: string;
+}
+
+export async function handleRound2(deps: RoundsDeps, body: unknown, log: Logger, requester?: Requester): Promise<Round2Response> {
   const req = parseRound2Request(body);
   const key = keyFor(deps, req.key_id);
   const me = key.keyPackage.identifier;
@@ -109,9 +118,34 @@ export async function handleRound2(deps: RoundsDeps, body: unknown, log: Logger)
     }
     const share = round2.sign(pkg, nonces, key.keyPackage, undefined, prepared);
     const out = deps.config.testFault === 'corrupt-shares' ? new SignatureShare((share.share + 1n) % ORDER, share.groupCommitment) : share;
+    await recordShare(deps, log, {
+      event: 'round2',
+      keyId: req.key_id,
+      messageSha256: createHash('sha256').update(req.message).digest('hex'),
+      ...(requester ? { requester: `${requester.iss}#${requester.jti}` } : {}),
+      commitment: commitmentId(mine.hiding, mine.binding),
+      participants: req.commitments.length,
+    });
     return encodeRound2Response(me, out);
   } finally {
     nonces.discard(); // used or not, this nonce is never offered again
+  }
+}
+
+/**
+ * The record of a share about to be returned. Failing closed, a share whose record is not written is
+ * withheld (its nonce is burnt either way); failing open, the failure is logged and the share returned.
+ */
+async function recordShare(deps: RoundsDeps, log: Logger, event: Record<string, unknown>): Promise<void> {
+  if (!deps.audit) return;
+  const written = deps.audit.append(event);
+  if (deps.config.audit?.failClosed) {
+    await written.catch((e: Error) => {
+      log.error({ err: { name: e.name, message: e.message } }, 'audit record not written: share withheld');
+      throw new SignerError('AUDIT_UNAVAILABLE', 'the audit record could not be written; no share was returned');
+    });
+  } else {
+    written.catch((e: Error) => log.error({ err: { name: e.name, message: e.message } }, 'audit record not written'));
   }
 }
 

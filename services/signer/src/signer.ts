@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { setGroupBackend } from '@hoarfrost/frost';
 import { RpcTokenVerifier, parseJwks } from '@hoarfrost/rpc';
-import { closeServer, createLogger, createOpsServer, drain, listen, mtlsServerOptions, trackInFlight, type InFlight, type Logger } from '@hoarfrost/runtime';
+import { closeServer, createLogger, createOpsServer, drain, listen, mtlsServerOptions, openServiceAuditTrail, trackInFlight, type AuditTrail, type InFlight, type Logger } from '@hoarfrost/runtime';
 import { createSignerApp } from './app.js';
 import type { SignerConfig } from './config.js';
 import { loadKeys, type LoadedKey } from './key-store.js';
@@ -39,7 +39,8 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
   let rpcServer: HttpsServer | undefined;
   let sweeper: NodeJS.Timeout | undefined;
   let cryptoPool: CryptoPool | undefined;
-  const ops = createOpsServer({ registry: metrics.registry, notReadyReason: () => (ready ? undefined : notReadyReason) });
+  let audit: AuditTrail | undefined;
+  const ops = createOpsServer({ registry: metrics.registry, notReadyReason: () => (!ready ? notReadyReason : config.audit.failClosed && audit?.failure ? `audit trail failed: ${audit.failure.message}` : undefined) });
   const ports = { rpc: 0, ops: 0 };
   let inFlight: InFlight | undefined;
 
@@ -71,6 +72,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
         logger.info({ keyId: k.keyId, identifier: k.keyPackage.identifier.toString(), threshold: `${k.publicKeyPackage.minSigners}-of-${k.publicKeyPackage.maxSigners}` }, 'key loaded');
       }
       if (config.testFault !== 'none') logger.warn({ testFault: config.testFault }, 'TEST FAULT INJECTION ENABLED: this signer misbehaves on purpose');
+      audit = await openServiceAuditTrail(config.audit, logger, 'SIGNER_');
       cryptoPool = config.cryptoWorkers.count > 0 ? new CryptoPool(config.cryptoWorkers.count, config.cryptoWorkers.minParticipants) : undefined;
       const app = createSignerApp({
         config,
@@ -83,6 +85,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
         metrics,
         logger,
         isDraining: () => draining,
+        ...(audit ? { audit } : {}),
         ...(cryptoPool ? { cryptoPool } : {}),
       });
       rpcServer = createHttpsServer({ ...mtlsServerOptions({ certPem: cert, keyPem: key, caPem: ca }), keepAliveTimeout: 65_000 }, app);
@@ -109,6 +112,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       if (sweeper) clearInterval(sweeper);
       nonces.clear();
       await cryptoPool?.close();
+      await audit?.close();
       await closeServer(ops);
       logger.info('signer stopped');
     },

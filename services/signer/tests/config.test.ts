@@ -19,6 +19,7 @@ describe('signer config', () => {
     // A round-1 batch larger than the store would evict its own first commitments before answering.
     [{ SIGNER_MAX_NONCES: '2', SIGNER_MAX_COMMITMENT_BATCH: '3' }, /SIGNER_MAX_COMMITMENT_BATCH must not exceed SIGNER_MAX_NONCES/],
     [{ SIGNER_TLS_KEY_FILE: undefined }, /SIGNER_TLS_KEY_FILE is required/],
+    [{ SIGNER_AUDIT_SYNC: 'true' }, /SIGNER_AUDIT_SYNC needs SIGNER_AUDIT_FILE/],
   ])('rejects %j with a precise message', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });

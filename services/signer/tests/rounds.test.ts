@@ -1,7 +1,8 @@
 // The round handlers on decoded wire messages, with real key material: what each refusal is, and that
 // every refused round-2 request has burnt the nonce it named.
 import { describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { AuditError, type AuditTrail } from '@hoarfrost/runtime';
 import {
   FrostError,
   IdentityCommitmentError,
@@ -374,5 +375,53 @@ describe('handleInfo', () => {
     await expectSignerError(() => info({ key_id: 'mint-2099' }), 'UNKNOWN_KEY');
     const e = await rejectionOf(() => info({ keyid: KEY_ID }));
     expect(e).toMatchObject({ name: 'WireFormatError', code: 'INVALID_REQUEST' });
+  });
+});
+
+describe('the audit record of each share', () => {
+  /** An audit trail double: keeps the events, or fails every append. */
+  function auditDouble(fail = false) {
+    const events: Record<string, unknown>[] = [];
+    const trail: AuditTrail = {
+      append: async (event) => {
+        if (fail) throw new AuditError('AUDIT_WRITE_FAILED', 'disk full');
+        events.push(event);
+      },
+      close: async () => {},
+      failure: undefined,
+    };
+    return { trail, events };
+  }
+
+  it('names the key, the message digest, the requester and the commitment, never a secret', async () => {
+    const [s1, s2] = trio();
+    const { trail, events } = auditDouble();
+    s1!.deps.audit = trail;
+    const entry = commitOnce(s1!);
+    const req = requestFor([entry, commitOnce(s2!)]);
+    await handleRound2(s1!.deps, wire(req), silentLog, { iss: 'frost-coordinator', jti: 'j'.repeat(22) });
+    expect(events).toEqual([
+      {
+        event: 'round2',
+        keyId: KEY_ID,
+        messageSha256: createHash('sha256').update(message).digest('hex'),
+        requester: `frost-coordinator#${'j'.repeat(22)}`,
+        commitment: commitmentId(entry.commitments.hidingBytes, entry.commitments.bindingBytes),
+        participants: 2,
+      },
+    ]);
+  });
+
+  it('failing closed, a share whose record is not written is withheld (AUDIT_UNAVAILABLE) and its nonce burnt', async () => {
+    const [s1, s2] = trio();
+    s1!.deps.audit = auditDouble(true).trail;
+    (s1!.deps.config as { audit?: { failClosed: boolean } }).audit = { failClosed: true };
+    const req = requestFor([commitOnce(s1!), commitOnce(s2!)]);
+    await expectSignerError(shareOf(s1!, req), 'AUDIT_UNAVAILABLE');
+    await expectSignerError(shareOf(s1!, req), 'COMMITMENT_ALREADY_USED');
+    // Failing open (the default), the share is returned.
+    const [o1, o2] = trio();
+    o1!.deps.audit = auditDouble(true).trail;
+    expect((await shareOf(o1!, requestFor([commitOnce(o1!), commitOnce(o2!)]))).share).toBeGreaterThan(0n);
   });
 });
