@@ -49,4 +49,16 @@ export {
 } from './signing-context.js';
 export { aggregate, verifySignatureShare } from './aggregate.js';
 export { Signature, verifyEd25519 } from './signature.js';
+export * as dkg from './dkg.js';
+export {
+  Round1Package as DkgRound1Package,
+  Round2Package as DkgRound2Package,
+  Round1SecretPackage as DkgRound1SecretPackage,
+  Round2SecretPackage as DkgRound2SecretPackage,
+  type PackagesBySender,
+} from './dkg-packages.js';
+export type { Part1Options as DkgPart1Options, Part1Output as DkgPart1Output, Part3Output as DkgPart3Output } from './dkg.js';
+export type { Dealt as DkgPart2Output } from './dkg-rounds.js';
+export { refreshDkgPart1, refreshDkgPart2, refreshDkgShares } from './refresh.js';
+export { RepairDelta, RepairSigma, repairSharePart1, repairSharePart2, repairSharePart3 } from './repair.js';
 export * from './json.js';
