@@ -48,6 +48,8 @@ export class SignerRegistry {
         this.#log.info({ signer: s.id, breaker: state }, 'circuit breaker changed');
       };
       this.#metrics.breakerState.set({ signer: s.id }, 0);
+      // From 0, so that a signer's first culprit shows as an increase.
+      this.#metrics.culprits.inc({ signer: s.id }, 0);
       this.#metrics.signerHealthy.set({ signer: s.id }, 0);
       this.#byUrl.set(s.url, h);
       return h;

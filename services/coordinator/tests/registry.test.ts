@@ -79,6 +79,14 @@ describe('SignerRegistry', () => {
     expect(d.registry.maxMessageBytes(65_536)).toBe(65_536);
   });
 
+  it('every signer\'s culprit count exists from the start, at 0', async () => {
+    const d = await fakeDeployment(2, 3);
+    for (const s of d.signers) {
+      const m = (await d.metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'frost_coordinator_culprits_total')!;
+      expect(m.values.find((v) => v.labels.signer === s.id)?.value).toBe(0);
+    }
+  });
+
   it('byUrl normalises to the origin and knows only registered signers; byIdentifier finds by identifier', async () => {
     const d = await fakeDeployment(2, 3);
     expect(d.registry.byUrl('https://signer-2.test:7443/')).toBe(d.registry.handles[1]);
