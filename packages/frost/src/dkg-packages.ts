@@ -115,11 +115,16 @@ export class Round1Package {
   /**
    * Validates and copies the encodings: every commitment and R must pass DeserializeElement (canonical,
    * not the identity, in the prime-order subgroup), μ must be a canonical scalar, and there must be
-   * between 1 and 65535 commitments. The count against the threshold is checked by the protocol steps.
+   * between 1 and 65535 commitments. The count against the threshold is checked by the protocol steps;
+   * a receiver that knows it (t, or t − 1 in a refresh) passes it as `expectedLength`, so an oversized
+   * package is refused before any point is decoded.
    */
-  static fromBytes(commitment: readonly Uint8Array[], proofOfKnowledge: Uint8Array): Round1Package {
+  static fromBytes(commitment: readonly Uint8Array[], proofOfKnowledge: Uint8Array, expectedLength?: number): Round1Package {
     if (!Array.isArray(commitment) || commitment.length === 0 || commitment.length > MAX_SIGNERS) {
       throw new InvalidCommitmentError(`commitment must list between 1 and ${MAX_SIGNERS} coefficient commitments`);
+    }
+    if (expectedLength !== undefined && commitment.length !== expectedLength) {
+      throw new InvalidCommitmentError(`commitment lists ${commitment.length} coefficient commitments; ${expectedLength} expected`);
     }
     commitment.forEach((c, k) => withContext(`commitment[${k}]`, () => assertValidElement(c)));
     if (!(proofOfKnowledge instanceof Uint8Array) || proofOfKnowledge.length !== 64) {
@@ -133,9 +138,12 @@ export class Round1Package {
     );
   }
 
-  /** From encodings this library computed itself (skips the element checks). */
-  static fromTrustedBytes(commitment: readonly Uint8Array[], proofOfKnowledge: Uint8Array): Round1Package {
-    return new Round1Package(commitment, proofOfKnowledge);
+  /** @internal From encodings part 1 computed itself (no element checks); see {@link ownRound1Package}. */
+  static _own(commitment: readonly Uint8Array[], proofOfKnowledge: Uint8Array): Round1Package {
+    return new Round1Package(
+      commitment.map((c) => Uint8Array.from(c)),
+      Uint8Array.from(proofOfKnowledge),
+    );
   }
 
   /** φ_0: the sender's contribution to the group verifying key (in a refresh, its first non-constant commitment). */
@@ -466,4 +474,13 @@ export function checkParticipants(identifier: Identifier, participants: readonly
 /** Throws InvalidIdentifierError unless `identifier` is an Identifier. */
 export function assertIdentifier(identifier: unknown, what = 'identifier'): asserts identifier is Identifier {
   if (!(identifier instanceof Identifier)) throw new InvalidIdentifierError(`${what} must be an Identifier`);
+}
+
+/**
+ * A participant's own round-1 package, from encodings this library computed (the element checks are
+ * skipped; the bytes are copied, so the broadcast package shares no memory with the secret package).
+ * Not exported from the package: anything received goes through {@link Round1Package.fromBytes}.
+ */
+export function ownRound1Package(commitment: readonly Uint8Array[], proofOfKnowledge: Uint8Array): Round1Package {
+  return Round1Package._own(commitment, proofOfKnowledge);
 }

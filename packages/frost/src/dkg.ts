@@ -19,6 +19,7 @@ import {
   computeProofOfKnowledge,
   Round1Package,
   Round1SecretPackage,
+  ownRound1Package,
   Round2Package,
   Round2SecretPackage,
   type PackagesBySender,
@@ -79,7 +80,7 @@ export function part1(identifier: Identifier, maxSigners: number, minSigners: nu
   const proof = computeProofOfKnowledge(identifier, coefficients[0]!, commitment[0]!, rng);
   const secretPackage = new Round1SecretPackage({ kind: 'dkg', identifier, coefficients, commitment, minSigners, maxSigners, participants });
   coefficients.fill(0n);
-  return { secretPackage, package: Round1Package.fromTrustedBytes(commitment, proof) };
+  return { secretPackage, package: ownRound1Package(commitment, proof) };
 }
 
 /**

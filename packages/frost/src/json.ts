@@ -16,6 +16,7 @@ import {
 } from './ciphersuite.js';
 import {
   CiphersuiteMismatchError,
+  InvalidCommitmentError,
   InvalidPointError,
   InvalidScalarError,
   MalformedInputError,
@@ -241,6 +242,11 @@ export interface DkgPackageDecodeOptions {
    * `culprits`, so a participant can report who sent an undecodable package.
    */
   sender?: Identifier;
+  /**
+   * Round 1: the number of coefficient commitments the package must list (t; t − 1 in a refresh). A
+   * package of another length is refused before any point is decoded.
+   */
+  commitmentLength?: number;
 }
 
 /** frost-rs `dkg::round1::Package` JSON value: the coefficient commitments and the proof of knowledge. */
@@ -261,9 +267,12 @@ export function dkgRound1PackageFromJson(input: string | unknown, options: DkgPa
     checkHeader(o.header, what);
     if (!Array.isArray(o.commitment)) throw new MalformedInputError(`${what}.commitment must be an array`);
     if (o.commitment.length > 65535) throw new MalformedInputError(`${what}.commitment has more than 65535 entries`);
+    if (options.commitmentLength !== undefined && o.commitment.length !== options.commitmentLength) {
+      throw new InvalidCommitmentError(`${what}.commitment lists ${o.commitment.length} coefficient commitments; ${options.commitmentLength} expected`);
+    }
     const commitment = o.commitment.map((v: unknown, k) => hexField(v, `${what}.commitment[${k}]`, 32));
     const proof = hexField(o.proof_of_knowledge, `${what}.proof_of_knowledge`, 64);
-    return rethrowWithPath(what, () => Round1Package.fromBytes(commitment, proof));
+    return rethrowWithPath(what, () => Round1Package.fromBytes(commitment, proof, options.commitmentLength));
   });
 }
 

@@ -18,9 +18,10 @@ import {
   computeProofOfKnowledge,
   Round1Package,
   Round1SecretPackage,
+  ownRound1Package,
   type PackagesBySender,
   type Round2Package,
-  type Round2SecretPackage,
+  Round2SecretPackage,
 } from './dkg-packages.js';
 import { dealShares, receiveShares, type Dealt } from './dkg-rounds.js';
 import type { Part1Options, Part1Output, Part3Output } from './dkg.js';
@@ -50,7 +51,7 @@ export function refreshDkgPart1(identifier: Identifier, maxSigners: number, minS
   const proof = computeProofOfKnowledge(identifier, 0n, commitment[0]!, rng);
   const secretPackage = new Round1SecretPackage({ kind: 'refresh', identifier, coefficients, commitment, minSigners, maxSigners, participants });
   coefficients.fill(0n);
-  return { secretPackage, package: Round1Package.fromTrustedBytes(commitment, proof) };
+  return { secretPackage, package: ownRound1Package(commitment, proof) };
 }
 
 /**
@@ -81,6 +82,7 @@ export function refreshDkgShares(
   oldPublicKeyPackage: PublicKeyPackage,
   oldKeyPackage: KeyPackage,
 ): Part3Output {
+  if (!(secretPackage instanceof Round2SecretPackage)) throw new InvalidParametersError('refreshDkgShares expects the Round2SecretPackage of refreshDkgPart2');
   if (!(oldKeyPackage instanceof KeyPackage)) throw new InvalidParametersError('refreshDkgShares expects the old KeyPackage');
   if (!(oldPublicKeyPackage instanceof PublicKeyPackage)) throw new InvalidParametersError('refreshDkgShares expects the old PublicKeyPackage');
   const minSigners = secretPackage.minSigners;

@@ -138,3 +138,14 @@ describe('DKG package JSON', () => {
     expect(dkg.part2(secret, decoded).packages.size).toBe(2);
   });
 });
+
+describe('DKG round-1 packages of the wrong length', () => {
+  it('are refused by count before any point is decoded when the expected length is given', () => {
+    // 3,000 entries that are not points at all: with the length known, the count is what fails.
+    const huge = { ...round1, commitment: new Array<string>(3000).fill('ff'.repeat(32)) };
+    expect(failure(() => dkgRound1PackageFromJson(huge, { commitmentLength: 3 })).code).toBe('INVALID_COMMITMENT');
+    expect(failure(() => dkgRound1PackageFromJson(huge)).code).toBe('INVALID_POINT');
+    expect(failure(() => dkgRound1PackageFromJson(round1, { commitmentLength: 2 })).code).toBe('INVALID_COMMITMENT');
+    expect(dkgRound1PackageFromJson(round1, { commitmentLength: 3 }).commitment).toHaveLength(3);
+  });
+});

@@ -189,3 +189,13 @@ describe('refresh: refusals', () => {
     expect(failure(() => dkg.part3(r2.get(one.toHex())!.secretPackage, othersOf(packages1, one), received(one))).code).toBe('INVALID_PARAMETERS');
   });
 });
+
+describe('refreshDkgShares argument checks', () => {
+  it('anything but a Round2SecretPackage is a typed InvalidParametersError, not a TypeError', () => {
+    const dealt = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
+    const kp = [...dealt.keyPackages.values()][0]!;
+    for (const bogus of [{}, null]) {
+      expect(failure(() => refreshDkgShares(bogus as never, new Map(), new Map(), dealt.publicKeyPackage, kp)).code).toBe('INVALID_PARAMETERS');
+    }
+  });
+});
