@@ -2,6 +2,8 @@
 # Installs the deployment-check tools into .tools/: the Go programs (helm, kube-score, kustomize,
 # kube-linter) into .tools/bin with `go install` from the Go module proxy, and checkov (PyPI) into its own
 # virtual environment .tools/checkov. Idempotent: a tool already at the pinned version is kept.
+# Also a Redis-protocol server for the relay's replicated tests when none is installed (valkey-server or
+# redis-server): Debian's redis packages unpacked into .tools/redis, without root.
 # In CI (CI=true) a missing toolchain (Go, Python 3) fails; locally it is reported and the checks that need
 # it are skipped.
 set -euo pipefail
@@ -51,5 +53,36 @@ install_checkov() {
   echo "$CHECKOV_VERSION" > "$stamp"
 }
 
+# The relay's tests start a real Redis-protocol server. Without one installed, Debian's packages are
+# downloaded (`apt-get download` needs no root) and unpacked (`dpkg -x`) into .tools/redis; .tools/bin/
+# redis-server runs it with its two libraries. Debian's redis-server is redis-check-rdb under another name.
+install_redis() {
+  if command -v valkey-server >/dev/null 2>&1 || command -v redis-server >/dev/null 2>&1 || [ -x "$TOOLS/bin/redis-server" ]; then return 0; fi
+  if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+    missing "valkey-server or redis-server" "the relay's Redis-protocol tests"
+    return 0
+  fi
+  echo "installing redis-server (Debian packages, unpacked into .tools/redis)"
+  local dl root="$TOOLS/redis"
+  dl=$(mktemp -d)
+  if ! (cd "$dl" && apt-get download redis-tools liblzf1 libjemalloc2 >/dev/null); then
+    rm -rf "$dl"
+    missing "valkey-server or redis-server (apt-get download failed)" "the relay's Redis-protocol tests"
+    return 0
+  fi
+  rm -rf "$root"
+  mkdir -p "$root" "$TOOLS/bin"
+  for deb in "$dl"/*.deb; do dpkg -x "$deb" "$root"; done
+  rm -rf "$dl"
+  ln -sf redis-check-rdb "$root/usr/bin/redis-server"
+  cat > "$TOOLS/bin/redis-server" <<WRAPPER
+#!/bin/sh
+LD_LIBRARY_PATH="$root/usr/lib/$(uname -m)-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" exec "$root/usr/bin/redis-server" "\$@"
+WRAPPER
+  chmod +x "$TOOLS/bin/redis-server"
+  "$TOOLS/bin/redis-server" --version
+}
+
 if command -v go >/dev/null 2>&1; then install_go_tools; else missing Go "the Helm/Kubernetes checks"; fi
+install_redis
 if command -v python3 >/dev/null 2>&1; then install_checkov; else missing "Python 3" "the checkov checks"; fi

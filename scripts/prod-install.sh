@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The production install of each deployable, exactly as the images run it: a pruned, production-only
 # dependency tree per service (pnpm deploy), from an already built workspace.
-#   scripts/prod-install.sh OUT_DIR   ->  OUT_DIR/{coordinator,signer,frostctl}
+#   scripts/prod-install.sh OUT_DIR   ->  OUT_DIR/{coordinator,signer,relay,frostctl}
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:?usage: prod-install.sh OUT_DIR}"
@@ -17,6 +17,7 @@ deploy() {
 }
 deploy @hoarfrost/coordinator "$out/coordinator"
 deploy @hoarfrost/signer "$out/signer"
+deploy @hoarfrost/relay "$out/relay"
 deploy @hoarfrost/cli "$out/frostctl"
 # Sources, maps and type declarations are not needed at run time, nor other platforms' prebuilt addons.
 find "$out" \( -name '*.ts' -o -name '*.map' -o -name '*.tsbuildinfo' \) -type f -delete

@@ -1,16 +1,19 @@
 // The images' production install (scripts/prod-install.sh, also run by docker/Dockerfile) boots: each
-// service starts from its pruned folder with a real config, answers /healthz, and signs. And it holds
-// nothing of the development kit: no dev PKI library, no test kit, no dev tooling.
+// service starts from its pruned folder with a real config, answers /healthz, and signs; the relay logs a
+// client in, and frostctl's relay commands run from theirs. And it holds nothing of the development kit:
+// no dev PKI library, no test kit, no dev tooling.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDevEnvironment, startCluster, type Cluster } from '@hoarfrost/testkit';
+import { createCertificateAuthority, createDevEnvironment, issueRelayCertificate, startCluster, startRelay, type Cluster, type RelayProcess } from '@hoarfrost/testkit';
+import { RelayClient, newIdentity } from '@hoarfrost/relay/client';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let cluster: Cluster | undefined;
+let relay: RelayProcess | undefined;
 
 /** Never in a production tree: the dev PKI (x509 generation) and the development/test kit. */
 const FORBIDDEN = ['@peculiar/x509', '@hoarfrost/testkit'];
@@ -37,13 +40,14 @@ function installedCopies(root: string, names: string[]): string[] {
 }
 afterAll(async () => {
   await cluster?.stop();
+  await relay?.stop();
 });
 
 describe('production install', () => {
   it('prunes to production dependencies, boots each service from its folder and signs', async () => {
     const out = mkdtempSync(join(tmpdir(), 'frost-prod-'));
     execFileSync('bash', [join(repo, 'scripts/prod-install.sh'), out], { cwd: repo, stdio: 'pipe' });
-    for (const svc of ['coordinator', 'signer', 'frostctl']) {
+    for (const svc of ['coordinator', 'signer', 'relay', 'frostctl']) {
       expect(existsSync(join(out, svc, 'dist/main.js'))).toBe(true);
       const deps = readdirSync(join(out, svc, 'node_modules'));
       // No dev tooling in a production tree.
@@ -69,5 +73,22 @@ describe('production install', () => {
     expect(sign.stderr).toBe('');
     expect(sign.status).toBe(0);
     expect(JSON.parse(sign.stdout).verified).toBe(true);
+
+    // The relay from its folder: TLS with a leaf of a dev CA, a client logs in (XEdDSA) and lists its sessions.
+    const relayDir = mkdtempSync(join(tmpdir(), 'frost-prod-relay-'));
+    const ca = await createCertificateAuthority('prod-install relay CA');
+    writeFileSync(join(relayDir, 'ca.pem'), ca.certPem);
+    relay = await startRelay(await issueRelayCertificate(ca, relayDir, join(relayDir, 'ca.pem')), { main: join(out, 'relay/dist/main.js') });
+    expect((await fetch(`${relay.opsUrl}/readyz`)).status).toBe(200);
+    const client = new RelayClient({ url: relay.url, ca: ca.certPem, identity: newIdentity() });
+    await client.login();
+    expect(await client.listSessions()).toEqual([]);
+    client.close();
+    // frostctl's relay commands load the relay client from the pruned tree.
+    const idFile = join(relayDir, 'me.json');
+    const identity = spawnSync(process.execPath, [join(out, 'frostctl/dist/main.js'), 'relay', 'identity', '--out', idFile], { encoding: 'utf8' });
+    expect(identity.status).toBe(0);
+    expect(identity.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(idFile).mode & 0o777).toBe(0o600);
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import { verify, verifyUsage } from './commands/verify.js';
 import { sign, signUsage } from './commands/sign.js';
 import { k8sManifests, k8sUsage } from './commands/k8s.js';
 import { audit, auditUsage } from './commands/audit.js';
+import { relay, relayUsage } from './commands/relay.js';
 
 export { CliError, decodeBase64Strict, type Io } from './cli-error.js';
 export { keygenToDir, PUBLIC_KEY_PACKAGE_FILE, keyPackageFile } from './commands/keygen.js';
@@ -22,6 +23,7 @@ const commands: Record<string, { run: Command; usage: string; summary: string }>
   sign: { run: sign, usage: signUsage, summary: 'sign through a coordinator and verify the result' },
   'k8s-manifests': { run: k8sManifests, usage: k8sUsage, summary: 'Kubernetes Secrets/ConfigMaps for the Helm chart from a key folder' },
   audit: { run: audit, usage: auditUsage, summary: 'check the hash chain of an audit file or of service logs (tamper evidence)' },
+  relay: { run: relay, usage: relayUsage, summary: 'relay identities (X25519) and the sessions of one on a frostd-compatible relay' },
 };
 
 /** Registers another subcommand (used by modules that need network or process code). */

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * The local cluster (`pnpm start`): creates (or reuses) a dev PKI, JWT keys and a key set under
- * FROST_DEV_DIR (default .frost-dev), starts the signers on 7001.. and the coordinator on 7100, waits
- * until the coordinator sees a quorum, prints a ready-to-paste curl, and stops everything on Ctrl-C.
+ * FROST_DEV_DIR (default .frost-dev), starts the signers on 7001.., the coordinator on 7100 and the
+ * frostd-compatible relay on 2744 (frostd's port; its leaf certificate from the dev CA names 127.0.0.1
+ * and localhost), waits until the coordinator sees a quorum, prints a ready-to-paste curl and how to
+ * point ZF's frost-client at the relay, and stops everything on Ctrl-C.
  * It lives in the test kit, not in frostctl, because it needs the dev PKI and the services' builds,
  * neither of which belongs in an operator's install.
  * @module
@@ -11,8 +13,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDevEnvironment, readDevEnvironment } from './environment.js';
 import { startCluster } from './cluster.js';
+import { ensureRelayCertificate, startRelay } from './relay.js';
 
-const usage = 'usage: pnpm start [--dir .frost-dev] [--threshold 2 --signers 3] [--port 7100] [--fresh]';
+const usage = 'usage: pnpm start [--dir .frost-dev] [--threshold 2 --signers 3] [--port 7100] [--relay-port 2744] [--fresh]';
+/** The relay's ops port: apart from the coordinator's (9100) and the signers' (9101..9199). */
+const RELAY_OPS_PORT = 9744;
 const out = (line: string) => process.stdout.write(line + '\n');
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
         threshold: { type: 'string', default: '2' },
         signers: { type: 'string', default: '3' },
         port: { type: 'string', default: '7100' },
+        'relay-port': { type: 'string', default: '2744' },
         fresh: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -46,9 +52,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`need 2 <= threshold <= signers <= 99\n${usage}\n`);
     return 2;
   }
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    process.stderr.write(`--port must be a TCP port\n${usage}\n`);
-    return 2;
+  const relayPort = Number(values['relay-port']);
+  for (const [flag, p] of [['--port', port], ['--relay-port', relayPort]] as const) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) {
+      process.stderr.write(`${flag} must be a TCP port\n${usage}\n`);
+      return 2;
+    }
   }
   let env = values.fresh ? undefined : readDevEnvironment(dir);
   if (env && (env.threshold !== t || env.signers.length !== n)) {
@@ -64,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
     coordinatorOpsPort: 9100,
     signerBasePort: 7001,
     signerOpsBasePort: 9101,
+  });
+  // Environments made before the relay existed gain its certificate here.
+  const relay = await startRelay(await ensureRelayCertificate(env.dir), { port: relayPort, opsPort: RELAY_OPS_PORT }).catch(async (e: unknown) => {
+    await cluster.stop();
+    throw e;
   });
   // The processes are up once they log "ready"; a signature needs the coordinator to have seen a quorum.
   const deadline = Date.now() + 20_000;
@@ -85,6 +99,13 @@ async function main(argv: string[]): Promise<number> {
   );
   out('or: node packages/cli/dist/main.js sign --message hello');
   out('');
+  out(`frostd-compatible relay  ${relay.url}   (push: wss://127.0.0.1:${relayPort}/subscribe; metrics ${relay.opsUrl}/metrics)`);
+  out("Point ZF's frost-client at it (it trusts the dev CA through SSL_CERT_FILE):");
+  out(`  export SSL_CERT_FILE=${env.caFile}`);
+  out(`  frost-client init -c alice.toml`);
+  out(`  frost-client dkg -c alice.toml -d demo -s 127.0.0.1:${relayPort} -t 2 -S <pubkey of bob>,<pubkey of eve>`);
+  out(`or list an identity's sessions: node packages/cli/dist/main.js relay sessions --identity alice.toml --url ${relay.url} --ca ${rel(env.caFile)}`);
+  out('');
   out('Ctrl-C stops everything.');
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
@@ -92,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   out('stopping...');
+  await relay.stop();
   await cluster.stop();
   return 0;
 }

@@ -16,6 +16,9 @@ export {
   type DevEnvironment,
   type DevSigner,
 } from './environment.js';
-export { startService, type ServiceProcess } from './process.js';
+export { readRssBytes, startService, type ServiceProcess } from './process.js';
 export { signerMain, coordinatorMain } from './service-mains.js';
 export { startCluster, type Cluster, type ClusterOptions } from './cluster.js';
+export { startCheatingSigner, type CheatingSigner } from './cheating-signer.js';
+export { certificateSans, issueCallerIdentity, type CallerIdentity } from './callers.js';
+export { relayMain, issueRelayCertificate, ensureRelayCertificate, relayEnv, startRelay, freePort, findRedisServer, startRedisServer, type RelayTls, type RelayProcess, type RedisServer } from './relay.js';
