@@ -4,7 +4,7 @@
  * @module
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 
 /** Listens and resolves with the bound port (useful with port 0). */
@@ -18,24 +18,35 @@ export function listen(server: Server, port: number, host: string): Promise<numb
   });
 }
 
-/** The requests of a server whose responses have not closed yet. */
+/** The requests of a server whose responses have not closed yet, and its open connections. */
 export interface InFlight {
   readonly count: number;
   readonly responses: ReadonlySet<ServerResponse>;
+  /**
+   * Every accepted connection still open, from its first byte: for a TLS server this includes those
+   * still in their handshake, which `closeAllConnections` does not reach.
+   */
+  readonly sockets: ReadonlySet<Socket>;
 }
 
 /** Tracks the requests of `server` until their responses close (answered, or the client went away). */
 export function trackInFlight(server: Server): InFlight {
   const responses = new Set<ServerResponse>();
+  const sockets = new Set<Socket>();
   server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
     responses.add(res);
     res.once('close', () => responses.delete(res));
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
   return {
     get count() {
       return responses.size;
     },
     responses,
+    sockets,
   };
 }
 
@@ -61,7 +72,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  *    being closed under a request it is about to send;
  * 2. for `delayMs` the server keeps accepting and serving (traffic still routed here is answered);
  * 3. the listener closes and idle connections are closed; requests in flight get up to `graceMs`;
- * 4. whatever is still open is closed.
+ * 4. whatever is still open is closed, connections still in their TLS handshake included.
  */
 export async function drain(server: Server, inFlight: InFlight, options: DrainOptions): Promise<void> {
   const lastExchange = (_req: IncomingMessage, res: ServerResponse) => res.setHeader('connection', 'close');
@@ -77,6 +88,9 @@ export async function drain(server: Server, inFlight: InFlight, options: DrainOp
     server.closeIdleConnections();
   }
   server.closeAllConnections();
+  // A connection that never finished its TLS handshake is not an HTTP connection yet: only its
+  // socket can end it, and nothing else would before the handshake timeout.
+  for (const socket of inFlight.sockets) socket.destroy();
   await closed;
 }
 

@@ -319,3 +319,25 @@ describe('runUntilSignal', () => {
     }
   });
 });
+
+describe('drain: connections that never finish a TLS handshake', () => {
+  it('are closed at the end of the grace period instead of holding the shutdown until the handshake timeout', async () => {
+    const { createServer: createTlsServer } = await import('node:https');
+    const { connect } = await import('node:net');
+    // Any certificate will do: the client never gets as far as looking at it.
+    const { createCertificateAuthority } = await import('@hoarfrost/testkit');
+    const ca = await createCertificateAuthority('drain test CA');
+    const leaf = await ca.issue({ commonName: 'localhost', dnsNames: ['localhost'], usages: ['server'] });
+    const server = createTlsServer({ cert: leaf.certPem, key: leaf.keyPem, handshakeTimeout: 60_000 }, (_req, res) => res.end('ok'));
+    servers.push(server as unknown as Server);
+    const inFlight = trackInFlight(server as unknown as Server);
+    const port = await listen(server as unknown as Server, 0, '127.0.0.1');
+    const silent = connect(port, '127.0.0.1'); // TCP only: no ClientHello ever
+    silent.on('error', () => {});
+    await until(() => inFlight.sockets.size === 1);
+    const started = Date.now();
+    await drain(server as unknown as Server, inFlight, { graceMs: 200 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    await until(() => inFlight.sockets.size === 0 && silent.destroyed);
+  }, 20_000);
+});
