@@ -541,13 +541,15 @@ export interface ServiceAuditConfig {
 
 /**
  * A service's audit trail: into its log whenever the log shows info lines, and into the configured
- * file. With neither there is nowhere to write: allowed only when failing open (a warning is logged).
+ * file. Failing closed needs the file. With neither there is nowhere to write: a warning is logged.
  * `prefix` names the service's variables in messages (`COORDINATOR_`, `SIGNER_`).
  */
 export async function openServiceAuditTrail(config: ServiceAuditConfig, logger: Logger, prefix: string): Promise<AuditTrail | undefined> {
   const toLog = logger.isLevelEnabled('info');
+  // The log sink's writes are asynchronous and their failures never reach the append: only a file
+  // can refuse a record, so only a file can make failing closed mean something.
+  if (config.failClosed && !config.file) throw new ConfigError(`${prefix}AUDIT_FAIL_CLOSED needs ${prefix}AUDIT_FILE`);
   if (!config.file && !toLog) {
-    if (config.failClosed) throw new ConfigError(`${prefix}AUDIT_FAIL_CLOSED needs ${prefix}AUDIT_FILE or a log level that shows info lines`);
     logger.warn(`no audit trail: the log level hides info lines and ${prefix}AUDIT_FILE is not set`);
     return undefined;
   }

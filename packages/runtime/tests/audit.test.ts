@@ -464,3 +464,13 @@ describe('audit trail log sink', () => {
     );
   });
 });
+
+describe('openServiceAuditTrail', () => {
+  it('failing closed needs a file: the log sink cannot refuse a record', async () => {
+    const { openServiceAuditTrail } = await import('../src/audit.js');
+    const { createLogger } = await import('../src/logger.js');
+    await expect(openServiceAuditTrail({ sync: false, failClosed: true }, createLogger('t', 'info'), 'SIGNER_')).rejects.toThrow(/SIGNER_AUDIT_FAIL_CLOSED needs SIGNER_AUDIT_FILE/);
+    const silent = await openServiceAuditTrail({ sync: false, failClosed: false }, createLogger('t', 'silent'), 'SIGNER_');
+    expect(silent).toBeUndefined();
+  });
+});
