@@ -146,6 +146,8 @@ export function signerEnv(env: DevEnvironment, s: DevSigner, ports: { rpc: numbe
     SIGNER_JWT_ISSUER: JWT_ISSUER,
     SIGNER_JWT_JWKS_FILE: env.jwksFile,
     SIGNER_KEY_DIR: s.keyDir,
+    // Local processes have no load balancer to wait for: stop at once (a test may set a delay).
+    SIGNER_SHUTDOWN_DELAY_MS: '0',
     ...extra,
   };
 }
@@ -171,6 +173,8 @@ export function coordinatorEnv(env: DevEnvironment, signerUrls: Record<string, s
     COORDINATOR_SIGNERS: Object.entries(signerUrls).map(([id, url]) => `${id}=${url}`).join(','),
     COORDINATOR_PUBLIC_KEY_PACKAGE_FILE: env.publicKeyPackageFile,
     COORDINATOR_KEY_ID: env.keyId,
+    // Local processes have no load balancer to wait for: stop at once (a test may set a delay).
+    COORDINATOR_SHUTDOWN_DELAY_MS: '0',
     ...extra,
   };
 }
