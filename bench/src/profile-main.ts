@@ -5,7 +5,7 @@ import { summarize } from './profile-summary.js';
 const dir = '/tmp/frost-prof';
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir);
-const cluster = await deploy(2, 3, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+const cluster = await deploy(2, 3, { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
 console.log(await throughput(cluster.env, cluster.url, 6));
 await cluster.stop();
 for (const f of readdirSync(dir)) {

@@ -1,7 +1,7 @@
 /**
  * The baseline: a single-key Ed25519 HTTPS signing service on the same stack (express + node:crypto),
  * same mTLS setup and request/response shape as the coordinator's /sign. Prints a ready line with its
- * port. Started by bench/src/e2e.ts.
+ * port. Started by bench/src/e2e.ts, which reads its CPU time from GET /cpu.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -17,6 +17,8 @@ const publicB64 = (publicKey.export({ format: 'jwk' }) as { x: string }).x;
 const app = express();
 app.disable('x-powered-by');
 app.use(express.json({ limit: '1mb' }));
+// The benchmark reads this process's CPU time here (process.cpuUsage, as prom-client's process metrics do for the services).
+app.get('/cpu', (_req, res) => void res.json(process.cpuUsage()));
 app.post('/sign', (req, res) => {
   const msg = Buffer.from(String((req.body as { msg_b64?: string }).msg_b64 ?? ''), 'base64');
   res.json({ signature_b64: sign(null, msg, privateKey).toString('base64'), group_public_b64: publicB64 });

@@ -1,6 +1,7 @@
 /**
  * The signer RPC: wire messages and the round-2 codec, the documented signer error codes, CBOR, EdDSA
- * RPC tokens and their replay cache, and the coordinator's client for one signer.
+ * RPC tokens and their replay cache, the persistent channel (frames, both ends) and the coordinator's
+ * client for one signer.
  * @module
  */
 export { RpcError, InvalidArgumentError, TokenError, WireFormatError, SignerCallError, errorClasses } from './errors.js';
@@ -22,6 +23,7 @@ export {
 } from './tokens.js';
 export {
   RPC_PATHS,
+  CHANNEL_PATH,
   KEY_ID_RE,
   KEY_PACKAGE_FILE,
   PUBLIC_KEY_PACKAGE_FILE,
@@ -32,6 +34,10 @@ export {
   MAX_ROUND1_BATCH,
   parseRound2Request,
   parseRound2Response,
+  parseRound2BatchRequest,
+  parseRound2BatchResponse,
+  isRound2Refusal,
+  MAX_ROUND2_BATCH,
   parseInfoRequest,
   parseInfoResponse,
   encodeRound2Request,
@@ -47,8 +53,31 @@ export {
   type Round1Response,
   type Round2Request,
   type Round2Response,
+  type Round2BatchRequest,
+  type Round2BatchResponse,
+  type Round2Outcome,
+  type Round2Refusal,
   type InfoRequest,
   type InfoResponse,
   type KeyInfoWire,
 } from './protocol.js';
-export { SignerClient, DEFAULT_MAX_RESPONSE_BYTES, checkSignerIdentity, type SignerClientOptions, type SignerRpc } from './client.js';
+export {
+  CHANNEL_PROTOCOL,
+  MAX_REQUEST_FRAME_OVERHEAD,
+  decodeFrame,
+  encodeAnswerFrame,
+  encodeRequestFrame,
+  type AnswerFrame,
+  type RequestFrame,
+} from './frames.js';
+export { SignerChannel, ChannelUnsupportedError, InboundChannels, type ChannelAnswer, type ChannelOptions, type ChannelState } from './channel.js';
+export { ChannelServer, type ChannelServerOptions, type ChannelDialOptions } from './channel-server.js';
+export {
+  SignerClient,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_MAX_BATCH_ITEMS,
+  checkSignerIdentity,
+  type SignerClientOptions,
+  type SignerRpc,
+  type SignerTransport,
+} from './client.js';

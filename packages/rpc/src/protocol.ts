@@ -8,7 +8,13 @@
 import { Identifier, SignatureShare, SigningCommitments, SigningPackage } from '@hoarfrost/frost';
 import { WireFormatError } from './errors.js';
 
-export const RPC_PATHS = { round1: '/v1/round1', round2: '/v1/round2', info: '/v1/info' } as const;
+export const RPC_PATHS = { round1: '/v1/round1', round2: '/v1/round2', round2Batch: '/v1/round2/batch', info: '/v1/info' } as const;
+
+/**
+ * Where a signer accepts the persistent channel (a WebSocket upgrade, frames.ts) that carries the
+ * same RPCs, by the same paths, with the same tokens.
+ */
+export const CHANNEL_PATH = '/v1/channel';
 
 /** Key ids name a key set on the signer (`default`, `mint-2026`, ...). */
 export const KEY_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -48,6 +54,22 @@ export interface Round2Response {
    */
   group_commitment?: Uint8Array;
 }
+/**
+ * Several round-2 requests in one RPC (one token, one body): what a coordinator sends a signer when
+ * requests for it pile up, or for a batch of messages. Each request stands alone; the answer holds one
+ * outcome per request, in order.
+ */
+export interface Round2BatchRequest {
+  requests: Round2Request[];
+}
+/** The refusal of one request of a batch: a documented signer error code and its message. */
+export interface Round2Refusal {
+  error: { code: string; message: string };
+}
+export type Round2Outcome = Round2Response | Round2Refusal;
+export interface Round2BatchResponse {
+  results: Round2Outcome[];
+}
 export interface InfoRequest {
   key_id?: string;
 }
@@ -70,6 +92,12 @@ export interface InfoResponse {
    * preprocessed commitments are gone (optional: older signers omit it).
    */
   instance_id?: Uint8Array;
+  /** The largest request body the signer accepts (its body limit): a batch must fit in it. */
+  max_request_bytes?: number;
+  /** The most round-2 requests one batch may carry; absent: the signer takes no batches. */
+  max_round2_batch?: number;
+  /** The most commitments one round-1 request may ask for. */
+  max_commitment_batch?: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -152,6 +180,36 @@ export function parseRound2Request(v: unknown, maxParticipants = 255): Round2Req
   };
 }
 
+/** The largest round-2 batch either side accepts (the signer's configuration bound). */
+export const MAX_ROUND2_BATCH = 1000;
+
+export function parseRound2BatchRequest(v: unknown, maxItems: number, maxParticipants = 255): Round2BatchRequest {
+  const o = obj(v, 'round2 batch request', ['requests']);
+  return { requests: list(o.requests, 'requests', 1, maxItems).map((r) => parseRound2Request(r, maxParticipants)) };
+}
+
+/** A batch answer with exactly `count` outcomes (the number of requests sent): each a response or a refusal. */
+export function parseRound2BatchResponse(v: unknown, count: number): Round2BatchResponse {
+  const o = obj(v, 'round2 batch response', ['results']);
+  return {
+    results: list(o.results, 'results', count, count).map((r, i) => {
+      if (typeof r === 'object' && r !== null && 'error' in r) {
+        const e = obj(obj(r, `results[${i}]`, ['error']).error, `results[${i}].error`, ['code', 'message']);
+        if (typeof e.code !== 'string' || e.code.length > 64 || typeof e.message !== 'string' || e.message.length > 4096) {
+          throw new WireFormatError('INVALID_REQUEST', `results[${i}].error must hold a code of at most 64 and a message of at most 4096 characters`);
+        }
+        return { error: { code: e.code, message: e.message } };
+      }
+      return parseRound2Response(r);
+    }),
+  };
+}
+
+/** Is this outcome of a batch a refusal? */
+export function isRound2Refusal(r: Round2Outcome): r is Round2Refusal {
+  return 'error' in r;
+}
+
 export function parseRound2Response(v: unknown): Round2Response {
   const o = obj(v, 'round2 response', ['identifier', 'share'], ['group_commitment']);
   const r: Round2Response = { identifier: bytes(o.identifier, 'identifier', 32), share: bytes(o.share, 'share', 32) };
@@ -165,7 +223,7 @@ export function parseInfoRequest(v: unknown): InfoRequest {
 }
 
 export function parseInfoResponse(v: unknown): InfoResponse {
-  const o = obj(v, 'info response', ['identifier', 'keys'], ['max_message_bytes', 'instance_id']);
+  const o = obj(v, 'info response', ['identifier', 'keys'], ['max_message_bytes', 'instance_id', 'max_request_bytes', 'max_round2_batch', 'max_commitment_batch']);
   const r: InfoResponse = {
     identifier: bytes(o.identifier, 'identifier', 32),
     keys: list(o.keys, 'keys', 0, 1000).map((k, i) => {
@@ -180,6 +238,9 @@ export function parseInfoResponse(v: unknown): InfoResponse {
   };
   if (o.max_message_bytes !== undefined) r.max_message_bytes = int(o.max_message_bytes, 'max_message_bytes', 1, 2 ** 31);
   if (o.instance_id !== undefined) r.instance_id = bytes(o.instance_id, 'instance_id', 16);
+  if (o.max_request_bytes !== undefined) r.max_request_bytes = int(o.max_request_bytes, 'max_request_bytes', 1, 2 ** 31);
+  if (o.max_round2_batch !== undefined) r.max_round2_batch = int(o.max_round2_batch, 'max_round2_batch', 1, MAX_ROUND2_BATCH);
+  if (o.max_commitment_batch !== undefined) r.max_commitment_batch = int(o.max_commitment_batch, 'max_commitment_batch', 1, MAX_ROUND1_BATCH);
   return r;
 }
 

@@ -80,8 +80,10 @@ const round1Answer = { identifier: b32(1), commitments: [{ hiding: b32(2), bindi
 let main: FakeSigner;
 const clients: SignerClient[] = [];
 
+/** A client of the HTTP/1.1 transport (what these tests exercise; the channel has channel.test.ts). */
 function newClient(options: { id?: string; port?: number; timeoutMs?: number; connections?: number; maxResponseBytes?: number } = {}): SignerClient {
   const c = new SignerClient({
+    transport: 'http1',
     id: options.id ?? 'signer-1',
     url: `https://127.0.0.1:${options.port ?? main.port}`,
     caPem: ca.certPem,

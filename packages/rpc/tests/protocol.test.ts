@@ -20,6 +20,7 @@ import { WireFormatError } from '../src/errors.js';
 import {
   KEY_ID_RE,
   RPC_PATHS,
+  CHANNEL_PATH,
   SIGNER_ERROR_CODES,
   decodeRound2Request,
   decodeRound2Response,
@@ -378,7 +379,8 @@ describe('message parsers', () => {
 
 describe('RPC constants', () => {
   it('paths are the versioned RPC paths', () => {
-    expect(RPC_PATHS).toEqual({ round1: '/v1/round1', round2: '/v1/round2', info: '/v1/info' });
+    expect(RPC_PATHS).toEqual({ round1: '/v1/round1', round2: '/v1/round2', round2Batch: '/v1/round2/batch', info: '/v1/info' });
+    expect(CHANNEL_PATH).toBe('/v1/channel');
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * The public HTTPS API: POST /sign (alias /v1/sign) and a liveness /healthz. Readiness and the OpenAPI
+ * The public HTTPS API: POST /sign (alias /v1/sign), POST /v1/sign/batch and a liveness /healthz. Readiness and the OpenAPI
  * document are served on the ops port, not here: an unauthenticated caller learns nothing about the
  * signers. Every error is `{"error":{"code","message","culprits"?}}` with a status from the STATUS
  * table; never a stack trace.
@@ -7,6 +7,8 @@
  * A request is authenticated before anything else (its headers only), then holds one of
  * `maxInFlight` slots — at most `maxInFlightPerPrincipal` of them per caller — while its body is read
  * (bounded in size and time) and it is signed (bounded by its deadline, counted from its arrival).
+ * A batch holds one slot and one deadline for all its messages; each message gets its own outcome
+ * (a signature, or an error of the same shape and codes as /sign's) and its own audit record.
  * @module
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -20,15 +22,15 @@ import { assertClientIdentity, readBody, type AuditTrail, type Logger } from '@h
 import type { CoordinatorConfig } from './config.js';
 import { ApiError, toApiError, type ParticipantId } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
-import type { Orchestrator } from './orchestrator.js';
+import type { Orchestrator, SignResult } from './orchestrator.js';
 import type { SignerRegistry } from './registry.js';
-import { parseSignRequest } from './request.js';
+import { parseBatchItem, parseBatchRequest, parseSignRequest } from './request.js';
 
 export interface CoordinatorAppDeps {
   config: Readonly<CoordinatorConfig>;
   pkp: PublicKeyPackage;
   registry: Pick<SignerRegistry, 'byUrl' | 'maxMessageBytes'>;
-  orchestrator: Pick<Orchestrator, 'sign'>;
+  orchestrator: Pick<Orchestrator, 'sign' | 'signBatch'>;
   metrics: CoordinatorMetrics;
   logger: Logger;
   inboundJwks?: JwkSet;
@@ -41,11 +43,16 @@ export interface CoordinatorAppDeps {
 /** A /sign answer may come this much after its deadline (the last step's own work); never later. */
 export const DEADLINE_MARGIN_MS = 50;
 
-function sendError(res: Response, e: ApiError): void {
+/** The `error` member of an error answer (of the whole request, or of one item of a batch). */
+function errorBody(e: ApiError): Record<string, unknown> {
   const error: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.culprits.length > 0) error.culprits = e.culprits;
+  return error;
+}
+
+function sendError(res: Response, e: ApiError): void {
   if (e.status === 429 || e.status === 503) res.setHeader('retry-after', '1');
-  res.status(e.status).json({ error });
+  res.status(e.status).json({ error: errorBody(e) });
 }
 
 /** Counts requests in flight, in total and per principal. */
@@ -82,49 +89,89 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('trust proxy', false);
-  app.use(helmet());
+  app.use(fixedHeaders(helmet()));
   const jwks = deps.inboundJwks ? createLocalJWKSet(deps.inboundJwks) : undefined;
-  const replay = new ReplayCache({ maxEntries: config.auth.jwtReplayCacheMax });
   const slots = new Slots(config.maxInFlight, config.maxInFlightPerPrincipal);
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
 
-  /** Authenticates the caller per AUTH_MODE; returns a principal string for the audit log and the slots. */
-  async function authenticate(req: Request): Promise<string> {
+  /** The caller as authentication established it. */
+  interface Caller {
+    /** Who, for the audit log (`mtls:<SAN>`, `jwt:<kid>:<sub>`). */
+    principal: string;
+    /** Whose share of the request slots it uses: the certificate, or the key that signed the token. */
+    slotKey: string;
+    /** The token to claim as used once the request holds its slot. */
+    token?: { kid: string; jti: string; exp: number };
+  }
+
+  /** Authenticates the caller per AUTH_MODE, from the headers and the TLS session only. */
+  async function authenticate(req: Request): Promise<Caller> {
     const mode = config.auth.mode;
     const bearer = req.headers.authorization;
-    const viaMtls = (): string => {
+    const viaMtls = (): Caller => {
       const sans = assertClientIdentity(req.socket as TLSSocket, config.auth.allowedClientSans);
-      return `mtls:${sans[0] ?? (req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? 'unknown'}`;
+      const principal = `mtls:${sans[0] ?? (req.socket as TLSSocket).getPeerCertificate().subject?.CN ?? 'unknown'}`;
+      return { principal, slotKey: principal };
     };
-    const viaJwt = async (): Promise<string> => {
+    const viaJwt = async (): Promise<Caller> => {
       if (!bearer) throw new ApiError('UNAUTHENTICATED', 'Authorization: Bearer token required');
       const m = /^Bearer (\S+)$/.exec(bearer);
       if (!m || !jwks) throw new ApiError('TOKEN_INVALID', 'malformed bearer token');
       let payload;
+      let kid: string;
       try {
-        ({ payload } = await jwtVerify(m[1]!, jwks, {
+        let header;
+        ({ payload, protectedHeader: header } = await jwtVerify(m[1]!, jwks, {
           algorithms: ['EdDSA'],
           audience: config.auth.jwtAudience,
           issuer: config.auth.jwtIssuer!,
           requiredClaims: ['iss', 'iat', 'exp', 'jti'],
+          // iat neither older than the maximum age nor in the future (beyond the tolerance).
+          maxTokenAge: config.auth.jwtMaxAgeSeconds,
           clockTolerance: 5,
         }));
+        kid = String(header.kid ?? '');
       } catch {
         throw new ApiError('TOKEN_INVALID', 'bearer token is invalid, expired or not for this service');
       }
       const { iat, exp, jti } = payload as { iat: number; exp: number; jti: unknown };
       if (exp - iat > config.auth.jwtMaxAgeSeconds) throw new ApiError('TOKEN_INVALID', `bearer token lifetime (exp - iat) exceeds ${config.auth.jwtMaxAgeSeconds} s`);
       if (typeof jti !== 'string' || jti.length < 16 || jti.length > 128) throw new ApiError('TOKEN_INVALID', 'bearer token jti must be a string of 16..128 characters');
-      const claim = replay.claim(jti, exp + 5);
-      if (claim === 'replayed') throw new ApiError('TOKEN_REPLAYED', 'bearer token was already used');
-      if (claim === 'full') throw new ApiError('THROTTLED', 'too many caller tokens are live; retry shortly');
-      return `jwt:${String(payload.sub ?? payload.iss)}`;
+      return { principal: `jwt:${kid}:${String(payload.sub ?? payload.iss)}`, slotKey: `jwt:${kid}`, token: { kid, jti, exp } };
     };
     if (mode === 'mtls') return viaMtls();
     if (mode === 'jwt') return viaJwt();
-    if (mode === 'mtls-and-jwt') return `${viaMtls()}+${await viaJwt()}`;
+    if (mode === 'mtls-and-jwt') {
+      const cert = viaMtls();
+      const jwt = await viaJwt();
+      return { ...jwt, principal: `${cert.principal}+${jwt.principal}`, slotKey: cert.slotKey };
+    }
     return bearer ? viaJwt() : viaMtls();
+  }
+
+  /** Replay caches per caller key: one caller's tokens can fill only its own. */
+  const replayCaches = new Map<string, ReplayCache>();
+
+  /**
+   * Authenticates the caller and takes its slot, then claims its token: a request refused for want of
+   * a slot has not used its token up. Returns the caller and the slot's release.
+   */
+  async function admit(req: Request): Promise<{ caller: Caller; release: () => void }> {
+    const caller = await authenticate(req);
+    const release = slots.take(caller.slotKey);
+    if (caller.token) {
+      const { kid, jti, exp } = caller.token;
+      let cache = replayCaches.get(kid);
+      if (!cache) replayCaches.set(kid, (cache = new ReplayCache({ maxEntries: config.auth.jwtReplayCacheMax })));
+      const claim = cache.claim(jti, exp + 5);
+      if (claim !== 'claimed') {
+        release();
+        if (claim === 'replayed') throw new ApiError('TOKEN_REPLAYED', 'bearer token was already used');
+        throw new ApiError('THROTTLED', 'too many of this caller\'s tokens are live; retry shortly');
+      }
+    }
+    return { caller, release };
   }
 
   const sign = async (req: Request, res: Response): Promise<void> => {
@@ -149,8 +196,9 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
     };
     try {
       if (deps.isDraining()) throw new ApiError('SHUTTING_DOWN', 'coordinator is shutting down');
-      principal = await authenticate(req);
-      release = slots.take(principal);
+      let caller: Caller;
+      ({ caller, release } = await admit(req));
+      principal = caller.principal;
       metrics.inFlight.inc();
       const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (ct !== 'application/json') throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json');
@@ -165,7 +213,7 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
       culprits = result.culprits;
       if (config.audit.failClosed) {
         // Fail closed: a signature whose record is not written is not handed out.
-        await record().catch((e: Error) => {
+        await withinDeadline(record(), deadline + DEADLINE_MARGIN_MS).catch((e: Error) => {
           log.error({ err: { name: e.name, message: e.message } }, 'audit record not written: signature withheld');
           throw new ApiError('AUDIT_UNAVAILABLE', 'the audit record could not be written; nothing was returned');
         });
@@ -190,14 +238,102 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.signs.inc({ outcome });
       metrics.signDuration.observe({ outcome: outcome === 'ok' ? 'ok' : 'error' }, seconds);
-      if (!recorded) record().catch((e: Error) => log.error({ err: { name: e.name, message: e.message } }, 'audit record not written'));
+      // Only requests from authenticated callers are recorded: anyone can send the others.
+      if (!recorded && release) record().catch((e: Error) => log.error({ err: { name: e.name, message: e.message } }, 'audit record not written'));
     }
   };
   app.post('/sign', sign);
   app.post('/v1/sign', sign);
 
+  const signBatch = async (req: Request, res: Response): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const deadline = Date.now() + config.signDeadlineMs;
+    const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,128}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const log = logger.child({ requestId });
+    let principal = 'anonymous';
+    let release: (() => void) | undefined;
+    let items = 0;
+    /** The audit record of item `index` (undefined: of the whole batch, refused as a whole). */
+    const record = (index: number | undefined, message: Uint8Array | undefined, outcome: string, participants: ParticipantId[], culprits: readonly ParticipantId[]) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const event = {
+        event: 'sign',
+        requestId,
+        batchIndex: index,
+        principal,
+        keyId: config.keyId,
+        messageSha256: message ? createHash('sha256').update(message).digest('hex') : undefined,
+        messageBytes: message?.length,
+        participants,
+        outcome,
+        culprits: [...culprits],
+        durationMs: Math.round(seconds * 1e4) / 10,
+      };
+      return deps.audit ? deps.audit.append(event) : Promise.resolve();
+    };
+    try {
+      if (deps.isDraining()) throw new ApiError('SHUTTING_DOWN', 'coordinator is shutting down');
+      let caller: Caller;
+      ({ caller, release } = await admit(req));
+      principal = caller.principal;
+      metrics.inFlight.inc();
+      const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (ct !== 'application/json') throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json');
+      const body = await readJson(req, res, config.maxBatchBodyBytes, Math.min(config.bodyTimeoutMs, deadline - Date.now()));
+      const raw = parseBatchRequest(body, config.maxBatchItems);
+      items = raw.length;
+      const limit = deps.registry.maxMessageBytes(config.maxMessageBytes);
+      const messages = raw.map((item) => parseBatchItem(item, config.keyId, limit));
+      const todo = messages.flatMap((m, i) => (m instanceof ApiError ? [] : [i]));
+      const signed = todo.length === 0 ? [] : await withinDeadline(deps.orchestrator.signBatch(todo.map((i) => ({ message: messages[i] as Uint8Array, deadline, log }))), deadline + DEADLINE_MARGIN_MS);
+      const outcomes: (SignResult | ApiError)[] = messages.map((m) => (m instanceof ApiError ? m : new ApiError('INTERNAL', 'internal error')));
+      todo.forEach((i, k) => {
+        const o = signed[k]!;
+        outcomes[i] = o instanceof Error ? logged(toApiError(o), o, log) : o;
+      });
+      const records = outcomes.map((o, i) => {
+        const message = messages[i] instanceof ApiError ? undefined : (messages[i] as Uint8Array);
+        return o instanceof ApiError ? record(i, message, o.code, [], o.culprits) : record(i, message, 'ok', o.participants, o.culprits);
+      });
+      // Fail closed: a signature whose record is not written is not handed out (the others are).
+      const written = config.audit.failClosed ? await Promise.allSettled(records) : records.map(() => ({ status: 'fulfilled' as const }));
+      if (!config.audit.failClosed) for (const r of records) r.catch((e: Error) => log.error({ err: { name: e.name, message: e.message } }, 'audit record not written'));
+      const results = outcomes.map((o, i) => {
+        if (!(o instanceof ApiError) && written[i]!.status === 'rejected') {
+          log.error({ batchIndex: i }, 'audit record not written: signature withheld');
+          o = new ApiError('AUDIT_UNAVAILABLE', 'the audit record could not be written; nothing was returned');
+        }
+        metrics.signs.inc({ outcome: o instanceof ApiError ? o.code : 'ok' });
+        if (o instanceof ApiError) {
+          metrics.failures.inc({ reason: o.code });
+          return { error: errorBody(o) };
+        }
+        if (config.auditLogMessage) log.info({ batchIndex: i, messageB64: Buffer.from(messages[i] as Uint8Array).toString('base64') }, 'signed message');
+        return { signature_b64: Buffer.from(o.signature).toString('base64'), participants: o.participants };
+      });
+      res.status(200).json({ group_public_b64: Buffer.from(deps.pkp.verifyingKeyBytes).toString('base64'), results });
+    } catch (err) {
+      // The batch as a whole was refused (before any message was signed, or at its hard deadline).
+      const e = logged(toApiError(err), err, log);
+      metrics.signs.inc({ outcome: e.code }, Math.max(1, items));
+      metrics.failures.inc({ reason: e.code }, Math.max(1, items));
+      // Only requests from authenticated callers are recorded: anyone can send the others.
+      if (release) record(undefined, undefined, e.code, [], e.culprits).catch((x: Error) => log.error({ err: { name: x.name, message: x.message } }, 'audit record not written'));
+      sendError(res, e);
+    } finally {
+      if (release) {
+        release();
+        metrics.inFlight.dec();
+      }
+      if (items > 0) metrics.batchItems.observe(items);
+      metrics.batchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+  app.post('/v1/sign/batch', signBatch);
+
   app.use((req: Request, res: Response) => {
-    const known = ['/sign', '/v1/sign', '/healthz'].includes(req.path);
+    const known = ['/sign', '/v1/sign', '/v1/sign/batch', '/healthz'].includes(req.path);
     sendError(res, known ? new ApiError('METHOD_NOT_ALLOWED', `${req.method} not allowed here`) : new ApiError('NOT_FOUND', 'not found'));
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
@@ -218,6 +354,24 @@ function withinDeadline<T>(work: Promise<T>, until: number): Promise<T> {
   });
   work.catch(() => undefined); // settled later than the deadline: nobody waits for it any more
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The headers `middleware` sets, recorded once and then set by one middleware: helmet's defaults are
+ * the same for every response, and running its dozen middlewares per request showed in the profiles
+ * (bench/RESULTS.md).
+ */
+function fixedHeaders(middleware: (req: Request, res: Response, next: (err?: unknown) => void) => void): (req: Request, res: Response, next: NextFunction) => void {
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => void headers.push([name, String(value)]),
+    removeHeader: () => undefined,
+  };
+  middleware({} as Request, recorder as unknown as Response, () => undefined);
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
 }
 
 /** An INTERNAL error is a bug: its cause is logged (name and message only), never sent. */

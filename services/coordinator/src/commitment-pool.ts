@@ -3,8 +3,13 @@
  * ahead of time): per signer, a pool of commitments fetched in batches, so that `/sign` usually needs
  * only round two. Each pooled commitment is handed out once. Entries are dropped before the signer
  * would expire their nonces, and a signer that no longer knows a commitment (restart) has its pool
- * flushed. This is the one place where a signer's commitment encodings become validated
- * SigningCommitments, and where an invalid one convicts the signer.
+ * flushed.
+ *
+ * Commitments are handed out as the signer sent them, not validated here: every signer of a package
+ * validates the others' commitments itself (RFC 9591 §5.2) and refuses an invalid one, and the
+ * coordinator computes nothing from them on its way to a verified signature. Only when a signer
+ * refuses a package, or a signature fails to verify, does the orchestrator validate the package's
+ * commitments ({@link validCommitments}) to convict whoever issued an invalid one.
  * @module
  */
 import { FrostError, SigningCommitments } from '@hoarfrost/frost';
@@ -13,9 +18,6 @@ import type { SignerHandle } from './signer-handle.js';
 
 interface Pooled {
   wire: CommitmentWire;
-  /** Validated already (in the background, between requests). */
-  checked?: SigningCommitments;
-  invalid?: FrostError;
   /** Local time after which the entry is not offered (signer TTL minus a safety margin). */
   usableUntil: number;
 }
@@ -41,26 +43,35 @@ export class CommitmentPool {
     this.#keyId = args.keyId;
   }
 
-  /**
-   * A fresh, validated commitment of `h` from the pool, or undefined when none is pooled. Throws the
-   * SignerCallError of an invalid commitment (the signer issued it: it is convicted). Entries are
-   * normally validated already, in the background.
-   */
+  /** A fresh commitment of `h` from the pool (unvalidated), or undefined when none is pooled. */
   take(h: SignerHandle): SigningCommitments | undefined {
-    if (this.#size === 0) return undefined;
-    const list = this.#entries.get(h) ?? [];
-    const now = Date.now();
-    let entry: Pooled | undefined;
-    while ((entry = list.shift()) && entry.usableUntil <= now);
-    this.refill(h);
-    if (!entry) return undefined;
-    return this.#checked(h, entry);
+    return this.takeMany(h, 1)[0];
   }
 
-  /** A commitment fetched from `h` now (round 1 inside a request), validated. */
+  /** Up to `n` fresh commitments of `h` from the pool (fewer, or none, when fewer are pooled). */
+  takeMany(h: SignerHandle, n: number): SigningCommitments[] {
+    if (this.#size === 0) return [];
+    const list = this.#entries.get(h) ?? [];
+    const now = Date.now();
+    const out: SigningCommitments[] = [];
+    let entry: Pooled | undefined;
+    while (out.length < n && (entry = list.shift())) if (entry.usableUntil > now) out.push(commitmentsOf(entry.wire));
+    this.refill(h);
+    return out;
+  }
+
+  /** A commitment fetched from `h` now (round 1 inside a request). */
   async fetch(h: SignerHandle, signal?: AbortSignal): Promise<SigningCommitments> {
-    const r = await h.commit(this.#keyId, 1, signal);
-    return this.#checked(h, { wire: r.commitments[0]!, usableUntil: Infinity });
+    return (await this.fetchMany(h, 1, signal))[0]!;
+  }
+
+  /** `n` commitments fetched from `h` now, in round-1 requests no larger than the signer takes. */
+  async fetchMany(h: SignerHandle, n: number, signal?: AbortSignal): Promise<SigningCommitments[]> {
+    const per = Math.max(1, h.maxCommitmentBatch ?? this.#batch);
+    const asks: number[] = [];
+    for (let left = n; left > 0; left -= per) asks.push(Math.min(per, left));
+    const answers = await Promise.all(asks.map((count) => h.commit(this.#keyId, count, signal)));
+    return answers.flatMap((r) => r.commitments.map(commitmentsOf));
   }
 
   /** Forgets every pooled commitment of `h` (it restarted or failed). */
@@ -96,7 +107,6 @@ export class CommitmentPool {
         const list = this.#entries.get(h) ?? [];
         for (const wire of r.commitments) list.push({ wire, usableUntil });
         this.#entries.set(h, list);
-        this.#validateLater(list);
       }, () => {
         /* counted, logged and fed to the breaker by the handle */
       })
@@ -107,39 +117,22 @@ export class CommitmentPool {
     this.#closed = true;
     this.#entries.clear();
   }
-
-  #checked(h: SignerHandle, entry: Pooled): SigningCommitments {
-    validate(entry);
-    if (entry.checked) return entry.checked;
-    this.flush(h);
-    throw h.convict('round1', entry.invalid!);
-  }
-
-  /**
-   * Validates pooled entries a few at a time on idle turns of the event loop, so that `take` is
-   * usually free and no single turn does a whole batch of point checks.
-   */
-  #validateLater(list: Pooled[]): void {
-    const step = () => {
-      if (this.#closed) return;
-      let n = 0;
-      for (const e of list) {
-        if (e.checked || e.invalid) continue;
-        validate(e);
-        if (++n === 2) return void setImmediate(step);
-      }
-    };
-    setImmediate(step);
-  }
 }
 
-/** DeserializeElement on both encodings, once per entry (RFC 9591 §6.1, via SigningCommitments). */
-function validate(e: Pooled): void {
-  if (e.checked || e.invalid) return;
+/** A signer's commitment as the library takes it: its encodings, to be validated by whoever computes with them. */
+function commitmentsOf(wire: CommitmentWire): SigningCommitments {
+  return SigningCommitments.fromTrustedBytes(wire.hiding, wire.binding);
+}
+
+/**
+ * DeserializeElement on both encodings (RFC 9591 §6.1, via SigningCommitments): the validated
+ * commitments, or the FrostError that shows them invalid.
+ */
+export function validCommitments(c: SigningCommitments): SigningCommitments | FrostError {
   try {
-    e.checked = SigningCommitments.fromBytes(e.wire.hiding, e.wire.binding);
+    return SigningCommitments.fromBytes(c.hidingBytes, c.bindingBytes);
   } catch (err) {
-    if (!(err instanceof FrostError)) throw err;
-    e.invalid = err;
+    if (err instanceof FrostError) return err;
+    throw err;
   }
 }

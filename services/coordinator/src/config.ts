@@ -4,13 +4,25 @@
  * @module
  */
 import { KEY_ID_RE } from '@hoarfrost/rpc';
-import type { BackendName } from '@hoarfrost/frost';
+import { Identifier, type BackendName } from '@hoarfrost/frost';
 import { ConfigError, EnvReader, type Env } from '@hoarfrost/runtime';
 
 export interface SignerEntry {
   /** Signer name: its certificate's DNS SAN (pinned) and the `aud` of tokens sent to it. */
   id: string;
+  /** Its https origin; `inbound://<id>` for a signer that dials the coordinator ({@link SignerEntry.inbound}). */
   url: string;
+  /**
+   * The signer connects to the coordinator's signer listener itself (`id=inbound` in
+   * COORDINATOR_SIGNERS): a signer behind NAT. Its channel is the only way to it.
+   */
+  inbound?: boolean;
+  /**
+   * The participant it must answer as (its identifier in 64 hex characters), from
+   * `COORDINATOR_SIGNER_PARTICIPANTS`. Unpinned, the first signer to claim a participant keeps it, so
+   * a signer answering with another's identifier can lock that one out.
+   */
+  participant?: string;
 }
 
 export type InboundAuthMode = 'mtls' | 'jwt' | 'mtls-or-jwt' | 'mtls-and-jwt';
@@ -49,6 +61,25 @@ export interface CoordinatorConfig {
   maxMessageBytes: number;
   signDeadlineMs: number;
   signerTimeoutMs: number;
+  /**
+   * How RPCs reach the signers: `auto` uses each signer's channel (one multiplexed WebSocket over the
+   * same mutual TLS) when it offers one, else HTTP/1.1; `channel` and `http1` use only that.
+   */
+  signerTransport: 'auto' | 'channel' | 'http1';
+  /** RPCs of one kind on their way to one signer before further calls are coalesced into one. */
+  signerMaxInFlight: number;
+  /** Round-2 requests one coalesced RPC carries at most (the signer's own limit applies too). */
+  signerMaxBatch: number;
+  /**
+   * The listener that signers dialling in (`id=inbound` in COORDINATOR_SIGNERS) connect to: mutual
+   * TLS with the API certificate, the signers' certificates checked against the signer CA and pinned
+   * to their ids. Undefined: no signer dials in.
+   */
+  signerListen: { host: string; port: number } | undefined;
+  /** Messages one POST /v1/sign/batch may carry. */
+  maxBatchItems: number;
+  /** Body limit of POST /v1/sign/batch. */
+  maxBatchBodyBytes: number;
   breaker: { failureThreshold: number; cooldownMs: number };
   healthIntervalMs: number;
   /** Preprocessing: commitments fetched ahead per signer (0 disables), and the batch size of a refill. */
@@ -74,10 +105,12 @@ export interface CoordinatorConfig {
 }
 
 function parseSigners(list: string[], name: string): SignerEntry[] {
-  if (list.length === 0) throw new ConfigError(`${name} is required: comma-separated id=https://host:port`);
-  const out = list.map((item) => {
+  if (list.length === 0) throw new ConfigError(`${name} is required: comma-separated id=https://host:port (or id=inbound)`);
+  const out = list.map((item): SignerEntry => {
+    const inbound = /^([A-Za-z0-9][A-Za-z0-9.-]{0,252})=inbound$/.exec(item);
+    if (inbound) return { id: inbound[1]!, url: `inbound://${inbound[1]!}`, inbound: true };
     const m = /^([A-Za-z0-9][A-Za-z0-9.-]{0,252})=(https:\/\/.+)$/.exec(item);
-    if (!m) throw new ConfigError(`${name}: "${item}" is not id=https://host:port`);
+    if (!m) throw new ConfigError(`${name}: "${item}" is not id=https://host:port or id=inbound`);
     let url: URL;
     try {
       url = new URL(m[2]!);
@@ -90,6 +123,28 @@ function parseSigners(list: string[], name: string): SignerEntry[] {
   if (new Set(out.map((s) => s.id)).size !== out.length) throw new ConfigError(`${name}: signer ids must be unique`);
   if (new Set(out.map((s) => s.url)).size !== out.length) throw new ConfigError(`${name}: signer URLs must be unique`);
   return out;
+}
+
+/** Applies `id=participant,...` to the registry: each id must be a configured signer, each participant named once. */
+function pinParticipants(signers: SignerEntry[], list: string[], name: string): SignerEntry[] {
+  const seen = new Set<string>();
+  for (const item of list) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9.-]{0,252})=([1-9][0-9]{0,4}|[0-9a-f]{64})$/.exec(item);
+    if (!m) throw new ConfigError(`${name}: "${item}" is not id=<participant number or 64 hex characters>`);
+    const entry = signers.find((s) => s.id === m[1]);
+    if (!entry) throw new ConfigError(`${name}: "${m[1]}" is not a signer of COORDINATOR_SIGNERS`);
+    if (entry.participant !== undefined) throw new ConfigError(`${name}: "${m[1]}" is pinned twice`);
+    let value: string;
+    try {
+      value = (m[2]!.length === 64 ? Identifier.fromHex(m[2]!) : Identifier.fromNumber(Number(m[2]))).toHex();
+    } catch {
+      throw new ConfigError(`${name}: "${m[2]}" is not a participant identifier`);
+    }
+    if (seen.has(value)) throw new ConfigError(`${name}: participant ${m[2]} is pinned to two signers`);
+    seen.add(value);
+    entry.participant = value;
+  }
+  return signers;
 }
 
 export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
@@ -108,6 +163,11 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
   const maxMessageBytes = r.int('MAX_MESSAGE_BYTES', 64 * 1024, 1, 16 * 1024 * 1024);
   // By default a body holds the largest message in base64 and the other fields, not more.
   const maxBodyBytes = r.int('MAX_BODY_BYTES', Math.ceil(maxMessageBytes / 3) * 4 + 16 * 1024, 1024, 64 * 1024 * 1024);
+  const maxBatchItems = r.int('MAX_BATCH_ITEMS', 64, 1, 1000);
+  const signers = parseSigners(r.list('SIGNERS'), r.name('SIGNERS'));
+  const signerListen =
+    r.optionalString('SIGNER_LISTEN_PORT') === undefined ? undefined : { host: r.string('SIGNER_LISTEN_HOST', '0.0.0.0'), port: r.port('SIGNER_LISTEN_PORT', 7444) };
+  if (signers.some((s) => s.inbound) && !signerListen) throw new ConfigError(`${r.name('SIGNERS')} names signers that dial in (id=inbound): ${r.name('SIGNER_LISTEN_PORT')} is required`);
   const keyId = r.string('KEY_ID', 'default');
   if (!KEY_ID_RE.test(keyId)) throw new ConfigError(`${r.name('KEY_ID')} must match ${KEY_ID_RE.source}`);
   const signerTimeoutMs = r.int('SIGNER_TIMEOUT_MS', 2000, 50, 60_000);
@@ -136,7 +196,7 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
       issuer: r.string('RPC_JWT_ISSUER', 'frost-coordinator'),
       lifetimeSeconds: r.int('RPC_JWT_LIFETIME_SECONDS', 30, 1, 60),
     },
-    signers: parseSigners(r.list('SIGNERS'), r.name('SIGNERS')),
+    signers: pinParticipants(signers, r.list('SIGNER_PARTICIPANTS'), r.name('SIGNER_PARTICIPANTS')),
     publicKeyPackageFile: r.string('PUBLIC_KEY_PACKAGE_FILE'),
     keyId,
     maxBodyBytes,
@@ -144,6 +204,12 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
     maxMessageBytes,
     signDeadlineMs,
     signerTimeoutMs,
+    signerTransport: r.oneOf('SIGNER_TRANSPORT', ['auto', 'channel', 'http1'] as const, 'auto'),
+    signerMaxInFlight: r.int('SIGNER_MAX_IN_FLIGHT', 2, 1, 64),
+    signerMaxBatch: r.int('SIGNER_MAX_BATCH', 64, 1, 1000),
+    maxBatchItems,
+    signerListen,
+    maxBatchBodyBytes: r.int('MAX_BATCH_BODY_BYTES', Math.max(maxBodyBytes, 1024 * 1024), 1024, 256 * 1024 * 1024),
     breaker: { failureThreshold: r.int('BREAKER_FAILURE_THRESHOLD', 3, 1, 1000), cooldownMs: r.int('BREAKER_COOLDOWN_MS', 5000, 100, 600_000) },
     healthIntervalMs: r.int('HEALTH_INTERVAL_MS', 5000, 100, 600_000),
     preprocess: { poolSize: r.int('PREPROCESS_POOL_SIZE', 32, 0, 10_000), batch: r.int('PREPROCESS_BATCH', 16, 1, 1000) },
@@ -158,7 +224,8 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
     groupBackend: r.oneOf('GROUP_BACKEND', ['auto', 'native', 'sodium', 'noble'] as const, 'auto'),
     logSync: r.bool('LOG_SYNC', false),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
-    shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    // Long enough for a load balancer to see readiness fail before the listener closes.
+    shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 2000, 0, 600_000),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   };
   return Object.freeze(config);

@@ -6,7 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { publicKeyPackageFromJson, setGroupBackend, type PublicKeyPackage } from '@hoarfrost/frost';
-import { RpcTokenSigner, SignerClient, loadEd25519PrivateKey, parseJwks } from '@hoarfrost/rpc';
+import { DEFAULT_MAX_RESPONSE_BYTES, RpcTokenSigner, SignerClient, loadEd25519PrivateKey, parseJwks } from '@hoarfrost/rpc';
+import type { Server as HttpServer } from 'node:http';
+import { createSignerListener } from './signer-listener.js';
 import { X509Certificate } from 'node:crypto';
 import { ConfigError, closeServer, createLogger, openServiceAuditTrail, createOpsServer, drain, listen, mtlsServerOptions, sanMatches, subjectAltNames, trackInFlight, type AuditTrail, type InFlight, type Logger } from '@hoarfrost/runtime';
 import { createCoordinatorApp } from './app.js';
@@ -20,7 +22,8 @@ export interface Coordinator {
   start(): Promise<void>;
   close(): Promise<void>;
   readonly ready: boolean;
-  ports(): { api: number; ops: number };
+  /** Bound ports (after start); `signers`: the listener for signers that dial in, when configured. */
+  ports(): { api: number; ops: number; signers?: number };
 }
 
 
@@ -34,13 +37,14 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
   let registry: SignerRegistry | undefined;
   let api: HttpsServer | undefined;
   let healthTimer: NodeJS.Timeout | undefined;
+  let signerListener: HttpsServer | undefined;
   let pool: CommitmentPool | undefined;
   let audit: AuditTrail | undefined;
   /** Readiness fails from SIGTERM on; requests are refused only once the listener has closed. */
   let stopping = false;
   let draining = false;
   let inFlight: InFlight | undefined;
-  const ports = { api: 0, ops: 0 };
+  const ports: { api: number; ops: number; signers?: number } = { api: 0, ops: 0 };
 
   const notReadyReason = (): string | undefined => {
     if (stopping) return 'shutting down';
@@ -83,13 +87,32 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
         issuer: config.rpcJwt.issuer,
         lifetimeSeconds: config.rpcJwt.lifetimeSeconds,
       });
-      const connect = (s: SignerEntry) =>
-        new SignerClient({ id: s.id, url: s.url, caPem: signerCa, certPem: signerCert, keyPem: signerKey, tokens, timeoutMs: config.signerTimeoutMs });
+      const clients = new Map<string, SignerClient>();
+      const connect = (s: SignerEntry) => {
+        const client = new SignerClient({
+          id: s.id,
+          // A signer that dials in has no address: its client never dials (nor falls back to HTTP).
+          url: s.inbound ? `https://${s.id}.inbound.invalid` : s.url,
+          ...(s.inbound ? { dial: false, transport: 'channel' as const } : { transport: config.signerTransport }),
+          caPem: signerCa,
+          certPem: signerCert,
+          keyPem: signerKey,
+          tokens,
+          timeoutMs: config.signerTimeoutMs,
+          maxInFlight: config.signerMaxInFlight,
+          maxBatchItems: config.signerMaxBatch,
+          // The channel's own liveness check runs at least as often as the health loop.
+          pingIntervalMs: Math.min(config.healthIntervalMs, 5000),
+          onChannelState: (state) => registry?.channelChanged(s.id, state),
+        });
+        clients.set(s.id, client);
+        return client;
+      };
       assertCallersAreNotSigners(config, signerCert);
       audit = await openServiceAuditTrail(config.audit, logger, 'COORDINATOR_');
       documents['/openapi.json'] = openapi;
       pool = new CommitmentPool({ size: config.preprocess.poolSize, batch: config.preprocess.batch, keyId: config.keyId });
-      registry = new SignerRegistry({ config, pkp, connect, metrics, logger, onRestart: (h) => pool!.flush(h) });
+      registry = new SignerRegistry({ config, pkp, connect, metrics, logger, onRestart: (h) => pool!.flush(h), onChannelUp: (h) => h.healthy && pool!.refill(h) });
       const orchestrator = new Orchestrator({ config, pkp, registry, metrics, pool });
       const app = createCoordinatorApp({
         config,
@@ -112,12 +135,24 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
         await registry!.checkAll();
         for (const h of registry!.handles) if (h.healthy) pool!.refill(h);
       };
+      if (config.signerListen) {
+        const inbound = config.signers.filter((s) => s.inbound);
+        signerListener = createSignerListener({
+          certPem: cert,
+          keyPem: key,
+          signerCaPem: signerCa,
+          adopt: new Map(inbound.map((s) => [s.id, (ws) => clients.get(s.id)!.adopt(ws)])),
+          maxAnswerBytes: DEFAULT_MAX_RESPONSE_BYTES,
+          logger,
+        });
+        ports.signers = await listen(signerListener as unknown as HttpServer, config.signerListen.port, config.signerListen.host);
+      }
       await checkAndFill();
       healthTimer = setInterval(() => void checkAndFill(), config.healthIntervalMs);
       healthTimer.unref();
       ports.api = await listen(api, config.port, config.host);
       logger.info(
-        { port: ports.api, opsPort: ports.ops, threshold: `${pkp.minSigners}-of-${pkp.maxSigners}`, signers: registry.handles.map((h) => ({ id: h.id, healthy: h.healthy })), authMode: config.auth.mode },
+        { port: ports.api, opsPort: ports.ops, ...(ports.signers !== undefined ? { signerListenPort: ports.signers } : {}), threshold: `${pkp.minSigners}-of-${pkp.maxSigners}`, signers: registry.handles.map((h) => ({ id: h.id, healthy: h.healthy })), authMode: config.auth.mode },
         'coordinator ready',
       );
     },
@@ -129,6 +164,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       }
       draining = true;
       if (healthTimer) clearInterval(healthTimer);
+      if (signerListener) await closeServer(signerListener as unknown as HttpServer);
       pool?.close();
       await audit?.close();
       await registry?.close();

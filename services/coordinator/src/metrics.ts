@@ -10,12 +10,24 @@ export function createCoordinatorMetrics(isReady: () => boolean) {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    signs: new Counter({ name: 'frost_coordinator_signs_total', help: '/sign requests by outcome (ok or error code)', labelNames: ['outcome'], registers: [registry] }),
+    signs: new Counter({ name: 'frost_coordinator_signs_total', help: 'Signing requests (/sign, and each item of /v1/sign/batch) by outcome (ok or error code)', labelNames: ['outcome'], registers: [registry] }),
     signDuration: new Histogram({
       name: 'frost_coordinator_sign_duration_seconds',
       help: 'Time to answer /sign, by outcome',
       labelNames: ['outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    batchDuration: new Histogram({
+      name: 'frost_coordinator_batch_duration_seconds',
+      help: 'Time to answer POST /v1/sign/batch (its items count in frost_coordinator_signs_total)',
+      buckets: [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    batchItems: new Histogram({
+      name: 'frost_coordinator_batch_items',
+      help: 'Messages per POST /v1/sign/batch',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000],
       registers: [registry],
     }),
     failures: new Counter({ name: 'frost_coordinator_sign_failures_total', help: 'Failed /sign requests by reason', labelNames: ['reason'], registers: [registry] }),

@@ -15,9 +15,18 @@
  * went stale) is kept in one explicit {@link SigningState}; a signer that failed or cheated is excluded
  * from later attempts. A request that pins its participants gets no substitution: the first failure of
  * a pinned signer ends it. Never returns a signature that did not verify.
+ *
+ * A batch of messages ({@link Orchestrator.signBatch}) takes its first attempt jointly: one quorum,
+ * a commitment per message from each of its signers, and one round 2 per signer for the whole batch;
+ * each message that this does not sign continues alone, with what the joint attempt learnt.
+ *
+ * Commitments reach the package unvalidated (commitment-pool.ts): when a signer refuses a package as
+ * holding an invalid point, or a signature does not verify, the package's commitments are validated
+ * then, and whoever issued an invalid one is convicted — or, when none is, the signer that claimed so.
  * @module
  */
 import {
+  FrostError,
   InvalidSignatureShareError,
   SigningPackage,
   aggregate,
@@ -26,9 +35,9 @@ import {
   type SignatureShare,
   type SigningCommitments,
 } from '@hoarfrost/frost';
-import { encodeRound2Request, type SignerErrorCode } from '@hoarfrost/rpc';
+import { SignerCallError, encodeRound2Request, type SignerErrorCode } from '@hoarfrost/rpc';
 import type { Logger } from '@hoarfrost/runtime';
-import type { CommitmentPool } from './commitment-pool.js';
+import { validCommitments, type CommitmentPool } from './commitment-pool.js';
 import type { CoordinatorConfig } from './config.js';
 import { ApiError, type ParticipantId } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
@@ -62,6 +71,15 @@ export interface Committed {
   commitments: SigningCommitments;
   /** Came from the preprocessing pool (not from a round-1 call in this request). */
   pooled: boolean;
+}
+
+/** A signer of a joint attempt and its commitment for each request of the batch. */
+interface BatchCommitted {
+  handle: SignerHandle;
+  identifier: Identifier;
+  list: SigningCommitments[];
+  /** Per request: came from the preprocessing pool. */
+  pooled: boolean[];
 }
 
 /** Everything one request learns across its attempts. */
@@ -109,7 +127,11 @@ export class Orchestrator {
   }
 
   async sign(request: SignRequest): Promise<SignResult> {
-    const state = this.#begin(request);
+    return this.#attempts(this.#begin(request));
+  }
+
+  /** Attempts until one yields a verified signature or the request can no longer succeed. */
+  async #attempts(state: SigningState): Promise<SignResult> {
     for (;;) {
       state.attempts++;
       if (state.attempts > 1) this.#metrics.retries.inc();
@@ -117,22 +139,94 @@ export class Orchestrator {
       try {
         const quorum = this.chooseQuorum(state);
         const committed = await this.collectCommitments(state, quorum);
-        const pkg = new SigningPackage(committed.map((c) => ({ identifier: c.identifier, commitments: c.commitments })), request.message);
+        const pkg = new SigningPackage(committed.map((c) => ({ identifier: c.identifier, commitments: c.commitments })), state.request.message);
         const shares = await this.collectShares(state, committed, pkg);
         if (!shares) continue;
         const signature = this.aggregateOrBlame(state, committed, pkg, shares);
         if (!signature) continue;
-        return {
-          signature,
-          participants: sortIds(committed.map((c) => c.identifier)),
-          culprits: this.#culpritIds(state),
-          attempts: state.attempts,
-        };
+        return this.#result(state, committed, signature);
       } finally {
         for (const h of state.trials) h.breaker.abandon();
         state.trials.clear();
       }
     }
+  }
+
+  #result(state: SigningState, committed: Committed[], signature: Uint8Array): SignResult {
+    return { signature, participants: sortIds(committed.map((c) => c.identifier)), culprits: this.#culpritIds(state), attempts: state.attempts };
+  }
+
+  /**
+   * Signs each request of a batch (no pinned participants; one deadline for all). The first attempt
+   * is joint: one quorum, commitments for every message from each of its signers (pooled, then one
+   * round 1 per signer for the rest), and one round 2 per signer carrying every package. Each request
+   * this does not sign continues alone ({@link sign}'s attempts), knowing who failed it. One outcome
+   * per request, in order: its result, or the error that ended it.
+   */
+  async signBatch(requests: SignRequest[]): Promise<(SignResult | Error)[]> {
+    const states = requests.map((r) => this.#begin(r));
+    const done: (SignResult | undefined)[] = new Array(requests.length).fill(undefined);
+    const lead = states[0]!;
+    try {
+      for (const s of states) s.attempts++;
+      this.#checkDeadline(lead);
+      const committed = await this.#collectBatchCommitments(states, this.chooseQuorum(lead));
+      const pkgs = states.map((s, i) => new SigningPackage(committed.map((c) => ({ identifier: c.identifier, commitments: c.list[i]! })), s.request.message));
+      const wires = pkgs.map((pkg) => encodeRound2Request(this.#config.keyId, pkg));
+      const signal = this.#signal(lead);
+      const answers = await Promise.all(committed.map((c) => c.handle.signMany(wires, signal).finally(() => lead.trials.delete(c.handle))));
+      states.forEach((state, i) => {
+        const mine = committed.map((c) => ({ handle: c.handle, identifier: c.identifier, commitments: c.list[i]!, pooled: c.pooled[i]! }));
+        const shares = new Map<string, SignatureShare>();
+        const failures: [Committed, SignerCallError][] = [];
+        mine.forEach((c, k) => {
+          const a = answers[k]![i]!;
+          if (a instanceof SignerCallError) failures.push([c, a]);
+          else shares.set(c.identifier.toHex(), a);
+        });
+        if (failures.length > 0) return this.#recordShareFailures(state, mine, failures);
+        const signature = this.aggregateOrBlame(state, mine, pkgs[i]!, shares);
+        if (signature) done[i] = this.#result(state, mine, signature);
+      });
+    } catch (e) {
+      // Nothing signed jointly (no quorum, the deadline): each request finds out alone.
+      if (!(e instanceof ApiError)) throw e;
+    } finally {
+      for (const h of lead.trials) h.breaker.abandon();
+      lead.trials.clear();
+    }
+    const outcomes = await Promise.allSettled(states.map((state, i) => done[i] ?? this.#attempts(state)));
+    return outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason instanceof Error ? o.reason : new Error(String(o.reason))));
+  }
+
+  /**
+   * Step 2 of a joint attempt: `states.length` commitments from each of t signers (pooled first,
+   * then fetched in as few round-1 requests as the signer allows). A signer that fails is recorded
+   * in every state, excluded, and replaced by the next admissible candidate.
+   */
+  async #collectBatchCommitments(states: SigningState[], candidates: SignerHandle[]): Promise<BatchCommitted[]> {
+    const lead = states[0]!;
+    const t = this.#pkp.minSigners;
+    const n = states.length;
+    const committed: BatchCommitted[] = [];
+    const queue = [...candidates];
+    while (committed.length < t) {
+      const batch = this.#admit(lead, queue, t - committed.length);
+      if (batch.length < t - committed.length) throw this.#cannotSign(lead, committed.length);
+      const results = await Promise.allSettled(
+        batch.map(async (h): Promise<BatchCommitted> => {
+          const pooled = this.#pool.takeMany(h, n);
+          const fetched = pooled.length < n ? await this.#pool.fetchMany(h, n - pooled.length, this.#signal(lead)) : [];
+          return { handle: h, identifier: h.identifier!, list: [...pooled, ...fetched], pooled: Array.from({ length: n }, (_, i) => i < pooled.length) };
+        }),
+      );
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') committed.push(r.value);
+        else for (const s of states) this.#recordFailure(s, batch[i]!, r.reason, false);
+      });
+      this.#checkDeadline(lead);
+    }
+    return committed;
   }
 
   #begin(request: SignRequest): SigningState {
@@ -167,7 +261,8 @@ export class Orchestrator {
    * their breakers admit form the quorum; the rest are replacements ({@link collectCommitments}).
    */
   chooseQuorum(state: SigningState): SignerHandle[] {
-    const usable = state.eligible.filter((h) => !state.excluded.has(h) && h.identifier !== undefined);
+    const size = state.request.message.length;
+    const usable = state.eligible.filter((h) => !state.excluded.has(h) && h.identifier !== undefined && (h.maxMessageBytes === undefined || h.maxMessageBytes >= size));
     const rank = (h: SignerHandle) => (h.healthy ? 0 : 2) + (h.breaker.state === 'closed' ? 0 : 1);
     return shuffle(usable).sort((a, b) => rank(a) - rank(b));
   }
@@ -202,22 +297,55 @@ export class Orchestrator {
       committed.map((c) => c.handle.sign(wire, this.#signal(state)).finally(() => state.trials.delete(c.handle))),
     );
     const shares = new Map<string, SignatureShare>();
-    let complete = true;
+    const failures: [Committed, SignerCallError][] = [];
     results.forEach((r, i) => {
       const c = committed[i]!;
       if (r.status === 'fulfilled') shares.set(c.identifier.toHex(), r.value);
-      else {
-        complete = false;
-        this.#recordFailure(state, c.handle, r.reason, c.pooled);
-      }
+      else failures.push([c, asCallError(c.handle.id, r.reason)]);
     });
-    if (complete) return shares;
-    // A pinned request fails on any real failure; a stale pooled commitment only costs a new attempt.
+    if (failures.length === 0) return shares;
+    this.#recordShareFailures(state, committed, failures);
+    return undefined;
+  }
+
+  /**
+   * What the failed round-2 calls of one package mean: a claim of an invalid commitment is settled
+   * by validating the package ({@link #settleBlame}), anything else is recorded as it is. A pinned
+   * request fails on any real failure; a stale pooled commitment only costs a new attempt.
+   */
+  #recordShareFailures(state: SigningState, committed: Committed[], failures: [Committed, SignerCallError][]): void {
+    const claims = failures.filter(([, e]) => failureKind(e) === 'blame').map(([c]) => c.handle);
+    for (const [c, e] of failures) if (failureKind(e) !== 'blame') this.#recordFailure(state, c.handle, e, c.pooled);
+    if (claims.length > 0) this.#settleBlame(state, committed, claims);
     if (state.pinned && state.eligible.some((h) => state.excluded.has(h))) {
       this.#checkDeadline(state); // a call cut by the deadline is the deadline's doing, not the signer's
       throw this.#cannotSign(state, 0);
     }
-    return undefined;
+  }
+
+  /**
+   * `claimants` refused the package as holding an invalid point. Its commitments are validated now:
+   * the issuer of each invalid one is convicted (and the claimants were right); when every one is
+   * valid, the claimants lied about a package they could sign, and are convicted instead.
+   */
+  #settleBlame(state: SigningState, committed: Committed[], claimants: SignerHandle[]): void {
+    const invalid = committed.flatMap((c) => {
+      const v = validCommitments(c.commitments);
+      return v instanceof FrostError ? [[c, v] as const] : [];
+    });
+    for (const [c, err] of invalid) {
+      this.#pool.flush(c.handle);
+      this.#recordFailure(state, c.handle, c.handle.convict('round1', err), c.pooled);
+    }
+    for (const h of claimants) {
+      if (invalid.length > 0) {
+        h.breaker.success(); // a well-formed refusal of a package it had to refuse; a new attempt may use it again
+        continue;
+      }
+      state.request.log.warn({ signer: h.id }, 'signer refused a valid package as holding an invalid point: signer excluded');
+      this.#recordFailure(state, h, new SignerCallError(h.id, 'SIGNER_INVALID_RESPONSE', 'refused a valid signing package as holding an invalid point'), false);
+      h.breaker.failure(true);
+    }
   }
 
   /**
@@ -229,6 +357,14 @@ export class Orchestrator {
     try {
       return aggregate(pkg, shares, this.#pkp).toBytes();
     } catch (e) {
+      // Recomputing R (the slow path) needs valid commitments: an invalid one convicts its issuer.
+      if (e instanceof FrostError && !(e instanceof InvalidSignatureShareError)) {
+        const before = state.culprits.size;
+        this.#settleBlame(state, committed, []);
+        if (state.culprits.size === before) throw e;
+        if (state.pinned) throw this.#cannotSign(state, 0);
+        return undefined;
+      }
       if (!(e instanceof InvalidSignatureShareError)) throw e;
       for (const hex of e.culprits) {
         const c = committed.find((x) => x.identifier.toHex() === hex)!;

@@ -4,7 +4,7 @@
  * @module
  */
 import { Identifier, type PublicKeyPackage } from '@hoarfrost/frost';
-import { SignerCallError, type SignerRpc } from '@hoarfrost/rpc';
+import { SignerCallError, type ChannelState, type SignerRpc } from '@hoarfrost/rpc';
 import type { Logger } from '@hoarfrost/runtime';
 import { CircuitBreaker } from './breaker.js';
 import type { CoordinatorConfig, SignerEntry } from './config.js';
@@ -24,6 +24,9 @@ export class SignerRegistry {
   readonly #metrics: CoordinatorMetrics;
   readonly #log: Logger;
   readonly #onRestart: (h: SignerHandle) => void;
+  /** The participant each signer must answer as (COORDINATOR_SIGNER_PARTICIPANTS). */
+  readonly #pinned = new Map<SignerHandle, Identifier>();
+  readonly #onChannelUp: (h: SignerHandle) => void;
 
   /** `connect` makes the RPC client of one configured signer (mTLS in production, a double in tests). */
   constructor(args: {
@@ -34,8 +37,11 @@ export class SignerRegistry {
     logger: Logger;
     /** A signer came back as a new process: what it issued before (pooled commitments) is gone. */
     onRestart?: (h: SignerHandle) => void;
+    /** A signer's channel opened and its check has run (e.g. to refill its pool at once). */
+    onChannelUp?: (h: SignerHandle) => void;
   }) {
     this.#onRestart = args.onRestart ?? (() => {});
+    this.#onChannelUp = args.onChannelUp ?? (() => {});
     this.#keyId = args.config.keyId;
     this.#pkp = args.pkp;
     this.#metrics = args.metrics;
@@ -52,6 +58,7 @@ export class SignerRegistry {
       this.#metrics.culprits.inc({ signer: s.id }, 0);
       this.#metrics.signerHealthy.set({ signer: s.id }, 0);
       this.#byUrl.set(s.url, h);
+      if (s.participant !== undefined) this.#pinned.set(h, Identifier.fromHex(s.participant));
       return h;
     });
   }
@@ -70,13 +77,16 @@ export class SignerRegistry {
   }
 
   /**
-   * The largest message every healthy signer accepts, and at most `configured`: a message over it
-   * would be refused by a signer, so it is refused before any round.
+   * The largest message that t healthy signers accept, and at most `configured`: a larger one cannot
+   * be signed, so it is refused before any round. It is the t-th largest limit, not the smallest: one
+   * signer announcing a tiny limit only takes itself out of quorums for larger messages (the
+   * orchestrator picks among the signers that accept the message), never blocks every caller.
    */
   maxMessageBytes(configured: number): number {
-    let limit = configured;
-    for (const h of this.handles) if (h.healthy && h.maxMessageBytes !== undefined) limit = Math.min(limit, h.maxMessageBytes);
-    return limit;
+    const limits = this.handles.filter((h) => h.healthy).map((h) => Math.min(configured, h.maxMessageBytes ?? configured));
+    const t = this.#pkp.minSigners;
+    if (limits.length < t) return configured;
+    return limits.sort((a, b) => b - a)[t - 1]!;
   }
 
   healthyCount(): number {
@@ -97,6 +107,8 @@ export class SignerRegistry {
       if (!key || !entry) throw new KeyMismatch(`signer does not hold a share of key "${this.#keyId}"`);
       if (Buffer.compare(key.verifying_key, this.#pkp.verifyingKeyBytes) !== 0) throw new KeyMismatch('signer holds a different group key');
       if (Buffer.compare(key.verifying_share, entry.verifyingShare.toBytes()) !== 0) throw new KeyMismatch('signer verifying share differs from the public key package');
+      const pinned = this.#pinned.get(h);
+      if (pinned && !identifier.equals(pinned)) throw new KeyMismatch(`signer answered as participant ${identifier}; it is pinned to ${pinned}`);
       const other = this.handles.find((o) => o !== h && o.identifier?.equals(identifier));
       if (other) throw new KeyMismatch(`identifier ${identifier} is also claimed by ${other.id}`);
       if (!h.healthy) this.#log.info({ signer: h.id, identifier: identifier.toString() }, 'signer healthy');
@@ -104,6 +116,7 @@ export class SignerRegistry {
       const restarted = h.instanceId !== undefined && instance !== h.instanceId;
       h.instanceId = instance;
       h.maxMessageBytes = info.max_message_bytes;
+      h.maxCommitmentBatch = info.max_commitment_batch;
       if (restarted) {
         this.#log.info({ signer: h.id }, 'signer restarted');
         this.#onRestart(h);
@@ -118,6 +131,24 @@ export class SignerRegistry {
       h.lastError = (e as Error).message;
     }
     this.#metrics.signerHealthy.set({ signer: h.id }, h.healthy ? 1 : 0);
+  }
+
+  /**
+   * Health from the channel itself: a signer whose channel connection ends is unhealthy at once
+   * (its calls fail fast until it is back); one whose channel (re)opens is checked at once, since it
+   * may be a new process.
+   */
+  channelChanged(id: string, state: ChannelState): void {
+    const h = this.handles.find((x) => x.id === id);
+    if (!h) return;
+    if (state === 'open') {
+      void this.check(h).then(() => this.#onChannelUp(h));
+    } else if (state === 'idle' && h.healthy) {
+      h.healthy = false;
+      h.lastError = 'channel connection lost';
+      this.#log.warn({ signer: h.id, code: 'SIGNER_UNREACHABLE', err: h.lastError }, 'signer unhealthy');
+      this.#metrics.signerHealthy.set({ signer: h.id }, 0);
+    }
   }
 
   async close(): Promise<void> {

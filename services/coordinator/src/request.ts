@@ -1,6 +1,6 @@
 /**
- * Validation of the public /sign request body. Strict: unknown fields, wrong types and anything that
- * is not canonical base64/base64url are refused with a stable code.
+ * Validation of the public request bodies (/sign and /v1/sign/batch). Strict: unknown fields, wrong
+ * types and anything that is not canonical base64/base64url are refused with a stable code.
  * @module
  */
 import { Identifier, MAX_NUMERIC_IDENTIFIER, type PublicKeyPackage } from '@hoarfrost/frost';
@@ -87,4 +87,35 @@ export function parseSignRequest(body: unknown, pkp: PublicKeyPackage, registry:
     out.signers = [...new Set(handles)];
   }
   return out;
+}
+
+/**
+ * The items of a POST /v1/sign/batch body `{"items": [...]}`, at most `maxItems` of them; each still
+ * to be parsed on its own ({@link parseBatchItem}): a bad item fails alone, not the batch.
+ */
+export function parseBatchRequest(body: unknown, maxItems: number): unknown[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('INVALID_REQUEST', 'body must be a JSON object');
+  for (const k of Object.keys(body)) if (k !== 'items') throw new ApiError('UNKNOWN_FIELD', `unknown field "${k.slice(0, 64)}"`);
+  const items = (body as { items?: unknown }).items;
+  if (!Array.isArray(items) || items.length === 0) throw new ApiError('INVALID_REQUEST', 'items must be a non-empty array');
+  if (items.length > maxItems) throw new ApiError('BATCH_TOO_LARGE', `a batch carries at most ${maxItems} items, this one ${items.length}`);
+  return items;
+}
+
+/**
+ * One item of a batch, `{"msg_b64", "key_id"?}`: its message, or the ApiError of this item. `keyId`
+ * is the key this coordinator signs with (an item naming another gets UNKNOWN_KEY); `maxMessageBytes`
+ * the largest message the signers accept.
+ */
+export function parseBatchItem(item: unknown, keyId: string, maxMessageBytes: number): Uint8Array | ApiError {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return new ApiError('INVALID_REQUEST', 'an item must be a JSON object');
+  const o = item as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'msg_b64' && k !== 'key_id') return new ApiError('UNKNOWN_FIELD', `unknown field "${k.slice(0, 64)}"`);
+  if (o.key_id !== undefined && typeof o.key_id !== 'string') return new ApiError('INVALID_REQUEST', 'key_id must be a string');
+  if (o.key_id !== undefined && o.key_id !== keyId) return new ApiError('UNKNOWN_KEY', 'no such key here');
+  if (typeof o.msg_b64 !== 'string') return new ApiError('INVALID_REQUEST', 'msg_b64 must be a string');
+  const message = decodeBase64Any(o.msg_b64);
+  if (!message) return new ApiError('INVALID_BASE64', 'msg_b64 is not canonical base64 or base64url');
+  if (message.length > maxMessageBytes) return new ApiError('MESSAGE_TOO_LARGE', `message is ${message.length} bytes; the signers accept at most ${maxMessageBytes}`);
+  return message;
 }

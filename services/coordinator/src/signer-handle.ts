@@ -13,6 +13,7 @@ import {
   type CommitmentWire,
   type InfoResponse,
   type Round2Request,
+  type Round2Response,
   type SignerRpc,
 } from '@hoarfrost/rpc';
 import type { Logger } from '@hoarfrost/runtime';
@@ -39,13 +40,17 @@ export class DeadlineCut extends Error {
  * - `request`: the signer refused the request's shape or size (e.g. a message over its limit): the
  *   request's doing, not a fault of the signer;
  * - `cut`: the request's deadline ended the call: nothing is known about the signer;
+ * - `blame`: the signer says a commitment of the package is not a valid point: either another
+ *   signer issued it (the coordinator hands commitments on unvalidated) or this one lies; the
+ *   orchestrator validates the package to find out;
  * - `culprit`: the signer answered with invalid cryptographic values (proven misbehaviour);
  * - `fault`: anything else (unreachable, timeout, refused, wrong identity).
  */
-export type FailureKind = 'policy' | 'stale' | 'request' | 'cut' | 'culprit' | 'fault';
+export type FailureKind = 'policy' | 'stale' | 'request' | 'cut' | 'blame' | 'culprit' | 'fault';
 
 export function failureKind(e: SignerCallError): FailureKind {
   if (e.code === 'SIGNER_INVALID_RESPONSE') return 'culprit';
+  if (e.code === 'INVALID_POINT') return 'blame';
   if (e.code === 'SIGNER_TIMEOUT' && e.cause instanceof DeadlineCut) return 'cut';
   const kind = (SIGNER_ERROR_CODES as Record<string, string>)[e.code];
   return kind === 'policy' || kind === 'stale' || kind === 'request' ? kind : 'fault';
@@ -70,6 +75,8 @@ export class SignerHandle {
   maxMessageBytes: number | undefined;
   /** The signer process's instance id from its info RPC: a change means it restarted. */
   instanceId: string | undefined;
+  /** The most commitments one round-1 request may ask of it, from its info RPC (undefined: it does not say). */
+  maxCommitmentBatch: number | undefined;
   readonly #client: SignerRpc;
   readonly #metrics: Pick<CoordinatorMetrics, 'signerRequests' | 'signerLatency'>;
   readonly #log: Logger;
@@ -95,10 +102,39 @@ export class SignerHandle {
 
   /** Round 2: this signer's share of the package in `request`. */
   sign(request: Round2Request, signal?: AbortSignal): Promise<SignatureShare> {
-    return this.#call('round2', () => this.#client.round2(request, signal), (r) => {
-      this.#expectIdentity(r.identifier);
-      return decodeRound2Response(r);
+    return this.#call('round2', () => this.#client.round2(request, signal), (r) => this.#shareOf(r));
+  }
+
+  /**
+   * Round 2 for several packages sent together (one RPC when the signer takes batches): one outcome
+   * per request, in order, each accounted for like a call of its own.
+   */
+  async signMany(requests: Round2Request[], signal?: AbortSignal): Promise<(SignatureShare | SignerCallError)[]> {
+    const start = process.hrtime.bigint();
+    const client = this.#client;
+    let answers: (Round2Response | SignerCallError)[];
+    try {
+      answers = client.round2Batch
+        ? await client.round2Batch(requests, signal)
+        : (await Promise.allSettled(requests.map((r) => client.round2(r, signal)))).map((x) => (x.status === 'fulfilled' ? x.value : asCallError(this.id, x.reason)));
+    } catch (e) {
+      answers = requests.map(() => asCallError(this.id, e));
+    }
+    return answers.map((a) => {
+      try {
+        if (a instanceof Error) throw a;
+        const share = this.#shareOf(a);
+        this.#succeeded('round2', start, true);
+        return share;
+      } catch (err) {
+        return this.#failed('round2', asCallError(this.id, err), true);
+      }
     });
+  }
+
+  #shareOf(r: Round2Response): SignatureShare {
+    this.#expectIdentity(r.identifier);
+    return decodeRound2Response(r);
   }
 
   /** The health check's RPC: which keys the signer holds. Leaves the breaker alone. */
@@ -133,10 +169,14 @@ export class SignerHandle {
     } catch (err) {
       throw this.#failed(rpc, asCallError(this.id, err), breaker);
     }
+    this.#succeeded(rpc, start, breaker);
+    return value;
+  }
+
+  #succeeded(rpc: SignerRpcName, start: bigint, breaker: boolean): void {
     this.#metrics.signerLatency.observe({ signer: this.id, rpc }, Number(process.hrtime.bigint() - start) / 1e9);
     this.#metrics.signerRequests.inc({ signer: this.id, rpc, outcome: 'ok' });
     if (breaker) this.breaker.success();
-    return value;
   }
 
   #failed(rpc: SignerRpcName, e: SignerCallError, breaker: boolean): SignerCallError {
@@ -146,7 +186,8 @@ export class SignerHandle {
       // A policy refusal, a forgotten commitment or a refused request shape is a well-formed answer
       // from a working signer; a call cut by the request's deadline tells nothing either way.
       if (kind === 'policy' || kind === 'stale' || kind === 'request') this.breaker.success();
-      else if (kind === 'cut') this.breaker.abandon();
+      // A claim of an invalid commitment is settled by the orchestrator, which knows the package.
+      else if (kind === 'cut' || kind === 'blame') this.breaker.abandon();
       else this.breaker.failure(kind === 'culprit');
     }
     // The health check reports state changes itself; a failed probe every interval is not news.

@@ -15,6 +15,7 @@ import type { Orchestrator } from '../src/orchestrator.js';
 import { fakeDeployment, sample, silentLog, type FakeDeployment } from './fake-signers.js';
 
 const callerKey = generateKeyPairSync('ed25519').privateKey;
+const otherCallerKey = generateKeyPairSync('ed25519').privateKey;
 const env = {
   COORDINATOR_TLS_CERT_FILE: '/c',
   COORDINATOR_TLS_KEY_FILE: '/k',
@@ -58,10 +59,11 @@ async function start(
     config: loadConfig({ ...env, ...options.env }),
     pkp: d.pkp,
     registry: d.registry,
-    orchestrator: options.orchestrator ?? d.orchestrator,
+    // A double that only signs one by one still signs batches with the real orchestrator.
+    orchestrator: options.orchestrator ? { signBatch: (r) => d.orchestrator.signBatch(r), ...options.orchestrator } : d.orchestrator,
     metrics: d.metrics,
     logger: silentLog,
-    inboundJwks: { keys: [publicJwk(callerKey, 'mint-1')] },
+    inboundJwks: { keys: [publicJwk(callerKey, 'mint-1'), publicJwk(otherCallerKey, 'mint-2')] },
     ...(options.audit ? { audit: options.audit } : {}),
     isDraining: () => options.draining ?? false,
   });
@@ -72,20 +74,28 @@ async function start(
 
 interface TokenOptions {
   subject?: string;
+  /** Sign with the second caller key (kid mint-2). */
+  other?: boolean;
+  issuedAt?: number;
   issuer?: string | undefined;
   jti?: string | undefined;
   lifetime?: string;
 }
 
 const token = (o: TokenOptions = {}) => {
-  const jwt = new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: 'mint-1' }).setSubject(o.subject ?? 'mint-api').setAudience('frost-coordinator').setIssuedAt().setExpirationTime(o.lifetime ?? '1m');
+  const jwt = new SignJWT({})
+    .setProtectedHeader({ alg: 'EdDSA', kid: o.other ? 'mint-2' : 'mint-1' })
+    .setSubject(o.subject ?? 'mint-api')
+    .setAudience('frost-coordinator')
+    .setIssuedAt(o.issuedAt)
+    .setExpirationTime(o.issuedAt !== undefined ? o.issuedAt + 60 : (o.lifetime ?? '1m'));
   if (!('issuer' in o) || o.issuer) jwt.setIssuer(o.issuer ?? 'mint-issuer');
   if (!('jti' in o) || o.jti) jwt.setJti(o.jti ?? randomUUID());
-  return jwt.sign(callerKey);
+  return jwt.sign(o.other ? otherCallerKey : callerKey);
 };
 
-async function post(url: string, body: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${url}/sign`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}`, ...headers } });
+async function post(url: string, body: string, headers: Record<string, string> = {}, path = '/sign') {
+  const res = await fetch(`${url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${await token()}`, ...headers } });
   return { status: res.status, json: (await res.json()) as Record<string, any>, headers: res.headers };
 }
 
@@ -167,6 +177,19 @@ describe('coordinator API', () => {
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
   });
 
+  it("every answer carries helmet's security headers, and no X-Powered-By", async () => {
+    const { url } = await start();
+    for (const r of [await fetch(`${url}/nope`), (await post(url, '{"msg_b64":"aGk"}')).headers]) {
+      const h = r instanceof Response ? r.headers : r;
+      expect(h.get('content-security-policy')).toContain("default-src 'self'");
+      expect(h.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+      expect(h.get('x-content-type-options')).toBe('nosniff');
+      expect(h.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(h.get('cross-origin-resource-policy')).toBe('same-origin');
+      expect(h.get('x-powered-by')).toBeNull();
+    }
+  });
+
   it('serves no readiness or OpenAPI document to unauthenticated callers (they are on the ops port)', async () => {
     const { url } = await start();
     for (const path of ['/readyz', '/openapi.json']) {
@@ -183,6 +206,8 @@ describe('coordinator API', () => {
     ['a token without a jti', { jti: undefined }, 'TOKEN_INVALID'],
     ['a token with a short jti', { jti: 'abc' }, 'TOKEN_INVALID'],
     ['a token living longer than the maximum age', { lifetime: '2h' }, 'TOKEN_INVALID'],
+    ['a token issued in the future (valid for long after its lifetime)', { issuedAt: Math.floor(Date.now() / 1000) + 10 * 365 * 86_400 }, 'TOKEN_INVALID'],
+    ['a token issued longer ago than the maximum age', { issuedAt: Math.floor(Date.now() / 1000) - 3600 }, 'TOKEN_INVALID'],
   ])('refuses %s (401 %s)', async (_label, options, code) => {
     const { url, d } = await start();
     const r = await post(url, '{"msg_b64":"aGk"}', { authorization: `Bearer ${await token(options)}` });
@@ -200,9 +225,11 @@ describe('coordinator API', () => {
     expect(again.json.error.code).toBe('TOKEN_REPLAYED');
   });
 
-  it('a message over the signers\' limit is 413 MESSAGE_TOO_LARGE before any round, and no breaker opens', async () => {
+  it('a message over what t signers accept is 413 MESSAGE_TOO_LARGE before any round, and no breaker opens', async () => {
     const { url, d } = await start();
+    // Two of the three accept at most 600 bytes: no 2-of-3 quorum takes 601.
     d.signers[0]!.maxMessageBytes = 600;
+    d.signers[1]!.maxMessageBytes = 600;
     await d.registry.checkAll();
     const at = (n: number) => JSON.stringify({ msg_b64: Buffer.alloc(n, 7).toString('base64') });
     for (let i = 0; i < 5; i++) {
@@ -217,7 +244,7 @@ describe('coordinator API', () => {
     expect((await post(url, at(600))).status).toBe(200);
   });
 
-  it('one caller cannot hold every slot: past its share it is THROTTLED, and another caller still signs', async () => {
+  it('one caller cannot hold every slot, whatever subjects its tokens name: past its share it is THROTTLED, and another caller still signs', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const { url, d } = await start({
@@ -229,13 +256,15 @@ describe('coordinator API', () => {
         },
       },
     });
-    const hog = async () => post(url, '{"msg_b64":"aGk"}', { authorization: `Bearer ${await token({ subject: 'hog' })}` });
+    let n = 0;
+    // One key, a new subject each time: the slots are the key's.
+    const hog = async () => post(url, '{"msg_b64":"aGk"}', { authorization: `Bearer ${await token({ subject: `hog-${n++}` })}` });
     const held = [hog(), hog()];
     await new Promise((r) => setTimeout(r, 50));
     const third = await hog();
     expect(third.status).toBe(429);
     expect(third.json.error.code).toBe('THROTTLED');
-    const other = await post(url, '{"msg_b64":"aGVsbG8"}', { authorization: `Bearer ${await token({ subject: 'other' })}` });
+    const other = await post(url, '{"msg_b64":"aGVsbG8"}', { authorization: `Bearer ${await token({ subject: 'other', other: true })}` });
     expect(other.status).toBe(200);
     release();
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
@@ -283,7 +312,7 @@ describe('coordinator API', () => {
     expect(events).toHaveLength(2);
     expect(events[0]).toMatchObject({
       event: 'sign',
-      principal: 'jwt:mint-api',
+      principal: 'jwt:mint-1:mint-api',
       keyId: 'default',
       messageSha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
       messageBytes: 5,
@@ -303,5 +332,111 @@ describe('coordinator API', () => {
     // Failing open (the default), the caller gets its signature and the failure is logged.
     const open = await start({ audit: auditDouble(true).trail });
     expect((await post(open.url, '{"msg_b64":"aGk"}')).status).toBe(200);
+  });
+});
+
+describe('POST /v1/sign/batch', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const batch = (url: string, body: unknown, headers: Record<string, string> = {}) => post(url, typeof body === 'string' ? body : JSON.stringify(body), headers, '/v1/sign/batch');
+
+  it('signs every item, in order, each verifying under the returned group key', async () => {
+    const { url, d } = await start();
+    const texts = ['one', 'two', 'three', 'four'];
+    const r = await batch(url, { items: texts.map((t, i) => (i % 2 ? { msg_b64: b64(t), key_id: 'default' } : { msg_b64: b64(t) })) });
+    expect(r.status).toBe(200);
+    expect(Object.keys(r.json).sort()).toEqual(['group_public_b64', 'results']);
+    expect(r.json.results).toHaveLength(4);
+    r.json.results.forEach((item: { signature_b64: string; participants: number[] }, i: number) => {
+      expect(item.participants).toHaveLength(2);
+      expect(ed25519Verifies(r.json.group_public_b64, Buffer.from(texts[i]!), item.signature_b64)).toBe(true);
+    });
+    expect(await sample(d.metrics, 'frost_coordinator_signs_total', { outcome: 'ok' })).toBe(4);
+    // One round 2 per signer of the quorum for the whole batch.
+    expect(d.signers.filter((s) => s.batches.length > 0).map((s) => s.batches)).toEqual([[4], [4]]);
+  });
+
+  it('an item that cannot be signed gets its own error; the others are signed', async () => {
+    const { url } = await start();
+    const r = await batch(url, {
+      items: [{ msg_b64: b64('fine') }, { msg_b64: 'not base64!' }, { msg_b64: b64('x'), key_id: 'mint-2099' }, { msg_b64: b64('x'), extra: 1 }, { msg_b64: 'A'.repeat(1400) }, 'text', { msg_b64: b64('also fine') }],
+    });
+    expect(r.status).toBe(200);
+    expect(r.json.results.map((x: { error?: { code: string } }) => x.error?.code ?? 'ok')).toEqual(['ok', 'INVALID_BASE64', 'UNKNOWN_KEY', 'UNKNOWN_FIELD', 'MESSAGE_TOO_LARGE', 'INVALID_REQUEST', 'ok']);
+    for (const x of r.json.results.filter((y: { error?: unknown }) => y.error)) expect(Object.keys(x.error).sort()).toEqual(['code', 'message']);
+  });
+
+  it.each<[string, unknown, number, string]>([
+    ['a body that is not an object', '[1]', 400, 'INVALID_REQUEST'],
+    ['no items', {}, 400, 'INVALID_REQUEST'],
+    ['empty items', { items: [] }, 400, 'INVALID_REQUEST'],
+    ['items that are not an array', { items: 'x' }, 400, 'INVALID_REQUEST'],
+    ['an unknown field', { items: [{ msg_b64: 'aGk' }], x: 1 }, 400, 'UNKNOWN_FIELD'],
+    ['more items than allowed', { items: Array.from({ length: 5 }, () => ({ msg_b64: 'aGk' })) }, 413, 'BATCH_TOO_LARGE'],
+  ])('refuses %s as a whole with %i %s', async (_label, body, status, code) => {
+    const { url } = await start({ env: { COORDINATOR_MAX_BATCH_ITEMS: '4' } });
+    const r = await batch(url, body);
+    expect({ status: r.status, code: r.json.error?.code }).toEqual({ status, code });
+  });
+
+  it('is authenticated and throttled like /sign', async () => {
+    const { url } = await start();
+    expect((await batch(url, { items: [{ msg_b64: 'aGk' }] }, { authorization: '' })).json.error.code).toBe('UNAUTHENTICATED');
+    const draining = await start({ draining: true });
+    expect((await batch(draining.url, { items: [{ msg_b64: 'aGk' }] })).status).toBe(503);
+  });
+
+  it('leaves one audit record per item, with its index', async () => {
+    const { trail, events } = auditDouble();
+    const { url } = await start({ audit: trail });
+    expect((await batch(url, { items: [{ msg_b64: b64('hello') }, { msg_b64: '!' }] })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({ event: 'sign', batchIndex: 0, outcome: 'ok', messageSha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824' });
+    expect(events[1]).toMatchObject({ event: 'sign', batchIndex: 1, outcome: 'INVALID_BASE64' });
+    expect(events[0]!.requestId).toBe(events[1]!.requestId);
+  });
+
+  it('fail closed: the signatures whose records cannot be written are withheld, item by item', async () => {
+    const { url } = await start({ audit: auditDouble(true).trail, env: { COORDINATOR_AUDIT_FAIL_CLOSED: 'true' } });
+    const r = await batch(url, { items: [{ msg_b64: b64('a') }, { msg_b64: b64('b') }] });
+    expect(r.status).toBe(200);
+    expect(r.json.results.map((x: { error?: { code: string } }) => x.error?.code)).toEqual(['AUDIT_UNAVAILABLE', 'AUDIT_UNAVAILABLE']);
+    expect(JSON.stringify(r.json)).not.toContain('signature_b64');
+  });
+
+  it('a request refused for want of a slot leaves its token unused: the retry with it signs', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { url, d } = await start({
+      orchestrator: {
+        sign: async (req) => {
+          if (req.message.length === 2) await gate;
+          return d.orchestrator.sign(req);
+        },
+      },
+    });
+    const first = post(url, '{"msg_b64":"aGk"}'); // holds the only slot (MAX_IN_FLIGHT 1)
+    await new Promise((r) => setTimeout(r, 50));
+    const auth = `Bearer ${await token()}`;
+    expect((await post(url, '{"msg_b64":"aGVsbG8"}', { authorization: auth })).status).toBe(429);
+    release();
+    expect((await first).status).toBe(200);
+    expect((await post(url, '{"msg_b64":"aGVsbG8"}', { authorization: auth })).status).toBe(200);
+  });
+
+  it('one caller key filling its replay cache does not lock another key out', async () => {
+    const { url } = await start({ env: { COORDINATOR_AUTH_JWT_REPLAY_CACHE_MAX: '1000', COORDINATOR_MAX_IN_FLIGHT: '8' } });
+    for (let i = 0; i < 1000; i++) expect((await post(url, '{"msg_b64":"aGk"}')).status).toBe(200);
+    const full = await post(url, '{"msg_b64":"aGk"}');
+    expect(full.status).toBe(429);
+    expect((await post(url, '{"msg_b64":"aGk"}', { authorization: `Bearer ${await token({ other: true })}` })).status).toBe(200);
+  }, 60_000);
+
+  it('requests that fail authentication leave no audit record (anyone can send them)', async () => {
+    const { trail, events } = auditDouble();
+    const { url } = await start({ audit: trail });
+    for (const authorization of ['', 'Bearer x.y.z']) expect((await post(url, '{"msg_b64":"aGk"}', { authorization })).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual([]);
   });
 });

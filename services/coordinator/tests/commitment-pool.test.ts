@@ -1,6 +1,7 @@
 // The per-signer pools of preprocessed commitments, against fake signers.
 import { describe, expect, it } from '@jest/globals';
-import { SignerCallError } from '@hoarfrost/rpc';
+import { FrostError } from '@hoarfrost/frost';
+import { validCommitments } from '../src/commitment-pool.js';
 import { fakeDeployment, sample } from './fake-signers.js';
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -46,30 +47,43 @@ describe('CommitmentPool', () => {
     expect(d.signers[1]!.round1Counts).toEqual([1]);
   });
 
-  it('an invalid pooled commitment convicts its signer: error, flushed pool, open breaker, outcome counted', async () => {
+  // Regression (issue 12): every pooled commitment was validated on the coordinator, though each
+  // signer of a package validates the others' itself; validation now waits for a signer's refusal
+  // (orchestrator.test.ts convicts the issuer then).
+  it('hands commitments on as the signer sent them: an invalid one is not validated here', async () => {
     const d = await fakeDeployment(2, 3, { poolSize: 4 });
     const h = d.registry.handles[2]!;
     d.signers[2]!.behaviour = 'bad-point';
     d.pool.refill(h);
     await settle();
-    let err: unknown;
-    try {
-      d.pool.take(h);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(SignerCallError);
-    expect((err as SignerCallError).code).toBe('SIGNER_INVALID_RESPONSE');
-    expect(d.pool.size(h)).toBe(0);
-    expect(h.breaker.state).toBe('open');
-    expect(await sample(d.metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-3', outcome: 'SIGNER_INVALID_RESPONSE' })).toBe(1);
+    const c = d.pool.take(h)!;
+    expect(c.hidingBytes).toHaveLength(32);
+    expect(validCommitments(c)).toBeInstanceOf(FrostError);
+    expect(h.breaker.state).toBe('closed');
+    const fetched = await d.pool.fetch(h);
+    expect(validCommitments(fetched)).toBeInstanceOf(FrostError);
   });
 
-  it('an invalid commitment from round 1 inside a request convicts the same way', async () => {
+  it('validCommitments validates both encodings: good ones come back validated', async () => {
     const d = await fakeDeployment(2, 3, { poolSize: 0 });
-    d.signers[0]!.behaviour = 'bad-point';
-    await expect(d.pool.fetch(d.registry.handles[0]!)).rejects.toMatchObject({ code: 'SIGNER_INVALID_RESPONSE' });
-    expect(d.registry.handles[0]!.breaker.state).toBe('open');
+    const c = await d.pool.fetch(d.registry.handles[0]!);
+    const v = validCommitments(c);
+    expect(v).not.toBeInstanceOf(FrostError);
+    expect((v as typeof c).equals(c)).toBe(true);
+  });
+
+  it('takeMany and fetchMany: up to n pooled, and n fetched in round-1 requests no larger than the signer takes', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 8 });
+    const h = d.registry.handles[0]!;
+    d.pool.refill(h);
+    await settle();
+    expect(d.pool.takeMany(h, 10)).toHaveLength(4);
+    h.maxCommitmentBatch = 3;
+    d.signers[0]!.round1Counts.length = 0;
+    const got = await d.pool.fetchMany(h, 7);
+    expect(got).toHaveLength(7);
+    expect(new Set(got.map((c) => c.toHex())).size).toBe(7);
+    expect(d.signers[0]!.round1Counts.filter((n) => n !== 4).sort()).toEqual([1, 3, 3]);
   });
 
   it('sends nothing to a signer whose breaker is open, and refills a half-open one as its trial', async () => {

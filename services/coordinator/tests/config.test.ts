@@ -29,8 +29,9 @@ describe('coordinator config', () => {
     expect(c.bodyTimeoutMs).toBe(5000);
     expect(c.maxInFlightPerPrincipal).toBe(64);
     expect(c.auth.jwtMaxAgeSeconds).toBe(300);
-    expect(c.shutdownDelayMs).toBe(0);
+    expect(c.shutdownDelayMs).toBe(2000);
     expect(c.auth.mode).toBe('mtls');
+    expect(loadConfig({ ...base, COORDINATOR_SIGNER_PARTICIPANTS: 'signer-2=2' }).signers.map((s) => s.participant)).toEqual([undefined, '02'.padEnd(64, '0')]);
     expect(c.groupBackend).toBe('auto');
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -49,7 +50,33 @@ describe('coordinator config', () => {
     [{ COORDINATOR_KEY_ID: 'bad key' }, /COORDINATOR_KEY_ID must match/],
     [{ COORDINATOR_GROUP_BACKEND: 'gpu' }, /COORDINATOR_GROUP_BACKEND must be one of auto, native, sodium, noble/],
     [{ COORDINATOR_AUDIT_SYNC: 'true' }, /COORDINATOR_AUDIT_SYNC needs COORDINATOR_AUDIT_FILE/],
+    [{ COORDINATOR_SIGNERS: 'signer-1=inbound,signer-2=https://x:1' }, /names signers that dial in \(id=inbound\): COORDINATOR_SIGNER_LISTEN_PORT is required/],
+    [{ COORDINATOR_SIGNERS: 'signer-1=inbound-ish' }, /is not id=https:\/\/host:port or id=inbound/],
+    [{ COORDINATOR_SIGNER_TRANSPORT: 'http2' }, /COORDINATOR_SIGNER_TRANSPORT must be one of auto, channel, http1/],
+    [{ COORDINATOR_MAX_BATCH_ITEMS: '0' }, /COORDINATOR_MAX_BATCH_ITEMS/],
+    [{ COORDINATOR_SIGNER_PARTICIPANTS: 'signer-9=1' }, /"signer-9" is not a signer of COORDINATOR_SIGNERS/],
+    [{ COORDINATOR_SIGNER_PARTICIPANTS: 'signer-1=1,signer-2=1' }, /participant 1 is pinned to two signers/],
+    [{ COORDINATOR_SIGNER_PARTICIPANTS: 'signer-1=70000' }, /"70000" is not a participant identifier/],
+    [{ COORDINATOR_SIGNER_PARTICIPANTS: 'signer-1=x' }, /is not id=<participant/],
   ])('rejects %j with a precise message', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
+  });
+
+  it('signers that dial in are registered as inbound, with the listener they connect to; batch and channel settings have defaults', () => {
+    const c = loadConfig({ ...base, COORDINATOR_SIGNERS: 'signer-1=inbound,signer-2=https://10.0.0.2:7443', COORDINATOR_SIGNER_LISTEN_PORT: '7444' });
+    expect(c.signers).toEqual([
+      { id: 'signer-1', url: 'inbound://signer-1', inbound: true },
+      { id: 'signer-2', url: 'https://10.0.0.2:7443' },
+    ]);
+    expect(c.signerListen).toEqual({ host: '0.0.0.0', port: 7444 });
+    const d = loadConfig(base);
+    expect(d.signerListen).toBeUndefined();
+    expect({ transport: d.signerTransport, inFlight: d.signerMaxInFlight, batch: d.signerMaxBatch, items: d.maxBatchItems, body: d.maxBatchBodyBytes }).toEqual({
+      transport: 'auto',
+      inFlight: 2,
+      batch: 64,
+      items: 64,
+      body: 1024 * 1024,
+    });
   });
 });

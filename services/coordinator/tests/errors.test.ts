@@ -1,5 +1,6 @@
 // The public error table and the one mapping of other errors into it.
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { BodyError, ClientAuthError } from '@hoarfrost/runtime';
 import { ApiError, STATUS, toApiError } from '../src/errors.js';
 
@@ -21,5 +22,13 @@ describe('API errors', () => {
     expect(internal.message).toBe('internal error');
     const same = new ApiError('THROTTLED', 'slow down', { culprits: [2] });
     expect(toApiError(same)).toBe(same);
+  });
+
+  // Regression: the OpenAPI document's code list lacked AUDIT_UNAVAILABLE, which the API answers.
+  it('the OpenAPI document lists exactly the codes of the table', () => {
+    const doc = JSON.parse(readFileSync(new URL('../openapi.json', import.meta.url), 'utf8')) as {
+      components: { schemas: { Error: { properties: { error: { properties: { code: { enum: string[] } } } } } } };
+    };
+    expect([...doc.components.schemas.Error.properties.error.properties.code.enum].sort()).toEqual(Object.keys(STATUS).sort());
   });
 });

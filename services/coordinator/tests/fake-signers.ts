@@ -1,6 +1,7 @@
 // In-process signer doubles for the coordinator's unit tests: each runs the real protocol library
 // (round 1, round 2 on the decoded wire request) and can be told to misbehave in one specific way.
 import {
+  FrostError,
   Identifier,
   ORDER,
   SignatureShare,
@@ -15,6 +16,7 @@ import {
 import {
   SignerCallError,
   decodeRound2Request,
+  isSignerErrorCode,
   encodeRound2Response,
   listedCommitment,
   type InfoResponse,
@@ -44,15 +46,20 @@ import { SignerRegistry } from '../src/registry.js';
  * - `hang`: never answers (until the caller's signal aborts);
  * - `undocumented`: answers with an error code outside the documented set;
  * - `flood`: round 1 answers with more commitments than asked;
- * - `too-large`: round 2 refuses the request as larger than its body limit (PAYLOAD_TOO_LARGE).
+ * - `too-large`: round 2 refuses the request as larger than its body limit (PAYLOAD_TOO_LARGE);
+ * - `cry-wolf`: round 2 refuses every package as holding an invalid point (INVALID_POINT), valid or not.
  */
-export type Behaviour = 'ok' | 'flood' | 'down' | 'refuse' | 'forget' | 'corrupt' | 'impostor' | 'bad-point' | 'bad-share' | 'hang' | 'undocumented' | 'too-large';
+export type Behaviour = 'ok' | 'flood' | 'down' | 'refuse' | 'forget' | 'corrupt' | 'impostor' | 'bad-point' | 'bad-share' | 'hang' | 'undocumented' | 'too-large' | 'cry-wolf';
 
 const IDENTITY = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
 
 export class FakeSigner implements SignerRpc {
   behaviour: Behaviour = 'ok';
   readonly calls = { round1: 0, round2: 0, info: 0 };
+  /** Number of requests in each round2Batch call, in order. */
+  readonly batches: number[] = [];
+  /** Messages this signer's policy refuses (POLICY_NOT_JWS), whatever its behaviour. */
+  refuseIf: ((message: Uint8Array) => boolean) | undefined;
   /** `count` of every round-1 request, in order (1: inside a request; more: a pool refill). */
   readonly round1Counts: number[] = [];
   readonly #nonces = new Map<string, SigningNonces>();
@@ -64,7 +71,7 @@ export class FakeSigner implements SignerRpc {
 
   constructor(
     readonly id: string,
-    readonly keyPackage: KeyPackage,
+    public keyPackage: KeyPackage,
     readonly pkp: PublicKeyPackage,
     readonly keyId: string,
   ) {}
@@ -97,8 +104,17 @@ export class FakeSigner implements SignerRpc {
     this.#nonces.clear();
   }
 
+  /** As the real client: one call carrying every request, one outcome each. */
+  async round2Batch(reqs: Round2Request[], signal?: AbortSignal): Promise<(Round2Response | SignerCallError)[]> {
+    this.batches.push(reqs.length);
+    const out = await Promise.allSettled(reqs.map((r) => this.round2(r, signal)));
+    this.calls.round2 += 1 - reqs.length; // one RPC, however many requests it carried
+    return out.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as SignerCallError)));
+  }
+
   async round2(req: Round2Request, signal?: AbortSignal): Promise<Round2Response> {
     this.calls.round2++;
+    if (this.refuseIf?.(req.message)) this.#fail('POLICY_NOT_JWS');
     switch (this.behaviour) {
       case 'down':
         this.#fail('SIGNER_UNREACHABLE');
@@ -108,6 +124,8 @@ export class FakeSigner implements SignerRpc {
         this.#fail('SIGNER_ERROR');
       case 'too-large':
         this.#fail('PAYLOAD_TOO_LARGE');
+      case 'cry-wolf':
+        this.#fail('INVALID_POINT');
       case 'forget':
         this.behaviour = 'ok';
         this.#nonces.clear();
@@ -122,7 +140,14 @@ export class FakeSigner implements SignerRpc {
     const nonces = this.#nonces.get(id);
     if (!nonces) this.#fail('UNKNOWN_COMMITMENT');
     this.#nonces.delete(id);
-    const share = round2.sign(decodeRound2Request(req, me), nonces, this.keyPackage);
+    let share: SignatureShare;
+    try {
+      share = round2.sign(decodeRound2Request(req, me), nonces, this.keyPackage);
+    } catch (e) {
+      // As the real signer answers: the library's documented codes (INVALID_POINT, ...).
+      if (e instanceof FrostError && isSignerErrorCode(e.code)) this.#fail(e.code);
+      throw e;
+    }
     if (this.behaviour === 'bad-share') return { identifier: me.toBytes(), share: new Uint8Array(32).fill(0xff) };
     const out = this.behaviour === 'corrupt' ? new SignatureShare((share.share + 1n) % ORDER) : share;
     return { ...encodeRound2Response(me, out), identifier: this.#identifierBytes() };
@@ -163,7 +188,7 @@ export const silentLog = createLogger('test', 'silent');
 export async function fakeDeployment(
   t: number,
   n: number,
-  options: { poolSize?: number; deadlineMs?: number; signerTimeoutMs?: number; identifiers?: Identifier[]; failureThreshold?: number; cooldownMs?: number } = {},
+  options: { poolSize?: number; deadlineMs?: number; signerTimeoutMs?: number; identifiers?: Identifier[]; failureThreshold?: number; cooldownMs?: number; pinned?: boolean } = {},
 ): Promise<FakeDeployment> {
   const dealt = trustedDealerKeygen({ minSigners: t, maxSigners: n, ...(options.identifiers ? { identifiers: options.identifiers } : {}) });
   const pkp = dealt.publicKeyPackage;
@@ -171,7 +196,7 @@ export async function fakeDeployment(
   const signers = [...dealt.keyPackages.values()].map((kp, i) => new FakeSigner(`signer-${i + 1}`, kp, pkp, keyId));
   const metrics = createCoordinatorMetrics(() => true);
   const config = {
-    signers: signers.map((s) => ({ id: s.id, url: `https://${s.id}.test:7443` })),
+    signers: signers.map((s) => ({ id: s.id, url: `https://${s.id}.test:7443`, ...(options.pinned ? { participant: s.keyPackage.identifier.toHex() } : {}) })),
     keyId,
     breaker: { failureThreshold: options.failureThreshold ?? 3, cooldownMs: options.cooldownMs ?? 60_000 },
     signDeadlineMs: options.deadlineMs ?? 5000,

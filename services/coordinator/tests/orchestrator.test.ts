@@ -176,6 +176,14 @@ describe('Orchestrator', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('a message over one signer\'s limit is signed by the others; that signer is never asked', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.maxMessageBytes = 1;
+    await d.registry.checkAll();
+    for (let i = 0; i < 5; i++) expect((await signOk(d)).participants).toEqual([2, 3]);
+    expect(d.signers[0]!.calls.round1 + d.signers[0]!.calls.round2).toBe(0);
+  });
+
   it('a signer refusing the request as too large: MESSAGE_TOO_LARGE for the caller, no breaker touched', async () => {
     const d = await fakeDeployment(2, 3, { failureThreshold: 1 });
     for (const s of d.signers) s.behaviour = 'too-large';
@@ -248,5 +256,101 @@ describe('Orchestrator', () => {
     expect(e.culprits).toEqual([big[1]!.toHex()]);
     const r = await signOk(d, { participants: [big[0]!, big[2]!] });
     expect(r.participants).toEqual([5, big[0]!.toHex()]);
+  });
+
+  // Regression (issue 12): commitments reach the package unvalidated; a signer's refusal of an
+  // invalid point must still convict the issuer, not the signer that refused.
+  it('an invalid pooled commitment convicts its issuer once a signer refuses it; the refusing signer is not blamed', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 4 });
+    for (const h of d.registry.handles) d.pool.refill(h);
+    await new Promise((r) => setTimeout(r, 20));
+    d.signers[2]!.behaviour = 'bad-point';
+    d.pool.flush(d.registry.handles[2]!);
+    d.pool.refill(d.registry.handles[2]!);
+    await new Promise((r) => setTimeout(r, 20));
+    d.registry.handles[1]!.healthy = false; // ranked last: the first quorum is {1, 3}
+    const r = await signOk(d);
+    expect(r.participants).toEqual([1, 2]);
+    expect(r.culprits).toEqual([3]);
+    expect(d.registry.handles[2]!.breaker.state).toBe('open');
+    expect(d.pool.size(d.registry.handles[2]!)).toBe(0);
+    expect(await sample(d.metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-3', rpc: 'round1', outcome: 'SIGNER_INVALID_RESPONSE' })).toBe(1);
+    // Signer 1 refused the package, as it had to: counted, but neither named nor held against it.
+    expect(await sample(d.metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-1', rpc: 'round2', outcome: 'INVALID_POINT' })).toBe(1);
+    expect(d.registry.handles[0]!.breaker.state).toBe('closed');
+  });
+
+  it('a signer claiming an invalid point in a valid package is convicted itself, and signing goes on without it', async () => {
+    const d = await fakeDeployment(2, 3, { failureThreshold: 5 });
+    d.signers[0]!.behaviour = 'cry-wolf';
+    d.registry.handles[2]!.healthy = false; // ranked last: signer 1 is in the first quorum
+    const r = await signOk(d);
+    expect(r.culprits).toEqual([1]);
+    expect(r.participants).toEqual([2, 3]);
+    expect(d.registry.handles[0]!.breaker.state).toBe('open');
+    expect(d.registry.handles[1]!.breaker.state).toBe('closed');
+  });
+});
+
+describe('Orchestrator.signBatch', () => {
+  const messages = (n: number, prefix = 'mint') => Array.from({ length: n }, (_, i) => new TextEncoder().encode(`${prefix}: ${i} tokens`));
+  const batch = (d: FakeDeployment, ms: Uint8Array[]) => d.orchestrator.signBatch(ms.map((m) => ({ message: m, log: silentLog })));
+
+  it('signs every message with one quorum and one round 2 per signer for the whole batch', async () => {
+    const d = await fakeDeployment(2, 3, { poolSize: 4 });
+    const ms = messages(10);
+    const out = await batch(d, ms);
+    const participants = new Set<string>();
+    out.forEach((o, i) => {
+      expect(o).not.toBeInstanceOf(Error);
+      const r = o as Exclude<typeof o, Error>;
+      expect(ed25519Verifies(d.pkp.verifyingKeyBytes, ms[i]!, r.signature)).toBe(true);
+      participants.add(JSON.stringify(r.participants));
+    });
+    expect(participants.size).toBe(1);
+    const used = d.signers.filter((s) => s.batches.length > 0);
+    expect(used).toHaveLength(2);
+    for (const s of used) expect(s.batches).toEqual([10]);
+  });
+
+  it('a signer down is replaced while commitments are gathered; every message is still signed', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.behaviour = 'down';
+    d.registry.handles[2]!.healthy = false; // ranked last: signer 1 is in the first quorum
+    const out = await batch(d, messages(5));
+    for (const o of out) expect(o).not.toBeInstanceOf(Error);
+    for (const o of out) expect((o as { participants: number[] }).participants).toEqual([2, 3]);
+  });
+
+  it('a message the signers refuse fails alone (POLICY_REFUSED); the others are signed', async () => {
+    const d = await fakeDeployment(2, 3);
+    for (const s of d.signers) s.refuseIf = (m) => new TextDecoder().decode(m).startsWith('bad');
+    const ms = [...messages(2), ...messages(1, 'bad'), ...messages(2)];
+    const out = await batch(d, ms);
+    expect(out.map((o) => (o instanceof ApiError ? o.code : 'ok'))).toEqual(['ok', 'ok', 'POLICY_REFUSED', 'ok', 'ok']);
+    for (const h of d.registry.handles) expect(h.breaker.state).toBe('closed');
+  });
+
+  it('a cheating signer is named in the messages it touched, and every message is signed by the others', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[1]!.behaviour = 'corrupt';
+    d.registry.handles[2]!.healthy = false; // the first quorum is {1, 2}
+    const ms = messages(4);
+    const out = await batch(d, ms);
+    out.forEach((o, i) => {
+      expect(o).not.toBeInstanceOf(Error);
+      const r = o as Exclude<typeof o, Error>;
+      expect(r.culprits).toEqual([2]);
+      expect(r.participants).toEqual([1, 3]);
+      expect(ed25519Verifies(d.pkp.verifyingKeyBytes, ms[i]!, r.signature)).toBe(true);
+    });
+    expect(d.registry.handles[1]!.breaker.state).toBe('open');
+  });
+
+  it('fewer than t signers: every message fails with QUORUM_UNAVAILABLE', async () => {
+    const d = await fakeDeployment(2, 3);
+    for (const s of d.signers.slice(1)) s.behaviour = 'down';
+    const out = await batch(d, messages(3));
+    expect(out.map((o) => (o as ApiError).code)).toEqual(['QUORUM_UNAVAILABLE', 'QUORUM_UNAVAILABLE', 'QUORUM_UNAVAILABLE']);
   });
 });

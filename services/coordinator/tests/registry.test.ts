@@ -67,16 +67,19 @@ describe('SignerRegistry', () => {
     expect(d.pool.size(h)).toBe(0);
   });
 
-  it('the message limit is the smallest any healthy signer reports, and at most the configured one', async () => {
+  it('the message limit is the largest t healthy signers accept, at most the configured one: one signer announcing a tiny limit blocks nobody', async () => {
     const d = await fakeDeployment(2, 3);
     expect(d.registry.maxMessageBytes(65_536)).toBe(65_536); // the signers say nothing
-    d.signers[0]!.maxMessageBytes = 1000;
-    d.signers[1]!.maxMessageBytes = 500_000;
+    d.signers[0]!.maxMessageBytes = 1; // hostile, or misconfigured
+    d.signers[1]!.maxMessageBytes = 1000;
     await d.registry.checkAll();
-    expect(d.registry.maxMessageBytes(65_536)).toBe(1000);
+    expect(d.registry.maxMessageBytes(65_536)).toBe(1000); // signers 3 (no limit of its own) and 2 accept 1000
+    d.signers[2]!.maxMessageBytes = 2000;
+    await d.registry.checkAll();
+    expect(d.registry.maxMessageBytes(65_536)).toBe(1000); // the 2nd largest of 1, 1000, 2000
     expect(d.registry.maxMessageBytes(100)).toBe(100);
-    d.registry.handles[0]!.healthy = false; // an unhealthy signer's limit does not constrain
-    expect(d.registry.maxMessageBytes(65_536)).toBe(65_536);
+    d.registry.handles[1]!.healthy = false; // an unhealthy signer's limit does not count
+    expect(d.registry.maxMessageBytes(65_536)).toBe(1);
   });
 
   it('every signer\'s culprit count exists from the start, at 0', async () => {
@@ -84,6 +87,23 @@ describe('SignerRegistry', () => {
     for (const s of d.signers) {
       const m = (await d.metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'frost_coordinator_culprits_total')!;
       expect(m.values.find((v) => v.labels.signer === s.id)?.value).toBe(0);
+    }
+  });
+
+  it('a signer claiming another\'s participant locks it out unpinned; pinned, only the impostor is unhealthy', async () => {
+    for (const pinned of [false, true]) {
+      const d = await fakeDeployment(2, 3, { pinned });
+      // Signer 3 answers as participant 1, and is checked before signer 1 (a fresh registry).
+      d.signers[2]!.keyPackage = d.signers[0]!.keyPackage;
+      for (const h of d.registry.handles) {
+        h.healthy = false;
+        h.identifier = undefined;
+      }
+      await d.registry.check(d.registry.handles[2]!);
+      await d.registry.check(d.registry.handles[0]!);
+      await d.registry.check(d.registry.handles[1]!);
+      const healthy = d.registry.handles.map((h) => h.healthy);
+      expect(healthy).toEqual(pinned ? [true, true, false] : [false, true, true]);
     }
   });
 

@@ -25,6 +25,13 @@ export interface SignerConfig {
   tls: { certFile: string; keyFile: string; clientCaFile: string };
   /** SANs the coordinator's client certificate may carry (`DNS:x` or `URI:x`). */
   allowedClientSans: string[];
+  /**
+   * Signer-dials mode: the coordinator's signer listener (`https://host:port`), which this signer
+   * connects to itself (behind NAT, no inbound connections). Its own TLS certificate is then its
+   * client certificate (it needs the client-auth usage), and the coordinator's server certificate
+   * must carry one of `allowedClientSans`. The RPC listener keeps serving as well.
+   */
+  coordinatorUrl: string | undefined;
   jwt: {
     issuer: string;
     jwksFile: string;
@@ -38,6 +45,8 @@ export interface SignerConfig {
   /** Time a client has to send a whole request body (a slow body holds a request slot). */
   bodyTimeoutMs: number;
   nonces: { max: number; ttlMs: number; maxBatch: number };
+  /** Round-2 requests one batch RPC may carry (the coordinator coalesces within it). */
+  maxRound2Batch: number;
   /** Worker threads for round-2 point work on packages of at least `minParticipants` (0 workers: inline). */
   cryptoWorkers: { count: number; minParticipants: number };
   policy: PolicyConfig;
@@ -70,8 +79,19 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
   const id = r.string('ID');
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id)) throw new ConfigError(`${r.name('ID')} must be 1..128 of [A-Za-z0-9._:-]`);
   if (r.bool('AUDIT_SYNC', false) && !r.optionalString('AUDIT_FILE')) throw new ConfigError(`${r.name('AUDIT_SYNC')} needs ${r.name('AUDIT_FILE')}`);
+  const coordinatorUrl = r.optionalString('COORDINATOR_URL');
+  if (coordinatorUrl !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(coordinatorUrl);
+    } catch {
+      /* reported below */
+    }
+    if (!u || u.protocol !== 'https:' || u.pathname !== '/' || u.search || u.username) throw new ConfigError(`${r.name('COORDINATOR_URL')} must be a bare https origin (https://host:port)`);
+  }
   const config: SignerConfig = {
     id,
+    coordinatorUrl,
     host: r.string('HOST', '0.0.0.0'),
     port: r.port('PORT', 7443),
     opsHost: r.string('OPS_HOST', '0.0.0.0'),
@@ -96,6 +116,7 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
       ttlMs: r.int('NONCE_TTL_SECONDS', 300, 1, 86_400) * 1000,
       maxBatch: r.int('MAX_COMMITMENT_BATCH', 32, 1, 1000),
     },
+    maxRound2Batch: r.int('MAX_ROUND2_BATCH', 256, 1, 1000),
     cryptoWorkers: {
       count: r.int('CRYPTO_WORKERS', Math.min(2, availableParallelism()), 0, 64),
       minParticipants: r.int('WORKER_MIN_PARTICIPANTS', 5, 1, 65535),
@@ -114,7 +135,8 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
     },
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
-    shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 0, 0, 600_000),
+    // Long enough for a load balancer to see readiness fail before the listener closes.
+    shutdownDelayMs: r.int('SHUTDOWN_DELAY_MS', 2000, 0, 600_000),
     testFault,
   };
   if (config.nonces.maxBatch > config.nonces.max) {

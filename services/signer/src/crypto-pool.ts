@@ -26,6 +26,16 @@ export type PrepareReply =
   | { id: number; bindingFactors: [string, bigint][]; othersTerm: Uint8Array; error?: undefined }
   | { id: number; error: { code: string; message: string } };
 
+/** Several tasks in one message (a batch's share of one worker), answered in one message. */
+export interface PrepareBatch {
+  id: number;
+  tasks: Omit<PrepareTask, 'id'>[];
+}
+export interface PrepareBatchReply {
+  id: number;
+  replies: Omit<PrepareReply, 'id'>[];
+}
+
 /**
  * The message that carries `task` to a worker: every byte field copied into an ArrayBuffer of its own,
  * exactly as long as the field, and only the fields a task has (what the worker reads, nothing else).
@@ -46,7 +56,7 @@ export function workerMessage(task: Omit<PrepareTask, 'id'>, id: number): Prepar
 }
 
 interface Pending {
-  resolve: (r: PrepareReply) => void;
+  resolve: (r: PrepareReply | PrepareBatchReply) => void;
   reject: (e: Error) => void;
   worker: Worker;
 }
@@ -66,7 +76,7 @@ export class CryptoPool {
 
   #spawn(): Worker {
     const w = new Worker(new URL('./crypto-worker.js', import.meta.url));
-    w.on('message', (r: PrepareReply) => {
+    w.on('message', (r: PrepareReply | PrepareBatchReply) => {
       const p = this.#pending.get(r.id);
       if (!p) return;
       this.#pending.delete(r.id);
@@ -96,19 +106,48 @@ export class CryptoPool {
   async prepare(task: Omit<PrepareTask, 'id'>): Promise<PreparedSigning> {
     const worker = this.#workers[this.#next++ % this.#workers.length]!;
     const id = ++this.#seq;
-    const r = await new Promise<PrepareReply>((resolve, reject) => {
+    const r = (await new Promise<PrepareReply | PrepareBatchReply>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, worker });
       worker.postMessage(workerMessage(task, id));
-    });
-    if (r.error) {
-      const { code, message } = r.error;
-      throw new SignerError(isSignerErrorCode(code) ? code : code === 'INTERNAL' ? 'INTERNAL' : 'INVALID_SIGNING_PACKAGE', message);
-    }
-    return { bindingFactors: new Map(r.bindingFactors), othersTerm: r.othersTerm };
+    })) as PrepareReply;
+    const out = preparedOf(r);
+    if (out instanceof Error) throw out;
+    return out;
+  }
+
+  /**
+   * {@link prepare} for many tasks in one pass: split evenly over the workers, one message each way
+   * per worker. One outcome per task, in order: its prepared part, or the SignerError of that task.
+   */
+  async prepareMany(tasks: Omit<PrepareTask, 'id'>[]): Promise<(PreparedSigning | SignerError)[]> {
+    const n = Math.min(this.#workers.length, tasks.length);
+    const per = Math.ceil(tasks.length / n);
+    const parts = await Promise.all(
+      Array.from({ length: n }, (_, k) => {
+        const chunk = tasks.slice(k * per, (k + 1) * per);
+        const worker = this.#workers[this.#next++ % this.#workers.length]!;
+        const id = ++this.#seq;
+        return new Promise<PrepareReply | PrepareBatchReply>((resolve, reject) => {
+          this.#pending.set(id, { resolve, reject, worker });
+          const batch: PrepareBatch = { id, tasks: chunk.map((t) => workerMessage(t, 0)) };
+          worker.postMessage(batch);
+        }).then((r) => (r as PrepareBatchReply).replies.map((x) => preparedOf({ ...x, id } as PrepareReply)));
+      }),
+    );
+    return parts.flat();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(this.#workers.map((w) => w.terminate()));
   }
+}
+
+/** A worker's reply as a prepared part, or the SignerError carrying the documented code of its refusal. */
+function preparedOf(r: PrepareReply): PreparedSigning | SignerError {
+  if (r.error) {
+    const { code, message } = r.error;
+    return new SignerError(isSignerErrorCode(code) ? code : code === 'INTERNAL' ? 'INTERNAL' : 'INVALID_SIGNING_PACKAGE', message);
+  }
+  return { bindingFactors: new Map(r.bindingFactors), othersTerm: r.othersTerm };
 }

@@ -10,7 +10,9 @@ import {
   assertParticipantsInKeySet,
   round1,
   round2,
+  type Identifier,
   type PreparedSigning,
+  type SigningNonces,
   type SigningPackage,
 } from '@hoarfrost/frost';
 import {
@@ -20,23 +22,28 @@ import {
   listedCommitment,
   parseInfoRequest,
   parseRound1Request,
+  parseRound2BatchRequest,
   parseRound2Request,
+  type CommitmentWire,
   type InfoResponse,
   type Round1Response,
+  type Round2BatchResponse,
+  type Round2Outcome,
+  type Round2Request,
   type Round2Response,
 } from '@hoarfrost/rpc';
 import { createHash } from 'node:crypto';
 import type { AuditTrail, Logger } from '@hoarfrost/runtime';
 import type { SignerConfig } from './config.js';
-import type { CryptoPool } from './crypto-pool.js';
-import { SignerError } from './errors.js';
+import type { CryptoPool, PrepareTask } from './crypto-pool.js';
+import { SignerError, toWireRefusal } from './errors.js';
 import type { LoadedKey } from './key-store.js';
 import type { SignerMetrics } from './metrics.js';
 import { commitmentId, type NonceStore } from './nonce-store.js';
 import type { PolicyResult } from './policy.js';
 
 export interface RoundsDeps {
-  config: Pick<SignerConfig, 'nonces' | 'testFault' | 'maxBodyBytes'> & { policy: Pick<SignerConfig['policy'], 'maxMessageBytes'>; audit?: Pick<SignerConfig['audit'], 'failClosed'> };
+  config: Pick<SignerConfig, 'nonces' | 'testFault' | 'maxBodyBytes' | 'maxRound2Batch'> & { policy: Pick<SignerConfig['policy'], 'maxMessageBytes'>; audit?: Pick<SignerConfig['audit'], 'failClosed'> };
   /** Where each computed share leaves its hash-chained record (none: the log level hides info records). */
   audit?: AuditTrail;
   keys: ReadonlyMap<string, LoadedKey>;
@@ -44,7 +51,7 @@ export interface RoundsDeps {
   instanceId: Uint8Array;
   nonces: NonceStore;
   policy: (message: Uint8Array) => PolicyResult;
-  metrics: Pick<SignerMetrics, 'commitmentsIssued' | 'policyRefusals'>;
+  metrics: Pick<SignerMetrics, 'commitmentsIssued' | 'policyRefusals' | 'round2'>;
   cryptoPool?: CryptoPool;
 }
 
@@ -68,6 +75,21 @@ export function handleRound1(deps: RoundsDeps, body: unknown): Round1Response {
   return { identifier: key.keyPackage.identifier.toBytes(), commitments, ttl_ms: deps.nonces.ttlMs };
 }
 
+/** Who asked for a share: the coordinator token's issuer and id. */
+export interface Requester {
+  iss: string;
+  jti: string;
+}
+
+/** A round-2 request whose nonce this signer has claimed: the nonce is never offered again. */
+interface Claimed {
+  req: Round2Request;
+  key: LoadedKey;
+  me: Identifier;
+  mine: CommitmentWire;
+  nonces: SigningNonces;
+}
+
 /**
  * Round 2. Order matters: the nonce named by this signer's commitment is claimed (removed from the
  * store) before anything else is computed, so concurrent or repeated requests for it fail; then the
@@ -75,78 +97,160 @@ export function handleRound1(deps: RoundsDeps, body: unknown): Round1Response {
  * computed. A request refused after the claim has burnt its nonce: it is never offered again (one
  * refused before it — not listing this signer once, an unknown key, a malformed body — names no nonce).
  */
-/** Who asked for a share: the coordinator token's issuer and id. */
-export interface Requester {
-  iss: string;
-  jti: string;
+export async function handleRound2(deps: RoundsDeps, body: unknown, log: Logger, requester?: Requester): Promise<Round2Response> {
+  const c = claim(deps, parseRound2Request(body));
+  try {
+    const listed = admit(deps, c, log);
+    const pool = deps.cryptoPool;
+    // Large packages: the public point work (validating the others' commitments, binding factors,
+    // their part of R) runs in a worker thread; it validated the commitments, so none is re-checked.
+    const prepared = pool && c.req.commitments.length >= pool.minParticipants ? await pool.prepare(prepareTask(c)) : undefined;
+    return await share(deps, c, listed, log, requester, prepared);
+  } finally {
+    c.nonces.discard(); // used or not, this nonce is never offered again
+  }
 }
 
-export async function handleRound2(deps: RoundsDeps, body: unknown, log: Logger, requester?: Requester): Promise<Round2Response> {
-  const req = parseRound2Request(body);
+/**
+ * Round 2 for a batch of requests (one token, one body): the same steps as {@link handleRound2} for
+ * each, with every listed nonce claimed first, before any point work on any of them; the point work
+ * of large packages goes to the worker pool in one pass; and the event loop is given back every few
+ * milliseconds, so a large batch never stalls probes or other RPCs. Each request gets its own
+ * outcome, in order: its response, or the refusal of that request alone.
+ */
+export async function handleRound2Batch(deps: RoundsDeps, body: unknown, log: Logger, requester?: Requester): Promise<Round2BatchResponse> {
+  const { requests } = parseRound2BatchRequest(body, deps.config.maxRound2Batch);
+  const claims = requests.map((req) => attempt(() => claim(deps, req)));
+  try {
+    const admitted = claims.map((c) => (c instanceof Error ? c : attempt(() => admit(deps, c, log))));
+    const pool = deps.cryptoPool;
+    const large = pool ? claims.flatMap((c, i) => (c instanceof Error || admitted[i] instanceof Error || c.req.commitments.length < pool.minParticipants ? [] : [i])) : [];
+    const prepared = new Map<number, PreparedSigning | Error>();
+    if (pool && large.length > 0) {
+      const parts = await pool.prepareMany(large.map((i) => prepareTask(claims[i] as Claimed)));
+      large.forEach((i, k) => prepared.set(i, parts[k]!));
+    }
+    const outcomes: Promise<Round2Response>[] = [];
+    const push = (p: Promise<Round2Response>) => {
+      p.catch(() => undefined); // settled together below; marked handled now, as the loop may yield first
+      outcomes.push(p);
+    };
+    let turn = performance.now();
+    for (let i = 0; i < claims.length; i++) {
+      const c = claims[i]!;
+      const listed = admitted[i]!;
+      const part = prepared.get(i);
+      if (c instanceof Error) push(Promise.reject(c));
+      else if (listed instanceof Error) push(Promise.reject(listed));
+      else if (part instanceof Error) push(Promise.reject(part));
+      // The share is computed synchronously here; only a fail-closed audit record is awaited later.
+      else push(share(deps, c, listed, log, requester, part));
+      if (performance.now() - turn > YIELD_AFTER_MS && i + 1 < claims.length) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        turn = performance.now();
+      }
+    }
+    const settled = await Promise.allSettled(outcomes);
+    return {
+      results: settled.map((r): Round2Outcome => {
+        if (r.status === 'fulfilled') {
+          deps.metrics.round2.inc({ outcome: 'ok' });
+          return r.value;
+        }
+        const refusal = toWireRefusal(r.reason);
+        if (refusal.unexpected) log.error({ err: { name: (r.reason as Error)?.name, message: (r.reason as Error)?.message } }, 'unexpected error');
+        deps.metrics.round2.inc({ outcome: refusal.code });
+        return { error: { code: refusal.code, message: refusal.message } };
+      }),
+    };
+  } finally {
+    for (const c of claims) if (!(c instanceof Error)) c.nonces.discard();
+  }
+}
+
+/** Time a batch may hold the event loop before it lets other work run. */
+const YIELD_AFTER_MS = 2;
+
+function attempt<T>(f: () => T): T | Error {
+  try {
+    return f();
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+/** The key, this signer's listed commitment, and its nonce claimed: synchronous, before any point work. */
+function claim(deps: RoundsDeps, req: Round2Request): Claimed {
   const key = keyFor(deps, req.key_id);
   const me = key.keyPackage.identifier;
   const mine = listedCommitment(req, me);
   if (!mine) throw new SignerError('NOT_A_PARTICIPANT', 'signing package must list this signer exactly once');
   const claimed = deps.nonces.claim(commitmentId(mine.hiding, mine.binding), req.key_id);
   if ('error' in claimed) throw new SignerError(claimed.error, 'commitment is not one this signer issued and has not used');
-  const nonces = claimed.nonces;
-  try {
-    const verdict = deps.policy(req.message);
-    if (!verdict.ok) {
-      deps.metrics.policyRefusals.inc({ reason: verdict.code });
-      log.warn({ keyId: req.key_id, reason: verdict.code, messageBytes: req.message.length }, 'policy refused message');
-      throw new SignerError(verdict.code, verdict.reason);
-    }
-    // Participants first, before any point work: the package unvalidated (identifiers and duplicates
-    // only) is enough to refuse one naming a participant outside the key set.
-    const listed = decodeRound2Request(req, 'all');
-    try {
-      assertParticipantsInKeySet(listed, key.publicKeyPackage);
-    } catch (e) {
-      throw new SignerError('UNKNOWN_PARTICIPANT', (e as Error).message);
-    }
-    let pkg: SigningPackage;
-    let prepared: PreparedSigning | undefined;
-    const pool = deps.cryptoPool;
-    if (pool && req.commitments.length >= pool.minParticipants) {
-      // Large packages: the public point work (validating the others' commitments, binding factors,
-      // their part of R) runs in a worker thread; it validated the commitments, so none is re-checked.
-      prepared = await pool.prepare({ ownHex: me.toHex(), verifyingKey: key.publicKeyPackage.verifyingKeyBytes, request: req });
-      pkg = listed;
-    } else {
-      pkg = decodeRound2Request(req, me);
-    }
-    const share = round2.sign(pkg, nonces, key.keyPackage, undefined, prepared);
-    const out = deps.config.testFault === 'corrupt-shares' ? new SignatureShare((share.share + 1n) % ORDER, share.groupCommitment) : share;
-    await recordShare(deps, log, {
-      event: 'round2',
-      keyId: req.key_id,
-      messageSha256: createHash('sha256').update(req.message).digest('hex'),
-      ...(requester ? { requester: `${requester.iss}#${requester.jti}` } : {}),
-      commitment: commitmentId(mine.hiding, mine.binding),
-      participants: req.commitments.length,
-    });
-    return encodeRound2Response(me, out);
-  } finally {
-    nonces.discard(); // used or not, this nonce is never offered again
+  return { req, key, me, mine, nonces: claimed.nonces };
+}
+
+/**
+ * The policy's verdict on the message, and the participants: the package unvalidated (identifiers
+ * and duplicates only) is enough to refuse one naming a participant outside the key set, before
+ * any point work. Returns that package.
+ */
+function admit(deps: RoundsDeps, c: Claimed, log: Logger): SigningPackage {
+  const verdict = deps.policy(c.req.message);
+  if (!verdict.ok) {
+    deps.metrics.policyRefusals.inc({ reason: verdict.code });
+    log.warn({ keyId: c.req.key_id, reason: verdict.code, messageBytes: c.req.message.length }, 'policy refused message');
+    throw new SignerError(verdict.code, verdict.reason);
   }
+  const listed = decodeRound2Request(c.req, 'all');
+  try {
+    assertParticipantsInKeySet(listed, c.key.publicKeyPackage);
+  } catch (e) {
+    throw new SignerError('UNKNOWN_PARTICIPANT', (e as Error).message);
+  }
+  return listed;
+}
+
+function prepareTask(c: Claimed): Omit<PrepareTask, 'id'> {
+  return { ownHex: c.me.toHex(), verifyingKey: c.key.publicKeyPackage.verifyingKeyBytes, request: c.req };
+}
+
+/**
+ * The share of an admitted request: the others' commitments validated here unless a worker did it
+ * (`prepared`), the share computed, its audit record written (awaited when failing closed).
+ */
+async function share(deps: RoundsDeps, c: Claimed, listed: SigningPackage, log: Logger, requester: Requester | undefined, prepared: PreparedSigning | undefined): Promise<Round2Response> {
+  const pkg = prepared ? listed : decodeRound2Request(c.req, c.me);
+  const s = round2.sign(pkg, c.nonces, c.key.keyPackage, undefined, prepared);
+  const out = deps.config.testFault === 'corrupt-shares' ? new SignatureShare((s.share + 1n) % ORDER, s.groupCommitment) : s;
+  await recordShare(deps, log, {
+    event: 'round2',
+    keyId: c.req.key_id,
+    messageSha256: createHash('sha256').update(c.req.message).digest('hex'),
+    ...(requester ? { requester: `${requester.iss}#${requester.jti}` } : {}),
+    commitment: commitmentId(c.mine.hiding, c.mine.binding),
+    participants: c.req.commitments.length,
+  });
+  return encodeRound2Response(c.me, out);
 }
 
 /**
  * The record of a share about to be returned. Failing closed, a share whose record is not written is
- * withheld (its nonce is burnt either way); failing open, the failure is logged and the share returned.
+ * withheld (its nonce is burnt either way). Failing open, the share does not wait for its record: the
+ * record is appended right after the answer has gone out (records keep the order of their shares), and
+ * a failure is logged.
  */
 async function recordShare(deps: RoundsDeps, log: Logger, event: Record<string, unknown>): Promise<void> {
-  if (!deps.audit) return;
-  const written = deps.audit.append(event);
+  const audit = deps.audit;
+  if (!audit) return;
   if (deps.config.audit?.failClosed) {
-    await written.catch((e: Error) => {
+    await audit.append(event).catch((e: Error) => {
       log.error({ err: { name: e.name, message: e.message } }, 'audit record not written: share withheld');
       throw new SignerError('AUDIT_UNAVAILABLE', 'the audit record could not be written; no share was returned');
     });
-  } else {
-    written.catch((e: Error) => log.error({ err: { name: e.name, message: e.message } }, 'audit record not written'));
+    return;
   }
+  setImmediate(() => audit.append(event).catch((e: Error) => log.error({ err: { name: e.name, message: e.message } }, 'audit record not written')));
 }
 
 /**
@@ -167,6 +271,9 @@ export function handleInfo(deps: RoundsDeps, body: unknown): InfoResponse {
       min_signers: k.keyPackage.minSigners,
     })),
     instance_id: deps.instanceId,
+    max_request_bytes: deps.config.maxBodyBytes,
+    max_round2_batch: deps.config.maxRound2Batch,
+    max_commitment_batch: deps.config.nonces.maxBatch,
   };
   const max = Math.min(deps.config.policy.maxMessageBytes, largestMessageInBody(deps.config.maxBodyBytes, keys));
   // A body limit that holds no request at all (a misconfiguration) leaves no message size to announce.

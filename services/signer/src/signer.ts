@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { setGroupBackend } from '@hoarfrost/frost';
 import { RpcTokenVerifier, parseJwks } from '@hoarfrost/rpc';
-import { closeServer, createLogger, createOpsServer, drain, listen, mtlsServerOptions, openServiceAuditTrail, trackInFlight, type AuditTrail, type InFlight, type Logger } from '@hoarfrost/runtime';
-import { createSignerApp } from './app.js';
+import { closeServer, createLogger, createOpsServer, drain, listen, mtlsServerOptions, openServiceAuditTrail, sanMatches, subjectAltNames, trackInFlight, type AuditTrail, type InFlight, type Logger } from '@hoarfrost/runtime';
+import { createSignerApp, type SignerApp } from './app.js';
 import type { SignerConfig } from './config.js';
 import { loadKeys, type LoadedKey } from './key-store.js';
 import { createSignerMetrics } from './metrics.js';
@@ -43,6 +43,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
   const ops = createOpsServer({ registry: metrics.registry, notReadyReason: () => (!ready ? notReadyReason : config.audit.failClosed && audit?.failure ? `audit trail failed: ${audit.failure.message}` : undefined) });
   const ports = { rpc: 0, ops: 0 };
   let inFlight: InFlight | undefined;
+  let app: SignerApp | undefined;
 
   return {
     get ready() {
@@ -74,7 +75,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       if (config.testFault !== 'none') logger.warn({ testFault: config.testFault }, 'TEST FAULT INJECTION ENABLED: this signer misbehaves on purpose');
       audit = await openServiceAuditTrail(config.audit, logger, 'SIGNER_');
       cryptoPool = config.cryptoWorkers.count > 0 ? new CryptoPool(config.cryptoWorkers.count, config.cryptoWorkers.minParticipants) : undefined;
-      const app = createSignerApp({
+      app = createSignerApp({
         config,
         keys,
         // Drawn at each start: the nonces (and so every commitment handed out) do not outlive a start.
@@ -88,12 +89,27 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
         ...(audit ? { audit } : {}),
         ...(cryptoPool ? { cryptoPool } : {}),
       });
-      rpcServer = createHttpsServer({ ...mtlsServerOptions({ certPem: cert, keyPem: key, caPem: ca }), keepAliveTimeout: 65_000 }, app);
+      rpcServer = createHttpsServer({ ...mtlsServerOptions({ certPem: cert, keyPem: key, caPem: ca }), keepAliveTimeout: 65_000 });
+      app.attach(rpcServer);
       rpcServer.headersTimeout = 10_000;
       rpcServer.requestTimeout = 30_000;
       inFlight = trackInFlight(rpcServer);
       rpcServer.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'tls handshake failed'));
       ports.rpc = await listen(rpcServer, config.port, config.host);
+      if (config.coordinatorUrl) {
+        // Signer-dials mode: the same RPCs, on a connection this signer opens to its coordinator.
+        const allowed = config.allowedClientSans;
+        app.channels.dial({
+          url: config.coordinatorUrl,
+          caPem: ca,
+          certPem: cert,
+          keyPem: key,
+          connectTimeoutMs: 5000,
+          checkServerIdentity: (_host, peer) =>
+            allowed.some((id) => sanMatches(subjectAltNames(peer.subjectaltname), id)) ? undefined : new Error('the coordinator certificate carries none of SIGNER_ALLOWED_CLIENT_SANS'),
+          onStateChange: (connected, reason) => logger.info({ coordinator: config.coordinatorUrl, ...(reason ? { reason } : {}) }, connected ? 'connected to the coordinator' : 'coordinator connection lost'),
+        });
+      }
       sweeper = setInterval(() => nonces.sweep(), 1000);
       sweeper.unref();
       ready = true;
@@ -106,7 +122,18 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       ready = false;
       notReadyReason = 'shutting down';
       if (rpcServer && inFlight) {
-        await drain(rpcServer, inFlight, { delayMs: config.shutdownDelayMs, graceMs: config.shutdownGraceMs, onListenerClose: () => (draining = true) });
+        // Channels are served on until the listener closes, like kept-alive connections; then each
+        // closes once its requests are answered (the listener's close waits for them).
+        let channelsClosed: Promise<void> | undefined;
+        await drain(rpcServer, inFlight, {
+          delayMs: config.shutdownDelayMs,
+          graceMs: config.shutdownGraceMs,
+          onListenerClose: () => {
+            draining = true;
+            channelsClosed = app?.channels.close(config.shutdownGraceMs);
+          },
+        });
+        await channelsClosed;
       }
       draining = true;
       if (sweeper) clearInterval(sweeper);

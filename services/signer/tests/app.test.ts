@@ -8,7 +8,15 @@ import { Writable } from 'node:stream';
 import { SigningCommitments, SigningPackage, aggregate, trustedDealerKeygen, type SignatureShare } from '@hoarfrost/frost';
 import {
   CBOR_CONTENT_TYPE,
+  CHANNEL_PATH,
+  CHANNEL_PROTOCOL,
   RPC_PATHS,
+  decodeCbor,
+  decodeFrame,
+  encodeRequestFrame,
+  isRound2Refusal,
+  parseRound2BatchResponse,
+  type Round2Response,
   RpcTokenSigner,
   RpcTokenVerifier,
   SIGNER_ERROR_CODES,
@@ -25,7 +33,8 @@ import {
 import { createLogger, listen, mtlsServerOptions, type Logger } from '@hoarfrost/runtime';
 import { createCertificateAuthority, type CertificatePair } from '@hoarfrost/testkit';
 import { ed25519Verifies } from '@hoarfrost/testkit/support';
-import { createSignerApp } from '../src/app.js';
+import WebSocket from 'ws';
+import { createSignerApp, type SignerApp } from '../src/app.js';
 import { STATUS } from '../src/errors.js';
 import { createSignerMetrics, type SignerMetrics } from '../src/metrics.js';
 import { NonceStore } from '../src/nonce-store.js';
@@ -80,6 +89,8 @@ interface RawResponse {
 
 interface Harness {
   url: string;
+  port: number;
+  app: SignerApp;
   metrics: SignerMetrics;
   nonces: NonceStore;
   draining: boolean;
@@ -102,6 +113,8 @@ async function startApp(options: { env?: Record<string, string>; logger?: Logger
   const verifier = new RpcTokenVerifier({ jwks, issuer: ISSUER, audience: config.id });
   const harness: Harness = {
     url: '',
+    port: 0,
+    app: undefined as unknown as SignerApp, // set below
     metrics,
     nonces,
     draining: false,
@@ -111,7 +124,7 @@ async function startApp(options: { env?: Record<string, string>; logger?: Logger
     raw: () => Promise.reject(new Error('not started')),
     close: async () => {},
   };
-  const app = createSignerApp({
+  const app = (harness.app = createSignerApp({
     config,
     keys: new Map([[KEY_ID, loadedKey(KEY_ID, dealt, 1)]]),
     instanceId: new Uint8Array(16).fill(7),
@@ -122,11 +135,13 @@ async function startApp(options: { env?: Record<string, string>; logger?: Logger
     logger,
     isDraining: () => harness.draining,
     cryptoPool: undefined,
-  });
-  const server = createServer(mtlsServerOptions({ certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem }), app);
+  }));
+  const server = createServer(mtlsServerOptions({ certPem: serverCert.certPem, keyPem: serverCert.keyPem, caPem: ca.certPem }));
+  app.attach(server);
   const port = await listen(server, 0, '127.0.0.1');
   const clients: SignerClient[] = [];
   harness.url = `https://127.0.0.1:${port}`;
+  harness.port = port;
   harness.client = ({ cert = coordinatorCert, ...options } = {}) => {
     const c = new SignerClient({ id: SIGNER_ID, url: harness.url, caPem: ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem, tokens, ...options });
     clients.push(c);
@@ -135,6 +150,7 @@ async function startApp(options: { env?: Record<string, string>; logger?: Logger
   harness.raw = (r) => rawRequest(port, r);
   harness.close = async () => {
     await Promise.all(clients.map((c) => c.close()));
+    await app.channels.close(0);
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   };
@@ -445,5 +461,191 @@ describe('signer app refusals on the wire', () => {
     const h = await startApp();
     await h.raw({ path: '/v1/round3', headers: rpcHeaders('/v1/round3', round1Body), body: round1Body });
     expect(await sampleValue(h.metrics.registry, 'frost_signer_rpc_duration_seconds_count', { rpc: 'unknown', status: '404' })).toBe(1);
+  });
+});
+
+/** A raw channel connection (what the coordinator's client never sends is sent here). */
+interface RawChannel {
+  ws: WebSocket;
+  /** Sends a request frame; resolves with its answer (status and decoded body). */
+  call(path: string, body: Uint8Array, authorization?: string): Promise<{ status: number; body: Buffer }>;
+  /** Resolves with the close code once the connection ends. */
+  closed: Promise<number>;
+}
+
+async function rawChannel(port: number, cert: CertificatePair | null = coordinatorCert): Promise<RawChannel> {
+  const ws = new WebSocket(`wss://127.0.0.1:${port}${CHANNEL_PATH}`, CHANNEL_PROTOCOL, {
+    ca: ca.certPem,
+    ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}),
+    servername: SIGNER_ID,
+  } as WebSocket.ClientOptions);
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  ws.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade answered ${res.statusCode}`), { status: res.statusCode })));
+  });
+  const waiting = new Map<number, (a: { status: number; body: Buffer }) => void>();
+  ws.on('message', (data: Buffer) => {
+    const f = decodeFrame(data);
+    if (f.type === 'answer') waiting.get(f.id)?.({ status: f.status, body: Buffer.from(f.body) });
+  });
+  let seq = 0;
+  return {
+    ws,
+    closed,
+    call: (path, body, authorization = `Bearer ${tokens.sign({ audience: SIGNER_ID, path, body })}`) =>
+      new Promise((resolve) => {
+        const id = ++seq;
+        waiting.set(id, resolve);
+        ws.send(encodeRequestFrame(id, path, authorization, body));
+      }),
+  };
+}
+
+/** An upgrade request on a fresh connection: the status and error code of its refusal. */
+function rawUpgrade(port: number, cert: CertificatePair | null, path = CHANNEL_PATH): Promise<{ status: number; code: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path,
+      servername: SIGNER_ID,
+      ca: ca.certPem,
+      ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}),
+      agent: false,
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': CHANNEL_PROTOCOL },
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, code: (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error: { code: unknown } }).error.code }));
+    });
+    req.on('upgrade', () => reject(new Error('the upgrade was accepted')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the channel', () => {
+  it.each([
+    ['no certificate', null, 'CLIENT_CERT_REQUIRED'],
+    ['a certificate without an allowed SAN', mintApiCert, 'CLIENT_IDENTITY_NOT_ALLOWED'],
+    ['a certificate from an untrusted CA', rogueCert, 'CLIENT_CERT_UNTRUSTED'],
+  ] as const)('refuses an upgrade from a client with %s, with its code, even while draining', async (_name, cert, code) => {
+    const h = await startApp();
+    expect(await rawUpgrade(h.port, cert)).toEqual({ status: STATUS[code], code });
+    h.draining = true;
+    expect(await rawUpgrade(h.port, cert)).toEqual({ status: STATUS[code], code });
+    expect(await sampleValue(h.metrics.registry, 'frost_signer_auth_failures_total', { code })).toBe(2);
+  });
+
+  it('refuses an upgrade while draining (SHUTTING_DOWN), and an upgrade elsewhere (NOT_FOUND)', async () => {
+    const h = await startApp();
+    expect(await rawUpgrade(h.port, coordinatorCert, '/v1/round2')).toEqual({ status: 404, code: 'NOT_FOUND' });
+    h.draining = true;
+    expect(await rawUpgrade(h.port, coordinatorCert)).toEqual({ status: 503, code: 'SHUTTING_DOWN' });
+  });
+
+  it('answers each frame as the HTTP RPC would: the same codes, statuses and error bodies', async () => {
+    const h = await startApp();
+    const ch = await rawChannel(h.port);
+    const ok = await ch.call(RPC_PATHS.round1, round1Body);
+    expect(ok.status).toBe(200);
+    expect((decodeCbor(ok.body) as { commitments: unknown[] }).commitments).toHaveLength(1);
+    const token = `Bearer ${tokens.sign({ audience: SIGNER_ID, path: RPC_PATHS.round1, body: round1Body })}`;
+    const cases: [string, Promise<{ status: number; body: Buffer }>, SignerErrorCode][] = [
+      ['no token', ch.call(RPC_PATHS.round1, round1Body, ''), 'TOKEN_MISSING'],
+      ['a token for another body', ch.call(RPC_PATHS.round1, encodeCbor({ key_id: KEY_ID, count: 2 }), token), 'TOKEN_BODY_MISMATCH'],
+      ['a token for another RPC', ch.call(RPC_PATHS.info, round1Body, token), 'TOKEN_PATH_MISMATCH'],
+      ['garbage under a token for another audience', ch.call(RPC_PATHS.round1, Buffer.from([0x1c]), `Bearer ${new OtherAudienceTokens({ privateKey: jwtKey, kid: KID, issuer: ISSUER }).sign({ audience: SIGNER_ID, path: RPC_PATHS.round1, body: Buffer.from([0x1c]) })}`), 'TOKEN_WRONG_AUDIENCE'],
+      ['a body that is not CBOR', ch.call(RPC_PATHS.round1, Buffer.from([0x1c])), 'MALFORMED_CBOR'],
+      ['a body over maxBodyBytes', ch.call(RPC_PATHS.round2, tooLarge), 'PAYLOAD_TOO_LARGE'],
+      ['an unknown path', ch.call('/v1/round3', round1Body), 'NOT_FOUND'],
+    ];
+    for (const [name, p, code] of cases) {
+      const res = await p;
+      expect({ name, status: res.status, code: (JSON.parse(res.body.toString('utf8')) as { error: { code: string } }).error.code }).toEqual({ name, status: STATUS[code], code });
+    }
+    // A replayed token, after its first use.
+    const body = encodeCbor({ key_id: KEY_ID, count: 1 });
+    const once = `Bearer ${tokens.sign({ audience: SIGNER_ID, path: RPC_PATHS.round1, body })}`;
+    expect((await ch.call(RPC_PATHS.round1, body, once)).status).toBe(200);
+    expect((await ch.call(RPC_PATHS.round1, body, once)).status).toBe(STATUS.TOKEN_REPLAYED);
+    expect(h.nonces.size).toBe(2);
+    expect(await sampleValue(h.metrics.registry, 'frost_signer_round1_total', { outcome: 'ok' })).toBe(2);
+    expect(await sampleValue(h.metrics.registry, 'frost_signer_rpc_duration_seconds_count', { rpc: 'round1', status: '200' })).toBe(2);
+  });
+
+  it('answers SHUTTING_DOWN to frames once draining, on a channel opened before', async () => {
+    const h = await startApp();
+    const ch = await rawChannel(h.port);
+    h.draining = true;
+    expect((await ch.call(RPC_PATHS.round1, round1Body)).status).toBe(503);
+    expect(h.nonces.size).toBe(0);
+  });
+
+  it.each([
+    ['a frame that is not of the layout', (ws: WebSocket) => ws.send(Buffer.from([9, 9, 9])), 1002],
+    ['an answer frame from the client', (ws: WebSocket) => ws.send(Buffer.from([2, 0, 0, 0, 1, 0, 200])), 1002],
+    ['a text frame', (ws: WebSocket) => ws.send('hello'), 1003],
+  ] as const)('closes the connection on %s', async (_name, send, code) => {
+    const h = await startApp();
+    const ch = await rawChannel(h.port);
+    send(ch.ws);
+    expect(await ch.closed).toBe(code);
+  });
+
+  it('closes its connections on shutdown once their requests are answered', async () => {
+    const h = await startApp();
+    const ch = await rawChannel(h.port);
+    expect((await ch.call(RPC_PATHS.info, encodeCbor({}))).status).toBe(200);
+    await h.app.channels.close(1000);
+    expect(await ch.closed).toBe(1001);
+  });
+});
+
+describe('round-2 batches', () => {
+  it('signs a batch over HTTP and over the channel; each request gets its outcome and is counted once', async () => {
+    const h = await startApp({ env: { SIGNER_MAX_BODY_BYTES: '65536' } });
+    const client = h.client();
+    const s2 = testSigner(2, { [KEY_ID]: dealt });
+    const round2Of = async () => {
+      const c = (await client.round1({ key_id: KEY_ID, count: 1 })).commitments[0]!;
+      const mine = { identifier: loadedKey(KEY_ID, dealt, 1).keyPackage.identifier, commitments: SigningCommitments.fromBytes(c.hiding, c.binding) };
+      const pkg = new SigningPackage([mine, commitOnce(s2)], message);
+      return { pkg, req: encodeRound2Request(KEY_ID, pkg) };
+    };
+    const items = [await round2Of(), await round2Of(), await round2Of()];
+    const reqs = items.map((x) => x.req);
+    reqs.push({ ...reqs[0]! }); // its commitment is claimed by the first request of the same batch
+    const body = encodeCbor({ requests: reqs });
+    const res = await h.raw(signedRaw(RPC_PATHS.round2Batch, body));
+    expect(res.status).toBe(200);
+    const out = parseRound2BatchResponse(decodeCbor(res.body), 4).results;
+    expect(out.map((o) => (isRound2Refusal(o) ? o.error.code : 'share'))).toEqual(['share', 'share', 'share', 'COMMITMENT_ALREADY_USED']);
+    for (const [i, x] of items.entries()) {
+      const shares = new Map<string, SignatureShare>([
+        [loadedKey(KEY_ID, dealt, 1).keyPackage.identifier.toHex(), decodeRound2Response(out[i] as Round2Response)],
+        [s2.identifier.toHex(), await shareOf(s2, x.req)],
+      ]);
+      expect(ed25519Verifies(dealt.publicKeyPackage.verifyingKeyBytes, message, aggregate(x.pkg, shares, dealt.publicKeyPackage).toBytes())).toBe(true);
+    }
+    expect(await sampleValue(h.metrics.registry, 'frost_signer_round2_total', { outcome: 'ok' })).toBe(3);
+    expect(await sampleValue(h.metrics.registry, 'frost_signer_round2_total', { outcome: 'COMMITMENT_ALREADY_USED' })).toBe(1);
+    expect(await sampleValue(h.metrics.registry, 'frost_signer_rpc_duration_seconds_count', { rpc: 'round2_batch', status: '200' })).toBe(1);
+    // Over the channel, through the coordinator's client.
+    await client.info(); // learns that batches are taken
+    const more = [await round2Of(), await round2Of()];
+    const answers = await client.round2Batch(more.map((x) => x.req));
+    for (const a of answers) expect(a).not.toBeInstanceOf(Error);
+    expect(await sampleValue(h.metrics.registry, 'frost_signer_rpc_duration_seconds_count', { rpc: 'round2_batch', status: '200' })).toBe(2);
+  });
+
+  it('a batch under a token for another body is refused whole, before anything is decoded or claimed', async () => {
+    const h = await startApp({ env: { SIGNER_MAX_BODY_BYTES: '65536' } });
+    const body = encodeCbor({ requests: [] });
+    const res = await h.raw({ path: RPC_PATHS.round2Batch, headers: rpcHeaders(RPC_PATHS.round2Batch, encodeCbor({ requests: [1] })), body });
+    expectRefusal(res, 'TOKEN_BODY_MISMATCH');
   });
 });

@@ -18,14 +18,17 @@ describe('signer config', () => {
     [{ SIGNER_TEST_FAULT: 'corrupt-shares' }, /SIGNER_ALLOW_TEST_FAULTS=true/],
     // A round-1 batch larger than the store would evict its own first commitments before answering.
     [{ SIGNER_MAX_NONCES: '2', SIGNER_MAX_COMMITMENT_BATCH: '3' }, /SIGNER_MAX_COMMITMENT_BATCH must not exceed SIGNER_MAX_NONCES/],
+    [{ SIGNER_COORDINATOR_URL: 'http://coordinator:7444' }, /SIGNER_COORDINATOR_URL must be a bare https origin/],
+    [{ SIGNER_COORDINATOR_URL: 'https://coordinator:7444/v1/channel' }, /SIGNER_COORDINATOR_URL must be a bare https origin/],
+    [{ SIGNER_MAX_ROUND2_BATCH: '0' }, /SIGNER_MAX_ROUND2_BATCH/],
     [{ SIGNER_TLS_KEY_FILE: undefined }, /SIGNER_TLS_KEY_FILE is required/],
     [{ SIGNER_AUDIT_SYNC: 'true' }, /SIGNER_AUDIT_SYNC needs SIGNER_AUDIT_FILE/],
   ])('rejects %j with a precise message', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });
 
-  it('reads SIGNER_SHUTDOWN_DELAY_MS (default 0) and SIGNER_BODY_TIMEOUT_MS (default 5000) in milliseconds', () => {
-    expect(loadConfig(base)).toMatchObject({ shutdownDelayMs: 0, bodyTimeoutMs: 5000 });
+  it('reads SIGNER_SHUTDOWN_DELAY_MS (default 2000) and SIGNER_BODY_TIMEOUT_MS (default 5000) in milliseconds', () => {
+    expect(loadConfig(base)).toMatchObject({ shutdownDelayMs: 2000, bodyTimeoutMs: 5000 });
     expect(loadConfig({ ...base, SIGNER_SHUTDOWN_DELAY_MS: '15000', SIGNER_BODY_TIMEOUT_MS: '2500' })).toMatchObject({ shutdownDelayMs: 15_000, bodyTimeoutMs: 2500 });
     expect(loadConfig({ ...base, SIGNER_SHUTDOWN_DELAY_MS: '600000', SIGNER_BODY_TIMEOUT_MS: '100' })).toMatchObject({ shutdownDelayMs: 600_000, bodyTimeoutMs: 100 });
     expect(loadConfig({ ...base, SIGNER_BODY_TIMEOUT_MS: '60000' }).bodyTimeoutMs).toBe(60_000);
@@ -64,5 +67,12 @@ describe('signer config', () => {
     expect(() => loadConfig({ ...base, SIGNER_GROUP_BACKEND: value })).toThrow(
       `SIGNER_GROUP_BACKEND must be one of auto, native, sodium, noble, got "${value}"`,
     );
+  });
+
+  it('reads SIGNER_COORDINATOR_URL (signer-dials mode; unset by default) and SIGNER_MAX_ROUND2_BATCH (default 256)', () => {
+    expect(loadConfig({ ...base }).coordinatorUrl).toBeUndefined();
+    expect(loadConfig({ ...base, SIGNER_COORDINATOR_URL: 'https://frost-coordinator:7444' }).coordinatorUrl).toBe('https://frost-coordinator:7444');
+    expect(loadConfig({ ...base }).maxRound2Batch).toBe(256);
+    expect(loadConfig({ ...base, SIGNER_MAX_ROUND2_BATCH: '16' }).maxRound2Batch).toBe(16);
   });
 });

@@ -8,22 +8,26 @@ import { EventEmitter } from 'node:events';
 import { MessageChannel } from 'node:worker_threads';
 import { Identifier, SigningPackage, computeBindingFactors, computeOthersTerm, round1, toHex, trustedDealerKeygen } from '@hoarfrost/frost';
 import { decodeCbor, decodeRound2Request, encodeCbor, encodeRound2Request, parseRound2Request } from '@hoarfrost/rpc';
-import type { PrepareReply, PrepareTask } from '../src/crypto-pool.js';
+import type { PrepareBatch, PrepareReply, PrepareTask } from '../src/crypto-pool.js';
 
-/** What reached the stand-in worker, after the structured clone. */
+/** What reached the stand-in worker, after the structured clone: each task, and how many messages carried them. */
 const received: PrepareTask[] = [];
+let messages = 0;
 
 class StandInWorker extends EventEmitter {
   postMessage(message: unknown): void {
     const { port1, port2 } = new MessageChannel();
-    port2.once('message', (task: PrepareTask) => {
-      port1.close();
+    const answer = (task: PrepareTask): PrepareReply => {
       received.push(task);
       const own = Identifier.fromHex(task.ownHex);
       const pkg = decodeRound2Request(task.request, own);
       const bindingFactors = computeBindingFactors(pkg, task.verifyingKey);
-      const reply: PrepareReply = { id: task.id, bindingFactors: [...bindingFactors], othersTerm: computeOthersTerm(pkg, bindingFactors, own) };
-      this.emit('message', reply);
+      return { id: task.id, bindingFactors: [...bindingFactors], othersTerm: computeOthersTerm(pkg, bindingFactors, own) };
+    };
+    port2.once('message', (m: PrepareTask | PrepareBatch) => {
+      port1.close();
+      messages++;
+      this.emit('message', 'tasks' in m ? { id: m.id, replies: m.tasks.map((t) => answer({ ...t, id: m.id })) } : answer(m));
     });
     port1.postMessage(message);
   }
@@ -99,5 +103,30 @@ describe('CryptoPool.prepare', () => {
     const bindingFactors = computeBindingFactors(pkg, dealt.publicKeyPackage.verifyingKeyBytes);
     expect(prepared.bindingFactors).toEqual(bindingFactors);
     expect(toHex(prepared.othersTerm)).toBe(toHex(computeOthersTerm(pkg, bindingFactors, own)));
+  });
+});
+
+describe('CryptoPool.prepareMany', () => {
+  it('sends a batch to the worker in one message, every field copied exactly, and answers each task in order', async () => {
+    const secret = randomBytes(32);
+    const many = [0, 1, 2].map(() => taskBesideSecret(secret));
+    const before = { messages, tasks: received.length };
+    const prepared = await pool.prepareMany(many.map((m) => m.task));
+    expect(messages - before.messages).toBe(1);
+    const got = received.slice(before.tasks);
+    expect(got).toHaveLength(3);
+    for (const task of got) {
+      for (const [name, bytes] of byteFields(task)) {
+        expect({ name, offset: bytes.byteOffset, buffer: bytes.buffer.byteLength }).toEqual({ name, offset: 0, buffer: bytes.length });
+        expect(Buffer.from(bytes.buffer).indexOf(secret)).toBe(-1);
+      }
+    }
+    many.forEach(({ pkg }, i) => {
+      const p = prepared[i]!;
+      if (p instanceof Error) throw p;
+      const bindingFactors = computeBindingFactors(pkg, dealt.publicKeyPackage.verifyingKeyBytes);
+      expect(p.bindingFactors).toEqual(bindingFactors);
+      expect(toHex(p.othersTerm)).toBe(toHex(computeOthersTerm(pkg, bindingFactors, Identifier.fromNumber(1))));
+    });
   });
 });

@@ -72,6 +72,8 @@ export interface TestSignerOptions {
   /** The policy's message limit as configured (the `policy` check itself is given separately). */
   maxMessageBytes?: number;
   maxBodyBytes?: number;
+  /** Round-2 requests one batch may carry (SIGNER_MAX_ROUND2_BATCH). */
+  maxRound2Batch?: number;
 }
 
 /** Participant `n` holding its share of every key set in `keySets` (key id → dealt keys), with real metrics. */
@@ -91,6 +93,7 @@ export function testSigner(n: number, keySets: Record<string, TrustedDealerOutpu
       nonces: { max: 1000, ttlMs: nonces.ttlMs, maxBatch: options.maxBatch ?? 32 },
       testFault: options.testFault ?? 'none',
       maxBodyBytes: options.maxBodyBytes ?? maxMessageBytes + 64 * 1024,
+      maxRound2Batch: options.maxRound2Batch ?? 256,
       policy: { maxMessageBytes },
     },
     keys,

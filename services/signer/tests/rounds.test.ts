@@ -12,6 +12,8 @@ import {
   Point,
   SigningNonces,
   SigningPackage,
+  aggregate,
+  type SignatureShare,
   computeBindingFactors,
   computeOthersTerm,
   round1,
@@ -19,13 +21,24 @@ import {
   trustedDealerKeygen,
   type PreparedSigning,
 } from '@hoarfrost/frost';
-import { WireFormatError, decodeRound2Request, encodeCbor, encodeRound2Request, parseInfoResponse, parseRound1Response, type Round2Request } from '@hoarfrost/rpc';
+import {
+  WireFormatError,
+  decodeRound2Request,
+  decodeRound2Response,
+  encodeCbor,
+  encodeRound2Request,
+  isRound2Refusal,
+  parseInfoResponse,
+  parseRound1Response,
+  parseRound2BatchResponse,
+  type Round2Request,
+} from '@hoarfrost/rpc';
 import { ed25519Verifies } from '@hoarfrost/testkit/support';
 import type { CryptoPool, PrepareTask } from '../src/crypto-pool.js';
 import { SignerError, toWireRefusal } from '../src/errors.js';
 import { commitmentId } from '../src/nonce-store.js';
 import { createPolicy } from '../src/policy.js';
-import { handleInfo, handleRound1, handleRound2 } from '../src/rounds.js';
+import { handleInfo, handleRound1, handleRound2, handleRound2Batch } from '../src/rounds.js';
 import { KEY_ID, commitOnce, expectSignerError, noncesOf, rejectionOf, sampleValue, shareOf, signWith, silentLog, testSigner, wire, type TestSigner } from './helpers.js';
 
 const dealt = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
@@ -400,6 +413,9 @@ describe('the audit record of each share', () => {
     const entry = commitOnce(s1!);
     const req = requestFor([entry, commitOnce(s2!)]);
     await handleRound2(s1!.deps, wire(req), silentLog, { iss: 'frost-coordinator', jti: 'j'.repeat(22) });
+    // Failing open, the record follows the answer (on the next turn of the event loop).
+    expect(events).toEqual([]);
+    await new Promise((r) => setImmediate(r));
     expect(events).toEqual([
       {
         event: 'round2',
@@ -423,5 +439,115 @@ describe('the audit record of each share', () => {
     const [o1, o2] = trio();
     o1!.deps.audit = auditDouble(true).trail;
     expect((await shareOf(o1!, requestFor([commitOnce(o1!), commitOnce(o2!)]))).share).toBeGreaterThan(0n);
+  });
+});
+
+describe('handleRound2Batch', () => {
+  /** The batch at `s` over the wire shapes: each outcome a share or a refusal code. */
+  async function batchAt(s: TestSigner, reqs: Round2Request[]): Promise<(SignatureShare | string)[]> {
+    const r = parseRound2BatchResponse(wire(await handleRound2Batch(s.deps, wire({ requests: reqs }), silentLog)), reqs.length);
+    return r.results.map((o) => (isRound2Refusal(o) ? o.error.code : decodeRound2Response(o)));
+  }
+
+  it('signs every package of the batch; each pair of shares aggregates to a valid signature', async () => {
+    const [s1, s2] = trio();
+    const messages = [0, 1, 2, 3, 4].map((i) => new TextEncoder().encode(`mint: ${i}`));
+    const pkgs = messages.map((m) => new SigningPackage([commitOnce(s1!), commitOnce(s2!)], m));
+    const reqs = pkgs.map((p) => encodeRound2Request(KEY_ID, p));
+    const [a, b] = [await batchAt(s1!, reqs), await batchAt(s2!, reqs)];
+    pkgs.forEach((pkg, i) => {
+      const shares = new Map([
+        [s1!.identifier.toHex(), a[i] as SignatureShare],
+        [s2!.identifier.toHex(), b[i] as SignatureShare],
+      ]);
+      expect(ed25519Verifies(dealt.publicKeyPackage.verifyingKeyBytes, messages[i]!, aggregate(pkg, shares, dealt.publicKeyPackage).toBytes())).toBe(true);
+    });
+    expect(await sampleValue(s1!.metrics.registry, 'frost_signer_round2_total', { outcome: 'ok' })).toBe(5);
+    expect(s1!.nonces.size).toBe(0);
+  });
+
+  it('each request gets its own outcome, in order: a refused one burns its nonce, the others are signed', async () => {
+    const [s1, s2] = trio({ policy: (m) => (m[0] === 0x21 ? { ok: false, code: 'POLICY_NOT_JWS', reason: 'no' } : { ok: true }) });
+    const used = commitOnce(s1!);
+    const first = requestFor([used, commitOnce(s2!)]);
+    const refused = commitOnce(s1!);
+    const reqs = [
+      first,
+      requestFor([commitOnce(s2!), { identifier: Identifier.fromNumber(3), commitments: strangerCommitments() }]), // not listing signer 1
+      requestFor([refused, commitOnce(s2!)], Uint8Array.of(0x21)), // refused by policy
+      { ...first }, // the first one's commitment again: claimed by the first already
+      requestFor([{ identifier: s1!.identifier, commitments: strangerCommitments() }, commitOnce(s2!)]), // never issued
+      requestFor([commitOnce(s1!), commitOnce(s2!)]),
+    ];
+    const out = await batchAt(s1!, reqs);
+    expect(out.map((o) => (typeof o === 'string' ? o : 'share'))).toEqual(['share', 'NOT_A_PARTICIPANT', 'POLICY_NOT_JWS', 'COMMITMENT_ALREADY_USED', 'UNKNOWN_COMMITMENT', 'share']);
+    expect(noncesOf(s1!, refused).used).toBe(true);
+    expect(s1!.nonces.size).toBe(0);
+    expect(await sampleValue(s1!.metrics.registry, 'frost_signer_round2_total', { outcome: 'ok' })).toBe(2);
+    expect(await sampleValue(s1!.metrics.registry, 'frost_signer_round2_total', { outcome: 'POLICY_NOT_JWS' })).toBe(1);
+  });
+
+  it('every listed nonce is claimed before any point work: an invalid point in one package still burns the nonces of all', async () => {
+    const [s1, s2] = trio();
+    const a = commitOnce(s1!);
+    const b = commitOnce(s1!);
+    // Package 1 holds a point that is not valid (the identity): its refusal comes from point work.
+    const identity = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
+    const bad = { ...requestFor([a, commitOnce(s2!)]) };
+    bad.commitments = bad.commitments.map((c) => (Buffer.compare(c.identifier, s2!.identifier.toBytes()) === 0 ? { ...c, hiding: identity } : c));
+    const good = requestFor([b, commitOnce(s2!)]);
+    const out = await batchAt(s1!, [bad, good]);
+    expect(out[0]).toBe('INVALID_POINT');
+    expect(typeof out[1]).not.toBe('string');
+    expect(noncesOf(s1!, a).used).toBe(true);
+    expect(noncesOf(s1!, b).used).toBe(true);
+  });
+
+  it('gives the event loop back during a long batch', async () => {
+    const [s1, s2] = trio();
+    const order: string[] = [];
+    // Read once per share, as it is computed.
+    Object.defineProperty(s1!.deps.config, 'testFault', { get: () => (order.push('share'), 'none') });
+    const reqs = Array.from({ length: 60 }, () => requestFor([commitOnce(s1!), commitOnce(s2!)]));
+    setImmediate(() => order.push('other work'));
+    await batchAt(s1!, reqs);
+    const at = order.indexOf('other work');
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(order.length - 1); // ran while the batch still had shares to compute
+  });
+
+  it('more requests than SIGNER_MAX_ROUND2_BATCH, or none, is INVALID_REQUEST and touches no nonce', async () => {
+    const [s1, s2] = trio({ maxRound2Batch: 2 });
+    const reqs = [0, 1, 2].map(() => requestFor([commitOnce(s1!), commitOnce(s2!)]));
+    const e = await rejectionOf(handleRound2Batch(s1!.deps, wire({ requests: reqs }), silentLog));
+    expect(e).toBeInstanceOf(WireFormatError);
+    expect((e as WireFormatError).code).toBe('INVALID_REQUEST');
+    expect(s1!.nonces.size).toBe(3);
+    await expect(handleRound2Batch(s1!.deps, wire({ requests: [] }), silentLog)).rejects.toBeInstanceOf(WireFormatError);
+  });
+
+  it('large packages go through the worker pool in one pass, and the shares still verify', async () => {
+    const signers = trio();
+    const tasks: Omit<PrepareTask, 'id'>[][] = [];
+    signers[0]!.deps.cryptoPool = {
+      minParticipants: 3,
+      async prepareMany(many: Omit<PrepareTask, 'id'>[]): Promise<PreparedSigning[]> {
+        tasks.push(many);
+        return many.map((task) => {
+          const own = Identifier.fromHex(task.ownHex);
+          const pkg = decodeRound2Request(task.request, own);
+          const bindingFactors = computeBindingFactors(pkg, task.verifyingKey);
+          return { bindingFactors, othersTerm: computeOthersTerm(pkg, bindingFactors, own) };
+        });
+      },
+    } as unknown as CryptoPool;
+    const pkgs = [0, 1, 2].map((i) => new SigningPackage(signers.map((s) => commitOnce(s)), Uint8Array.of(i)));
+    const reqs = pkgs.map((p) => encodeRound2Request(KEY_ID, p));
+    const [a, b, c] = [await batchAt(signers[0]!, reqs), await batchAt(signers[1]!, reqs), await batchAt(signers[2]!, reqs)];
+    expect(tasks.map((t) => t.length)).toEqual([3]);
+    pkgs.forEach((pkg, i) => {
+      const shares = new Map(signers.map((s, k) => [s.identifier.toHex(), [a, b, c][k]![i] as SignatureShare]));
+      expect(ed25519Verifies(dealt.publicKeyPackage.verifyingKeyBytes, pkg.message, aggregate(pkg, shares, dealt.publicKeyPackage).toBytes())).toBe(true);
+    });
   });
 });
