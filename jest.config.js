@@ -33,6 +33,9 @@ const shared = {
 export default {
   // Global (not per project) in jest's config model; the cross-process suites need the headroom.
   testTimeout: 60000,
+  // A handle left open by some suite (not yet found: the run of 2026-11-21 finished every test, then
+  // never exited) must not hold CI until its time limit: exit once the results are written.
+  forceExit: true,
   projects: [
     {
       ...shared,
