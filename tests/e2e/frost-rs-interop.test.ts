@@ -4,8 +4,8 @@
 // exchanging only frost-rs serde JSON. Needs cargo (required in CI; skipped loudly elsewhere).
 import { describe, expect, it } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createPublicKey, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +45,7 @@ import {
   type SignatureShare,
   type SigningNonces,
 } from '@hoarfrost/frost';
-import { ed25519Verifies } from '@hoarfrost/testkit/support';
+import { ed25519Verifies, opensslVerifies } from '@hoarfrost/testkit/support';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 // The frost-ed25519 side is its own crate under tests/ (src/main.rs, pinned by its Cargo.lock).
@@ -213,20 +213,6 @@ function run(kind: Kind, parties: readonly Party[], minSigners: number, old?: Re
 /** The parties for a layout such as 'rs ts rs' (participant i + 1 on the i-th implementation). */
 function parties(layout: string): Party[] {
   return layout.split(' ').map((impl, i) => (impl === 'rs' ? new RsParty(Identifier.fromNumber(i + 1)) : new TsParty(Identifier.fromNumber(i + 1))));
-}
-
-function opensslVerifies(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  const dir = mkdtempSync(join(tmpdir(), 'interop-openssl-'));
-  const spki = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
-  writeFileSync(join(dir, 'pub.pem'), spki);
-  writeFileSync(join(dir, 'msg'), message);
-  writeFileSync(join(dir, 'sig'), signature);
-  try {
-    execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(dir, 'pub.pem'), '-rawin', '-in', join(dir, 'msg'), '-sigfile', join(dir, 'sig')], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -1,26 +1,9 @@
 // FROST signatures are plain Ed25519: OpenSSL's command-line verifier (another process, another
 // implementation) accepts them and refuses them for a changed message.
 import { describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { createPublicKey, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { opensslVerifies } from '@hoarfrost/testkit/support';
 import { Identifier, SigningPackage, aggregate, round1, round2, trustedDealerKeygen, type SignatureShare } from '@hoarfrost/frost';
-
-function opensslVerifies(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  const dir = mkdtempSync(join(tmpdir(), 'frost-openssl-'));
-  const spki = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
-  writeFileSync(join(dir, 'pub.pem'), spki);
-  writeFileSync(join(dir, 'msg'), message);
-  writeFileSync(join(dir, 'sig'), signature);
-  try {
-    execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(dir, 'pub.pem'), '-rawin', '-in', join(dir, 'msg'), '-sigfile', join(dir, 'sig')], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each([
   [2, 3],

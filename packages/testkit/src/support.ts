@@ -6,7 +6,10 @@
  * @module
  */
 import { createPublicKey, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'node:https';
 import type { DevEnvironment } from './environment.js';
 
@@ -22,6 +25,26 @@ const bytes = (v: BytesOrBase64): Buffer => (typeof v === 'string' ? Buffer.from
 export function ed25519Verifies(publicKey: BytesOrBase64, message: Uint8Array, signature: BytesOrBase64): boolean {
   const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: bytes(publicKey).toString('base64url') }, format: 'jwk' });
   return verify(null, message, key, bytes(signature));
+}
+
+/**
+ * Whether OpenSSL's command-line verifier (another process, another implementation) accepts
+ * `signature` of `message` under the 32-byte Ed25519 `publicKey`.
+ */
+export function opensslVerifies(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'frost-openssl-'));
+  const spki = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+  writeFileSync(join(dir, 'pub.pem'), spki);
+  writeFileSync(join(dir, 'msg'), message);
+  writeFileSync(join(dir, 'sig'), signature);
+  try {
+    execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(dir, 'pub.pem'), '-rawin', '-in', join(dir, 'msg'), '-sigfile', join(dir, 'sig')], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A text file (PEM certificates and keys, JSON). */
