@@ -10,10 +10,22 @@ import { join } from 'node:path';
 import { FrostError, keyPackageFromJson, publicKeyPackageFromJson, type KeyPackage, type PublicKeyPackage } from '@hoarfrost/frost';
 import { KEY_ID_RE, KEY_PACKAGE_FILE, PUBLIC_KEY_PACKAGE_FILE } from '@hoarfrost/rpc';
 
+/**
+ * The life of a key on a signer: `pending` (made by a key generation, stored, waiting for its
+ * activation signature), `active` (signs), `retired` (signs nothing; its public key stays published).
+ */
+export type KeyState = 'pending' | 'active' | 'retired';
+
 export interface LoadedKey {
   keyId: string;
   keyPackage: KeyPackage;
   publicKeyPackage: PublicKeyPackage;
+  /** Absent for keys read from a dealer's key directory without a sealed store: `active`. */
+  state?: KeyState;
+  /** Increases with each refresh (same group key, new shares); 1 when made. */
+  version?: number;
+  /** When the key was made or imported (ms since the epoch). */
+  createdAt?: number;
 }
 
 export class KeyLoadError extends Error {
@@ -55,4 +67,24 @@ export async function loadKeys(dir: string): Promise<Map<string, LoadedKey>> {
   }
   if (keys.size === 0) throw new KeyLoadError(`no keys found in ${dir} (expected <key-id>/${KEY_PACKAGE_FILE})`);
   return keys;
+}
+
+/**
+ * What key generation (keygen.ts) needs from the signer's key storage; the sealed store's vault
+ * implements it. Session ids are the session digest in hex.
+ */
+export interface KeygenStore {
+  /** The key as held now for signing or retired (a pending key is not returned), if any. */
+  get(keyId: string): LoadedKey | undefined;
+  /** Stores a key made by a session, durably, as pending (replacing any pending one of that id). */
+  storePending(key: LoadedKey, sessionId: string): Promise<void>;
+  /**
+   * Makes the pending key of that session active, with the signature that proved it (a refresh's new
+   * version replaces the old one, whose stored share is removed). Throws when there is no such pending key.
+   */
+  activate(keyId: string, sessionId: string, activationSignature: Uint8Array): Promise<void>;
+  /** Removes the pending key of that session, if there is one. */
+  discardPending(keyId: string, sessionId: string): Promise<void>;
+  /** The key signs nothing more; its public key stays published. Throws UNKNOWN_KEY when not held. */
+  retire(keyId: string): Promise<void>;
 }
