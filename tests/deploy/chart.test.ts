@@ -113,11 +113,11 @@ d('Helm chart', () => {
         expect(c.image).toMatch(/@sha256:[0-9a-f]{64}$/);
       }
     }
-    // Each signer mounts only its own key Secret.
+    // Each signer mounts only its own dealer key Secret and its own KEK Secret.
     const secretsBySigner = objs
       .filter((o) => o.kind === 'StatefulSet')
-      .map((o) => (podSpec(o).volumes ?? []).filter((v) => v.secret && /keys|signer-\d$/.test(v.secret.secretName)).map((v) => v.secret!.secretName));
-    expect(secretsBySigner).toEqual([1, 2, 3, 4, 5].map((i) => [`frost-mint-2026-signer-${i}`]));
+      .map((o) => (podSpec(o).volumes ?? []).filter((v) => v.name === 'key' || v.name === 'kek').map((v) => v.secret!.secretName));
+    expect(secretsBySigner).toEqual([1, 2, 3, 4, 5].map((i) => [`frost-mint-2026-signer-${i}`, i === 1 ? 'mint-signer-1-kek' : `frost-kek-signer-${i}`]));
     // PDBs evict unhealthy pods; the signer PDB keeps a quorum.
     for (const p of objs.filter((o) => o.kind === 'PodDisruptionBudget')) expect((p.spec as { unhealthyPodEvictionPolicy: string }).unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
     expect((find(objs, 'PodDisruptionBudget', 'frost-signers').spec as { minAvailable: number }).minAvailable).toBe(3);
@@ -294,6 +294,22 @@ d('Helm chart', () => {
     expect(own).toMatch(/issued by the callers' CA in Secret frost-callers-ca/);
     expect(own).toMatch(/from the callers' CA frost-test-client-tls \(SAN DNS:frost-test-client\)/);
     expect(notes(fullValues)).toMatch(/or send a bearer JWT .* iss "https:\/\/issuer\.example\.com"/);
+  });
+
+  it('NOTES tell how to make the first key, which KEK Secrets to create, and where the JWKS is', () => {
+    const own = notes(minimalValues);
+    expect(own).toMatch(/Secrets frost-signer-1-kek, frost-signer-2-kek, frost-signer-3-kek \(key `kek`, 32 bytes\)/);
+    expect(own).toMatch(/create secret generic frost-signer-1-kek --from-literal=kek="\$\(openssl rand -hex 32\)"/);
+    expect(own).toMatch(/the admin API is off: set coordinator\.admin\.allowedClientSans/);
+    expect(own).toMatch(/frostctl keys create --key-id default --threshold 2 --url https:\/\/frost-coordinator\.frost\.svc:443/);
+    expect(own).toContain('https://frost-coordinator.frost.svc:443/.well-known/jwks.json');
+    const cm = notes(certManagerValues);
+    expect(cm).toMatch(/Create the first key .*\n {2}frostctl keys create --key-id default --threshold 2 .* --cert operator\.crt/);
+    expect(cm).toMatch(/The chart created missing KEK Secrets \(development only\)/);
+    // A dealer's key is imported under keyId: the first key exists, further keys get other ids.
+    const full = notes(fullValues);
+    expect(full).toMatch(/imported into the stores as key "mint-2026" at start/);
+    expect(full).toMatch(/Create further keys .*\n {2}frostctl keys create --key-id <new-key-id> --threshold 3/);
   });
 
   it('k8s/base is the chart rendered with the minimal values (not stale)', () => {

@@ -45,8 +45,12 @@ export type Obj = {
   data?: Record<string, string>;
 };
 
+/**
+ * The objects of a multi-document YAML text, read as Kubernetes reads it: YAML 1.1, where `0400` is an octal
+ * file mode (256), not the decimal 400 of YAML 1.2.
+ */
 export function objects(yamlText: string): Obj[] {
-  return parseAllDocuments(yamlText)
+  return parseAllDocuments(yamlText, { version: '1.1' })
     .map((d) => d.toJS() as Obj)
     .filter(Boolean);
 }

@@ -109,7 +109,7 @@ describe('full signing against three signer processes', () => {
 
   it('info names the key, identifier and verifying share', async () => {
     const info = await clients[1]!.info();
-    expect(Identifier.fromBytes(info.identifier).toNumber()).toBe(2);
+    expect(Identifier.fromBytes(info.identifier!).toNumber()).toBe(2);
     expect(info.keys.map((k) => k.key_id)).toEqual([KEY_ID]);
     expect(Buffer.from(info.keys[0]!.verifying_key).equals(Buffer.from(pkp.verifyingKeyBytes))).toBe(true);
   });

@@ -99,8 +99,51 @@ readinessProbe:
 {{- define "frost.tls.coordinatorClient" -}}{{ include "frost.coordinator.name" . }}-client-tls{{- end -}}
 {{- define "frost.tls.testClient" -}}{{ include "frost.fullname" . }}-test-client-tls{{- end -}}
 
+{{/* The dealer's public key package ConfigMap; empty when there is none (keys come from the signers). */}}
 {{- define "frost.publicKeyPackage.configMap" -}}
 {{- if .Values.publicKeyPackage.json -}}{{ include "frost.fullname" . }}-public-key-package{{- else -}}{{ .Values.publicKeyPackage.existingConfigMap }}{{- end -}}
+{{- end -}}
+
+{{/* Sealed key store: where each signer mounts its volume, and the volumeClaimTemplates entry's name. */}}
+{{- define "frost.store.mountPath" -}}/var/lib/frost/store{{- end -}}
+{{- define "frost.store.claim" -}}store{{- end -}}
+
+{{/* A signer's KEK Secret: signers[].kekSecret, else the signer.store.kekSecret template. Call with (dict "root" $ "signer" .). */}}
+{{- define "frost.signer.kekSecret" -}}
+{{- if .signer.kekSecret -}}
+{{- .signer.kekSecret -}}
+{{- else -}}
+{{- tpl .root.Values.signer.store.kekSecret (dict "name" (include "frost.signer.name" .) "id" .signer.id "fullname" (include "frost.fullname" .root) "Template" .root.Template) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The `kek` data (base64) of a KEK Secret the chart makes (signer.store.createKekSecrets), given what the cluster
+holds: the existing Secret's (`secret`, as lookup returns it) byte for byte; none while the signer's store
+volume exists (`claimExists`) without it; else 32 new random bytes (crypto/rand), whose base64 the signer
+reads. Call with (dict "secret" S "secretName" N "signer" ID "claim" PVC "claimExists" BOOL).
+*/}}
+{{- define "frost.signer.kekData" -}}
+{{- if .secret -}}
+{{- $kek := index (.secret.data | default dict) "kek" | default "" -}}
+{{- if not $kek -}}
+{{- fail (printf "Secret %s exists without the key `kek`: the chart will not replace it; put signer %s's KEK in it (or delete it if that signer has never stored a key)" .secretName .signer) -}}
+{{- end -}}
+{{- $kek -}}
+{{- else if .claimExists -}}
+{{- fail (printf "KEK Secret %s is missing but signer %s's store volume %s exists: a new KEK cannot open its sealed keys. Restore the Secret from its backup (README, \"Backup\"); the chart makes a KEK only for a new store" .secretName .signer .claim) -}}
+{{- else -}}
+{{- randBytes 32 | b64enc -}}
+{{- end -}}
+{{- end -}}
+
+{{/* SIGNER_DKG_PEERS: the signer ids (DNS names) of every signer of the release. */}}
+{{- define "frost.dkg.peers" -}}
+{{- $ids := list -}}
+{{- range .Values.signers -}}
+{{- $ids = append $ids (include "frost.signer.host" (dict "root" $ "signer" .)) -}}
+{{- end -}}
+{{- join "," $ids -}}
 {{- end -}}
 
 {{/* "true" when the coordinator's auth mode accepts client certificates (mtls, mtls-or-jwt, mtls-and-jwt). */}}
@@ -243,6 +286,42 @@ Cross-field checks the values schema cannot express; each fails the render with 
 {{- $sNeed := div (add (int $c.signerTimeoutMs) 999) 1000 -}}
 {{- if lt $sGrace $sNeed -}}
 {{- fail (printf "signer.terminationGracePeriodSeconds (%v) must be at least shutdownDelaySeconds (%v) + 5 + %v (coordinator.signerTimeoutMs), so in-flight RPCs can finish" $s.terminationGracePeriodSeconds $s.shutdownDelaySeconds $sNeed) -}}
+{{- end -}}
+{{- $store := .Values.signer.store -}}
+{{- $keks := list -}}
+{{- range $i, $signer := .Values.signers -}}
+{{- if and (not $store.enabled) (not $signer.keySecret) -}}
+{{- fail (printf "signers[%d] (%s) has no keySecret and signer.store.enabled=false: without a sealed store a signer can neither make nor keep a key; set signer.store.enabled=true (keys made by the signers) or give it a dealer's key Secret" $i $signer.id) -}}
+{{- end -}}
+{{- if $store.enabled -}}
+{{- $kek := include "frost.signer.kekSecret" (dict "root" $ "signer" $signer) -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" $kek) -}}
+{{- fail (printf "the KEK Secret name of signer %s, %q (signer.store.kekSecret or signers[%d].kekSecret), is not a valid Secret name" $signer.id $kek $i) -}}
+{{- end -}}
+{{- if has $kek $keks -}}
+{{- fail (printf "signers %s and another share the KEK Secret %s: every signer needs a KEK of its own (one stolen KEK must not open two stores)" $signer.id $kek) -}}
+{{- end -}}
+{{- $keks = append $keks $kek -}}
+{{- end -}}
+{{- end -}}
+{{- if and $store.createKekSecrets (not $store.enabled) -}}
+{{- fail "signer.store.createKekSecrets needs signer.store.enabled (a KEK seals the store)" -}}
+{{- end -}}
+{{- $admin := $c.admin.allowedClientSans -}}
+{{- if $admin -}}
+{{- if not (include "frost.auth.mtls" .) -}}
+{{- fail (printf "coordinator.admin.allowedClientSans needs a client CA: auth mode %s takes no client certificates; use mtls, mtls-or-jwt or mtls-and-jwt" $mode) -}}
+{{- end -}}
+{{- $callers := splitList "," (include "frost.coordinator.allowedSans" .) -}}
+{{- range $admin -}}
+{{- if has . $callers -}}
+{{- fail (printf "coordinator.admin.allowedClientSans and the /sign callers (coordinator.auth.allowedClientSans, the helm test client) must not overlap: %s is in both; an operator's certificate is not a caller's" .) -}}
+{{- end -}}
+{{- end -}}
+{{- $own := printf "DNS:%s-client" (include "frost.coordinator.name" .) -}}
+{{- if has $own $admin -}}
+{{- fail (printf "coordinator.admin.allowedClientSans must not hold %s: that is the coordinator's own signer-client certificate" $own) -}}
+{{- end -}}
 {{- end -}}
 {{- if and $c.audit.enabled (not $c.audit.volume) -}}
 {{- fail "coordinator.audit.volume is required when coordinator.audit.enabled: the audit files must outlive the pod (e.g. { persistentVolumeClaim: { claimName: frost-audit } })" -}}

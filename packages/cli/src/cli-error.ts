@@ -16,12 +16,49 @@ export class CliError extends Error {
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
+  /**
+   * A transient status while waiting (a spinner line on a terminal), replaced by the next call and
+   * cleared by `undefined`. Optional: without it, waits are silent.
+   */
+  status?: (text: string | undefined) => void;
 }
 
-export const processIo: Io = {
-  out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
-};
+const SPINNER = ['|', '/', '-', '\\'];
+
+/** The process's streams; the status line is drawn on stderr only when it is a terminal. */
+function createProcessIo(): Io {
+  let timer: NodeJS.Timeout | undefined;
+  let frame = 0;
+  const clear = () => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    process.stderr.write('\r\x1b[K');
+  };
+  const io: Io = {
+    out: (line) => {
+      if (timer) clear();
+      process.stdout.write(line + '\n');
+    },
+    err: (line) => {
+      if (timer) clear();
+      process.stderr.write(line + '\n');
+    },
+  };
+  if (process.stderr.isTTY) {
+    io.status = (text) => {
+      if (timer) clear();
+      if (text === undefined) return;
+      const started = Date.now();
+      const draw = () => process.stderr.write(`\r\x1b[K${SPINNER[frame++ % SPINNER.length]} ${text} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      draw();
+      timer = setInterval(draw, 100);
+      timer.unref();
+    };
+  }
+  return io;
+}
+
+export const processIo: Io = createProcessIo();
 
 /** Reads a text file or throws CliError FILE_UNREADABLE naming it. */
 export function readTextFile(path: string): string {

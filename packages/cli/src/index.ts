@@ -10,6 +10,7 @@ import { sign, signUsage } from './commands/sign.js';
 import { k8sManifests, k8sUsage } from './commands/k8s.js';
 import { audit, auditUsage } from './commands/audit.js';
 import { relay, relayUsage } from './commands/relay.js';
+import { keys, keysUsage } from './commands/keys.js';
 
 export { CliError, decodeBase64Strict, type Io } from './cli-error.js';
 export { keygenToDir, PUBLIC_KEY_PACKAGE_FILE, keyPackageFile } from './commands/keygen.js';
@@ -21,6 +22,7 @@ const commands: Record<string, { run: Command; usage: string; summary: string }>
   verify: { run: verify, usage: verifyUsage, summary: 'verify an Ed25519 signature under a group key' },
   inspect: { run: inspect, usage: inspectUsage, summary: 'decode and validate any frost-rs JSON object' },
   sign: { run: sign, usage: signUsage, summary: 'sign through a coordinator and verify the result' },
+  keys: { run: keys, usage: keysUsage, summary: "a deployment's keys: list, create by DKG (no dealer), refresh, retire" },
   'k8s-manifests': { run: k8sManifests, usage: k8sUsage, summary: 'Kubernetes Secrets/ConfigMaps for the Helm chart from a key folder' },
   audit: { run: audit, usage: auditUsage, summary: 'check the hash chain of an audit file or of service logs (tamper evidence)' },
   relay: { run: relay, usage: relayUsage, summary: 'relay identities (X25519) and the sessions of one on a frostd-compatible relay' },

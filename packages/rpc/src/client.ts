@@ -46,6 +46,12 @@ export interface SignerRpc {
    */
   round2Batch?(reqs: Round2Request[], signal?: AbortSignal): Promise<(Round2Response | SignerCallError)[]>;
   info(keyId?: string, signal?: AbortSignal): Promise<InfoResponse>;
+  /**
+   * Any other RPC of the signer (key generation): `payload` CBOR-encoded under a token bound to
+   * `path` and the body; the decoded answer, unchecked (the caller parses it strictly). Optional:
+   * a test double without it takes no part in key generation.
+   */
+  call?(path: string, payload: unknown, signal?: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -360,6 +366,10 @@ export class SignerClient implements SignerRpc {
       const { code, message } = o.error;
       return new SignerCallError(this.id, isSignerErrorCode(code) ? code : 'SIGNER_ERROR', `${this.url}${RPC_PATHS.round2Batch}: ${signerText(message)}`);
     });
+  }
+
+  call(path: string, payload: unknown, signal?: AbortSignal): Promise<unknown> {
+    return this.#call(path, payload, (v) => v, signal);
   }
 
   async info(keyId?: string, signal?: AbortSignal): Promise<InfoResponse> {

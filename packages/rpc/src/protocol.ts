@@ -5,7 +5,7 @@
  * encodings.
  * @module
  */
-import { Identifier, SignatureShare, SigningCommitments, SigningPackage } from '@hoarfrost/frost';
+import { Identifier, SignatureShare, SigningCommitments, SigningPackage, publicKeyPackageFromJson, publicKeyPackageToJson, type PublicKeyPackage } from '@hoarfrost/frost';
 import { WireFormatError } from './errors.js';
 
 export const RPC_PATHS = { round1: '/v1/round1', round2: '/v1/round2', round2Batch: '/v1/round2/batch', info: '/v1/info' } as const;
@@ -73,14 +73,47 @@ export interface Round2BatchResponse {
 export interface InfoRequest {
   key_id?: string;
 }
+/**
+ * The life of a key on a signer: `pending` (made by a key generation, waiting for its activation
+ * signature: signs nothing), `active` (signs), `retired` (signs nothing; its public key stays published).
+ */
+export const KEY_STATES = ['pending', 'active', 'retired'] as const;
+export type KeyStateWire = (typeof KEY_STATES)[number];
+
+/** The largest public key package an info answer may carry (frost-rs JSON, about 140 bytes per participant). */
+export const MAX_PUBLIC_KEY_PACKAGE_BYTES = 1 << 20;
+
 export interface KeyInfoWire {
   key_id: string;
+  /**
+   * This signer's participant identifier for this key (identifiers may differ per key). Optional:
+   * older signers leave it out, and it is then the response's `identifier`.
+   */
+  identifier?: Uint8Array;
   verifying_share: Uint8Array;
   verifying_key: Uint8Array;
   min_signers: number;
+  /** Absent (older signers): `active`. */
+  state?: KeyStateWire;
+  /** Increases with each refresh (same group key, new shares); absent: 1. */
+  version?: number;
+  /**
+   * When the key was made or imported, in whole seconds since the epoch, when the signer knows
+   * (seconds: the RPC's CBOR carries integers of up to 32 bits).
+   */
+  created_at?: number;
+  /**
+   * The whole public key package in its canonical encoding ({@link encodePublicKeyPackage}): equal
+   * bytes, same package. Optional: older signers leave it out.
+   */
+  public_key_package?: Uint8Array;
 }
 export interface InfoResponse {
-  identifier: Uint8Array;
+  /**
+   * The signer's identifier for the first key listed (what older coordinators read); required when
+   * any key is listed, absent when the signer holds none (a sealed store waiting for key generation).
+   */
+  identifier?: Uint8Array;
   keys: KeyInfoWire[];
   /**
    * The largest message this signer accepts to sign (its policy limit, within its body limit). The
@@ -223,25 +256,66 @@ export function parseInfoRequest(v: unknown): InfoRequest {
 }
 
 export function parseInfoResponse(v: unknown): InfoResponse {
-  const o = obj(v, 'info response', ['identifier', 'keys'], ['max_message_bytes', 'instance_id', 'max_request_bytes', 'max_round2_batch', 'max_commitment_batch']);
+  const o = obj(v, 'info response', ['keys'], ['identifier', 'max_message_bytes', 'instance_id', 'max_request_bytes', 'max_round2_batch', 'max_commitment_batch']);
   const r: InfoResponse = {
-    identifier: bytes(o.identifier, 'identifier', 32),
     keys: list(o.keys, 'keys', 0, 1000).map((k, i) => {
-      const e = obj(k, `keys[${i}]`, ['key_id', 'verifying_share', 'verifying_key', 'min_signers']);
-      return {
+      const what = `keys[${i}]`;
+      const e = obj(k, what, ['key_id', 'verifying_share', 'verifying_key', 'min_signers'], ['identifier', 'state', 'version', 'created_at', 'public_key_package']);
+      const key: KeyInfoWire = {
         key_id: keyId(e.key_id),
         verifying_share: bytes(e.verifying_share, 'verifying_share', 32),
         verifying_key: bytes(e.verifying_key, 'verifying_key', 32),
         min_signers: int(e.min_signers, 'min_signers', 2, 65535),
       };
+      if (e.identifier !== undefined) key.identifier = bytes(e.identifier, `${what}.identifier`, 32);
+      if (e.state !== undefined) {
+        if (!KEY_STATES.includes(e.state as KeyStateWire)) throw new WireFormatError('INVALID_REQUEST', `${what}.state must be one of ${KEY_STATES.join(', ')}`);
+        key.state = e.state as KeyStateWire;
+      }
+      if (e.version !== undefined) key.version = int(e.version, `${what}.version`, 1, 2 ** 31);
+      if (e.created_at !== undefined) key.created_at = int(e.created_at, `${what}.created_at`, 0, 2 ** 32 - 1);
+      if (e.public_key_package !== undefined) {
+        const pkp = bytes(e.public_key_package, `${what}.public_key_package`);
+        if (pkp.length === 0 || pkp.length > MAX_PUBLIC_KEY_PACKAGE_BYTES) throw new WireFormatError('INVALID_REQUEST', `${what}.public_key_package must be 1..${MAX_PUBLIC_KEY_PACKAGE_BYTES} bytes`);
+        key.public_key_package = pkp;
+      }
+      return key;
     }),
   };
+  if (o.identifier !== undefined) r.identifier = bytes(o.identifier, 'identifier', 32);
+  else if (r.keys.length > 0) throw new WireFormatError('INVALID_REQUEST', 'info response: missing field "identifier"');
   if (o.max_message_bytes !== undefined) r.max_message_bytes = int(o.max_message_bytes, 'max_message_bytes', 1, 2 ** 31);
   if (o.instance_id !== undefined) r.instance_id = bytes(o.instance_id, 'instance_id', 16);
   if (o.max_request_bytes !== undefined) r.max_request_bytes = int(o.max_request_bytes, 'max_request_bytes', 1, 2 ** 31);
   if (o.max_round2_batch !== undefined) r.max_round2_batch = int(o.max_round2_batch, 'max_round2_batch', 1, MAX_ROUND2_BATCH);
   if (o.max_commitment_batch !== undefined) r.max_commitment_batch = int(o.max_commitment_batch, 'max_commitment_batch', 1, MAX_ROUND1_BATCH);
   return r;
+}
+
+/**
+ * The canonical encoding of a public key package on the wire: frost-rs JSON (the format of
+ * `public-key-package.json`) in UTF-8, with no whitespace, its fields in frost-rs order and the
+ * verifying shares in ascending identifier order. One package has exactly one encoding, so equal
+ * bytes mean the same package.
+ */
+export function encodePublicKeyPackage(pkp: PublicKeyPackage): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(publicKeyPackageToJson(pkp)));
+}
+
+/**
+ * The public key package of a canonical encoding: decoded strictly (frost-rs JSON, valid points),
+ * and refused unless re-encoding gives the same bytes (WireFormatError INVALID_REQUEST). It does not
+ * check that the shares lie on one polynomial (`assertConsistent`: costly, for the caller to run once).
+ */
+export function decodePublicKeyPackage(encoded: Uint8Array): PublicKeyPackage {
+  let pkp: PublicKeyPackage;
+  try {
+    pkp = publicKeyPackageFromJson(new TextDecoder('utf-8', { fatal: true }).decode(encoded));
+  } catch (e) {
+    throw new WireFormatError('INVALID_REQUEST', `public_key_package: ${(e as Error).message}`);
+  }
+  if (Buffer.compare(encodePublicKeyPackage(pkp), encoded) !== 0) throw new WireFormatError('INVALID_REQUEST', 'public_key_package is not in its canonical encoding');
+  return pkp;
 }
 
 /**
@@ -344,7 +418,7 @@ export const SIGNER_ERROR_CODES = {
   COMMITMENT_KEY_MISMATCH: 'package',
   KEY_NOT_ACTIVE: 'package',
   KEY_RETIRED: 'package',
-  KEY_EXISTS: 'request',
+  KEY_EXISTS: 'package',
   DKG_REFUSED: 'request',
   DKG_SESSION_UNKNOWN: 'stale',
   DKG_BUSY: 'unavailable',

@@ -11,6 +11,7 @@ import {
   trustedDealerKeygen,
   aggregate,
   verifyEd25519,
+  publicKeyPackageToJson,
   type KeyPackage,
   type PublicKeyPackage,
   type SigningNonces,
@@ -22,8 +23,10 @@ import {
   RPC_PATHS,
   CHANNEL_PATH,
   SIGNER_ERROR_CODES,
+  decodePublicKeyPackage,
   decodeRound2Request,
   decodeRound2Response,
+  encodePublicKeyPackage,
   encodeRound2Request,
   encodeRound2Response,
   isSignerErrorCode,
@@ -312,6 +315,38 @@ describe('message parsers', () => {
     for (const bad of [new Uint8Array(15), new Uint8Array(17), 'id', 7]) {
       expectInvalidRequest(() => parseInfoResponse({ ...base, instance_id: bad }), /instance_id must be/);
     }
+  });
+
+  it('info response: each key may carry its identifier, state, version, creation time and public key package; the top identifier only when keys are listed', () => {
+    const base = shapes[5]!.valid();
+    const key = (base.keys as Record<string, unknown>[])[0]!;
+    const pkp = encodePublicKeyPackage(trustedDealerKeygen({ minSigners: 2, maxSigners: 3 }).publicKeyPackage);
+    const full = { ...base, keys: [{ ...key, identifier: b32(7), state: 'pending', version: 2, created_at: 1_700_000_000, public_key_package: pkp }] };
+    expect(parseInfoResponse(decodeCbor(encodeCbor(full)))).toEqual(full);
+    expect(parseInfoResponse({ keys: [] })).toEqual({ keys: [] });
+    expectInvalidRequest(() => parseInfoResponse({ keys: [key] }), /missing field "identifier"/);
+    const bad = (extra: Record<string, unknown>) => parseInfoResponse({ ...base, keys: [{ ...key, ...extra }] });
+    expectInvalidRequest(() => bad({ state: 'done' }), /state must be one of pending, active, retired/);
+    expectInvalidRequest(() => bad({ version: 0 }), /version must be an integer/);
+    for (const at of [-1, 2 ** 32, 1_700_000_000_000]) expectInvalidRequest(() => bad({ created_at: at }), /created_at must be an integer between 0 and 4294967295/);
+    expectInvalidRequest(() => bad({ identifier: new Uint8Array(31) }), /identifier must be 32 bytes/);
+    expectInvalidRequest(() => bad({ public_key_package: new Uint8Array(0) }), /public_key_package must be 1\.\./);
+    expectInvalidRequest(() => bad({ public_key_package: 'json' }), /public_key_package must be a byte string/);
+  });
+
+  it('public key packages: one canonical encoding (frost-rs JSON); anything else is refused', () => {
+    const dealt = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
+    const bytes = encodePublicKeyPackage(dealt.publicKeyPackage);
+    expect(JSON.parse(Buffer.from(bytes).toString('utf8'))).toEqual(publicKeyPackageToJson(dealt.publicKeyPackage));
+    const back = decodePublicKeyPackage(bytes);
+    expect(Buffer.from(encodePublicKeyPackage(back))).toEqual(Buffer.from(bytes));
+    // The same package with whitespace, or its fields in another order, is not canonical.
+    const spaced = new TextEncoder().encode(JSON.stringify(publicKeyPackageToJson(dealt.publicKeyPackage), null, 1));
+    expectInvalidRequest(() => decodePublicKeyPackage(spaced), /not in its canonical encoding/);
+    const { header, ...rest } = publicKeyPackageToJson(dealt.publicKeyPackage) as Record<string, unknown>;
+    expectInvalidRequest(() => decodePublicKeyPackage(new TextEncoder().encode(JSON.stringify({ ...rest, header }))), /not in its canonical encoding/);
+    expectInvalidRequest(() => decodePublicKeyPackage(new TextEncoder().encode('{"x":1}')), /public_key_package/);
+    expectInvalidRequest(() => decodePublicKeyPackage(Uint8Array.from([0xff, 0xfe])), /public_key_package/);
   });
 
   it('names the offending list entry in the message', () => {

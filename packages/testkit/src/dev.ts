@@ -1,17 +1,23 @@
 #!/usr/bin/env node
 /**
- * The local cluster (`pnpm start`): creates (or reuses) a dev PKI, JWT keys and a key set under
- * FROST_DEV_DIR (default .frost-dev), starts the signers on 7001.., the coordinator on 7100 and the
- * frostd-compatible relay on 2744 (frostd's port; its leaf certificate from the dev CA names 127.0.0.1
- * and localhost), waits until the coordinator sees a quorum, prints a ready-to-paste curl and how to
- * point ZF's frost-client at the relay, and stops everything on Ctrl-C.
+ * The local cluster (`pnpm start`): creates (or reuses) a dev PKI, JWT keys and the signers' sealed
+ * key stores under FROST_DEV_DIR (default .frost-dev), starts the signers on 7001.., the coordinator
+ * on 7100 and the frostd-compatible relay on 2744 (frostd's port; its leaf certificate from the dev
+ * CA names 127.0.0.1 and localhost). On first start the signers make the `default` key themselves by
+ * distributed key generation (`frostctl keys create`: no dealer ever sees it); later starts find every
+ * key in the sealed stores. It waits until the coordinator sees a quorum, prints a ready-to-paste curl,
+ * the JWKS URL, how to make another key and how to point ZF's frost-client at the relay, and stops
+ * everything on Ctrl-C. (A folder made before key generation existed keeps its dealer key, imported
+ * into the stores.)
  * It lives in the test kit, not in frostctl, because it needs the dev PKI and the services' builds,
  * neither of which belongs in an operator's install.
  * @module
  */
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createDevEnvironment, readDevEnvironment } from './environment.js';
+import { createDevEnvironment, readDevEnvironment, upgradeDevEnvironment } from './environment.js';
 import { startCluster } from './cluster.js';
 import { ensureRelayCertificate, startRelay } from './relay.js';
 
@@ -19,6 +25,19 @@ const usage = 'usage: pnpm start [--dir .frost-dev] [--threshold 2 --signers 3] 
 /** The relay's ops port: apart from the coordinator's (9100) and the signers' (9101..9199). */
 const RELAY_OPS_PORT = 9744;
 const out = (line: string) => process.stdout.write(line + '\n');
+/** frostctl, built next to this package in the workspace. */
+const FROSTCTL = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+
+/** Runs frostctl against the cluster; its output goes to ours unless captured. */
+function frostctl(args: string[], capture = false): Promise<{ status: number; stdout: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [FROSTCTL, ...args], { stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'] });
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.on('error', fail);
+    child.on('exit', (code) => done({ status: code ?? 1, stdout }));
+  });
+}
 
 async function main(argv: string[]): Promise<number> {
   let values;
@@ -59,14 +78,15 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  let env = values.fresh ? undefined : readDevEnvironment(dir);
+  const found = values.fresh ? undefined : readDevEnvironment(dir);
+  let env = found ? await upgradeDevEnvironment(found) : undefined;
   if (env && (env.threshold !== t || env.signers.length !== n)) {
     out(`${dir} holds a ${env.threshold}-of-${env.signers.length} key set; use --fresh to replace it`);
     return 2;
   }
   if (!env) {
-    out(`creating dev PKI, JWT keys and a ${t}-of-${n} key set in ${dir}`);
-    env = await createDevEnvironment(dir, { threshold: t, signers: n });
+    out(`creating dev PKI, JWT keys and ${n} sealed key stores in ${dir} (no dealer: the signers make the keys)`);
+    env = await createDevEnvironment(dir, { threshold: t, signers: n, dealer: false });
   }
   const cluster = await startCluster(env, {
     coordinatorPort: port,
@@ -79,6 +99,18 @@ async function main(argv: string[]): Promise<number> {
     await cluster.stop();
     throw e;
   });
+  const cli = ['--url', cluster.url, '--dev-dir', dir];
+  const listed = await frostctl(['keys', 'list', '--json', ...cli], true);
+  const keys = listed.status === 0 ? (JSON.parse(listed.stdout) as { keys: { key_id: string }[] }).keys : [];
+  if (!keys.some((k) => k.key_id === env.keyId)) {
+    out(`\nNo key "${env.keyId}" yet: the signers make it now (frostctl keys create --key-id ${env.keyId} --threshold ${t})`);
+    const made = await frostctl(['keys', 'create', '--key-id', env.keyId, '--threshold', String(t), ...cli]);
+    if (made.status !== 0) {
+      await relay.stop();
+      await cluster.stop();
+      throw new Error(`the first key could not be made (frostctl exited ${made.status}); run pnpm start again to retry`);
+    }
+  }
   // The processes are up once they log "ready"; a signature needs the coordinator to have seen a quorum.
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -98,6 +130,18 @@ async function main(argv: string[]): Promise<number> {
       `    -H 'content-type: application/json' -d '{"msg_b64":"aGVsbG8="}' ${cluster.url}/sign`,
   );
   out('or: node packages/cli/dist/main.js sign --message hello');
+  out('');
+  out(`Public keys for relying parties (JWKS): ${cluster.url}/.well-known/jwks.json`);
+  out(`  curl --cacert ${rel(env.caFile)} ${cluster.url}/.well-known/jwks.json`);
+  out('A JWS of a JSON payload:');
+  out(
+    `  curl --cacert ${rel(env.caFile)} --cert ${rel(env.clientCertFile)} --key ${rel(env.clientKeyFile)} \\\n` +
+      `    -H 'content-type: application/json' -d '{"payload":{"sub":"demo"}}' ${cluster.url}/v1/jws`,
+  );
+  out('Make another key by DKG (the signers make it; the coordinator only relays), list them, sign with it:');
+  out(`  node packages/cli/dist/main.js keys create --key-id mint-2027 --threshold ${t}`);
+  out('  node packages/cli/dist/main.js keys list');
+  out('  node packages/cli/dist/main.js sign --key-id mint-2027 --message hello');
   out('');
   out(`frostd-compatible relay  ${relay.url}   (push: wss://127.0.0.1:${relayPort}/subscribe; metrics ${relay.opsUrl}/metrics)`);
   out("Point ZF's frost-client at it (it trusts the dev CA through SSL_CERT_FILE):");

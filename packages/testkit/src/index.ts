@@ -7,10 +7,12 @@
 export { createCertificateAuthority, loadCertificateAuthority, type CertificateAuthority, type CertificatePair, type LeafOptions } from './pki.js';
 export {
   COORDINATOR_CLIENT_SAN,
+  OPERATOR_CLIENT_SAN,
   JWT_ISSUER,
   JWT_KID,
   createDevEnvironment,
   readDevEnvironment,
+  upgradeDevEnvironment,
   signerEnv,
   coordinatorEnv,
   type DevEnvironment,

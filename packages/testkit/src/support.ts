@@ -66,39 +66,45 @@ export class MintClient {
   readonly #agent: Agent;
   readonly #url: string;
 
-  constructor(env: Pick<DevEnvironment, 'caFile' | 'clientCertFile' | 'clientKeyFile'>, url: string, options: { withCert?: boolean } = {}) {
+  /** `as`: present the operator's certificate instead of the mint API's (the admin API). */
+  constructor(env: Pick<DevEnvironment, 'caFile' | 'clientCertFile' | 'clientKeyFile'> & Partial<Pick<DevEnvironment, 'operatorCertFile' | 'operatorKeyFile'>>, url: string, options: { withCert?: boolean; as?: 'caller' | 'operator' } = {}) {
     this.#url = url;
+    const [cert, key] = options.as === 'operator' ? [env.operatorCertFile!, env.operatorKeyFile!] : [env.clientCertFile, env.clientKeyFile];
     this.#agent = new Agent({
       keepAlive: true,
       ca: readPem(env.caFile),
-      ...(options.withCert === false ? {} : { cert: readPem(env.clientCertFile), key: readPem(env.clientKeyFile) }),
+      ...(options.withCert === false ? {} : { cert: readPem(cert), key: readPem(key) }),
     });
   }
 
   post(path: string, body: string | object, headers: Record<string, string> = {}): Promise<ApiResponse> {
     const payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    return this.#send('POST', path, payload, { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers });
+  }
+
+  get(path: string, headers: Record<string, string> = {}): Promise<ApiResponse & { headers: Record<string, string | string[] | undefined> }> {
+    return this.#send('GET', path, undefined, headers);
+  }
+
+  #send(method: 'GET' | 'POST', path: string, payload: Buffer | undefined, headers: Record<string, string>): Promise<ApiResponse & { headers: Record<string, string | string[] | undefined> }> {
     return new Promise((resolve, reject) => {
       let answered = false;
-      const req = request(
-        new URL(path, this.#url),
-        { method: 'POST', agent: this.#agent, headers: { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers } },
-        (res) => {
-          answered = true;
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: ApiResponse['json'];
-            try {
-              json = JSON.parse(text) as ApiResponse['json'];
-            } catch {
-              json = { raw: text };
-            }
-            resolve({ status: res.statusCode!, json });
-          });
-        },
-      );
+      const req = request(new URL(path, this.#url), { method, agent: this.#agent, headers }, (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: ApiResponse['json'];
+          try {
+            json = JSON.parse(text) as ApiResponse['json'];
+          } catch {
+            json = { raw: text };
+          }
+          resolve({ status: res.statusCode!, json, headers: res.headers });
+        });
+      });
       // A server may answer (413) before reading the whole body and then reset the connection: the
       // answer is what the test wants, the write error after it is not.
       req.on('error', (e) => {

@@ -1,8 +1,12 @@
 /**
- * The public HTTPS API: POST /sign (alias /v1/sign), POST /v1/sign/batch and a liveness /healthz. Readiness and the OpenAPI
- * document are served on the ops port, not here: an unauthenticated caller learns nothing about the
- * signers. Every error is `{"error":{"code","message","culprits"?}}` with a status from the STATUS
- * table; never a stack trace.
+ * The public HTTPS API: POST /sign (alias /v1/sign), POST /v1/sign/batch and POST /v1/jws for
+ * authenticated callers; GET /v1/keys, GET /.well-known/jwks.json (public keys, for anyone) and a
+ * liveness /healthz. Readiness and the OpenAPI document are served on the ops port, not here: an
+ * unauthenticated caller learns nothing about the signers' health. Every error is
+ * `{"error":{"code","message","culprits"?}}` with a status from the STATUS table; never a stack trace.
+ *
+ * Every signing names a key (`key_id`, default: the configured one) that must be known and active;
+ * an answer names the key it signed with, and its signature has been verified under that key.
  *
  * A request is authenticated before anything else (its headers only), then holds one of
  * `maxInFlight` slots — at most `maxInFlightPerPrincipal` of them per caller — while its body is read
@@ -16,20 +20,19 @@ import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import type { PublicKeyPackage } from '@hoarfrost/frost';
 import { ReplayCache, type JwkSet } from '@hoarfrost/rpc';
 import { assertClientIdentity, readBody, type AuditTrail, type Logger } from '@hoarfrost/runtime';
+import type { AdminHandlers } from './admin.js';
 import type { CoordinatorConfig } from './config.js';
 import { ApiError, toApiError, type ParticipantId } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { Orchestrator, SignResult } from './orchestrator.js';
-import type { SignerRegistry } from './registry.js';
-import { parseBatchItem, parseBatchRequest, parseSignRequest } from './request.js';
+import type { KnownKey, SignerRegistry } from './registry.js';
+import { jwsSigningInput, parseBatchItem, parseBatchRequest, parseJwsRequest, parseSignRequest, type ParsedBatchItem, type ParsedSignRequest } from './request.js';
 
 export interface CoordinatorAppDeps {
   config: Readonly<CoordinatorConfig>;
-  pkp: PublicKeyPackage;
-  registry: Pick<SignerRegistry, 'byUrl' | 'maxMessageBytes'>;
+  registry: Pick<SignerRegistry, 'byUrl' | 'maxMessageBytes' | 'signingKey' | 'keys'>;
   orchestrator: Pick<Orchestrator, 'sign' | 'signBatch'>;
   metrics: CoordinatorMetrics;
   logger: Logger;
@@ -38,10 +41,45 @@ export interface CoordinatorAppDeps {
   audit?: AuditTrail;
   /** True once the listener has closed for shutdown (requests still arriving are refused). */
   isDraining: () => boolean;
+  /** The admin API's handlers (admin.ts); served only when COORDINATOR_ADMIN_CLIENT_SANS names someone. */
+  admin?: AdminHandlers;
 }
+
+/** Largest admin request body (a key id, a threshold and a list of signer ids). */
+const ADMIN_MAX_BODY_BYTES = 16 * 1024;
 
 /** A /sign answer may come this much after its deadline (the last step's own work); never later. */
 export const DEADLINE_MARGIN_MS = 50;
+
+/**
+ * How long clients may cache GET /v1/keys and the JWKS: short, so that a new key is picked up soon
+ * by relying parties (a key is published before it signs anything, RFC 7517 rotation practice).
+ */
+export const KEYS_MAX_AGE_SECONDS = 60;
+
+/** A key as GET /v1/keys describes it. */
+function keyEntry(k: KnownKey): Record<string, unknown> {
+  return {
+    key_id: k.keyId,
+    group_public_key: Buffer.from(k.pkp.verifyingKeyBytes).toString('base64url'),
+    threshold: k.pkp.minSigners,
+    participants: { count: k.pkp.maxSigners, signers: [...k.holders.keys()].map((h) => h.id) },
+    version: k.version,
+    ...(k.createdAt !== undefined ? { created: new Date(k.createdAt).toISOString() } : {}),
+    state: k.state,
+  };
+}
+
+/** A key as a JWK (RFC 8037 §2: an Ed25519 public key), named by its key id. */
+function jwk(k: KnownKey): Record<string, string> {
+  return { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(k.pkp.verifyingKeyBytes).toString('base64url'), kid: k.keyId, use: 'sig', alg: 'EdDSA' };
+}
+
+/** The caller's X-Request-Id when it is a plain token, else a new one. */
+function requestIdOf(req: Request): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+}
 
 /** The `error` member of an error answer (of the whole request, or of one item of a batch). */
 function errorBody(e: ApiError): Record<string, unknown> {
@@ -93,7 +131,25 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
   const jwks = deps.inboundJwks ? createLocalJWKSet(deps.inboundJwks) : undefined;
   const slots = new Slots(config.maxInFlight, config.maxInFlightPerPrincipal);
 
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  /** Every path served, for METHOD_NOT_ALLOWED on a known path with another method. */
+  const paths = new Set<string>();
+  const route = (method: 'get' | 'post', path: string, handler: (req: Request, res: Response) => void | Promise<void>) => {
+    paths.add(path);
+    app[method](path, handler);
+  };
+
+  route('get', '/healthz', (_req, res) => void res.json({ status: 'ok' }));
+
+  // Public keys, for anyone (relying parties verify with them): no caller credentials, nothing secret.
+  route('get', '/v1/keys', (_req, res) => {
+    res.setHeader('cache-control', `public, max-age=${KEYS_MAX_AGE_SECONDS}`);
+    res.json({ keys: deps.registry.keys().map(keyEntry) });
+  });
+  route('get', '/.well-known/jwks.json', (_req, res) => {
+    res.setHeader('cache-control', `public, max-age=${KEYS_MAX_AGE_SECONDS}`);
+    res.json({ keys: deps.registry.keys().filter((k) => k.state !== 'pending').map(jwk) });
+  });
+
 
   /** The caller as authentication established it. */
   interface Caller {
@@ -174,13 +230,25 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
     return { caller, release };
   }
 
-  const sign = async (req: Request, res: Response): Promise<void> => {
+  /** What one signing request is: its key, message and quorum constraints, and what it answers. */
+  interface OneSigning extends ParsedSignRequest {
+    /** The 200 answer's body once signed (the signature verified under the key). */
+    answer(result: SignResult): Record<string, unknown>;
+  }
+
+  /**
+   * The handler of a request signing one message (/sign, /v1/jws): authentication, a slot, the body,
+   * `parse` (which names the key and message), the size limit of the key's signers, the signing
+   * within the deadline, its audit record (awaited when failing closed), and metrics.
+   */
+  const signingRoute = (event: 'sign' | 'jws', parse: (body: unknown) => OneSigning) => async (req: Request, res: Response): Promise<void> => {
     const started = process.hrtime.bigint();
     const deadline = Date.now() + config.signDeadlineMs;
-    const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,128}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
+    const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     const log = logger.child({ requestId });
     let principal = 'anonymous';
+    let keyId: string | undefined;
     let messageSha256: string | undefined;
     let messageBytes: number | undefined;
     let participants: ParticipantId[] = [];
@@ -191,8 +259,8 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
     const record = () => {
       recorded = true;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const event = { event: 'sign', requestId, principal, keyId: config.keyId, messageSha256, messageBytes, participants, outcome, culprits: [...culprits], durationMs: Math.round(seconds * 1e4) / 10 };
-      return deps.audit ? deps.audit.append(event) : Promise.resolve();
+      const entry = { event, requestId, principal, keyId, messageSha256, messageBytes, participants, outcome, culprits: [...culprits], durationMs: Math.round(seconds * 1e4) / 10 };
+      return deps.audit ? deps.audit.append(entry) : Promise.resolve();
     };
     try {
       if (deps.isDraining()) throw new ApiError('SHUTTING_DOWN', 'coordinator is shutting down');
@@ -203,12 +271,14 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
       const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (ct !== 'application/json') throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json');
       const body = await readJson(req, res, config.maxBodyBytes, Math.min(config.bodyTimeoutMs, deadline - Date.now()));
-      const parsed = parseSignRequest(body, deps.pkp, deps.registry);
+      const parsed = parse(body);
+      keyId = parsed.key.keyId;
       messageSha256 = createHash('sha256').update(parsed.message).digest('hex');
       messageBytes = parsed.message.length;
-      const limit = deps.registry.maxMessageBytes(config.maxMessageBytes);
+      const limit = deps.registry.maxMessageBytes(keyId, config.maxMessageBytes);
       if (parsed.message.length > limit) throw new ApiError('MESSAGE_TOO_LARGE', `message is ${parsed.message.length} bytes; the signers accept at most ${limit}`);
-      const result = await withinDeadline(deps.orchestrator.sign({ ...parsed, deadline, log }), deadline + DEADLINE_MARGIN_MS);
+      const request = { keyId, message: parsed.message, deadline, log, ...(parsed.participants ? { participants: parsed.participants } : {}), ...(parsed.signers ? { signers: parsed.signers } : {}) };
+      const result = await withinDeadline(deps.orchestrator.sign(request), deadline + DEADLINE_MARGIN_MS);
       participants = result.participants;
       culprits = result.culprits;
       if (config.audit.failClosed) {
@@ -218,11 +288,7 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
           throw new ApiError('AUDIT_UNAVAILABLE', 'the audit record could not be written; nothing was returned');
         });
       }
-      res.status(200).json({
-        signature_b64: Buffer.from(result.signature).toString('base64'),
-        group_public_b64: Buffer.from(deps.pkp.verifyingKeyBytes).toString('base64'),
-        participants: result.participants,
-      });
+      res.status(200).json(parsed.answer(result));
       if (config.auditLogMessage) log.info({ messageB64: Buffer.from(parsed.message).toString('base64') }, 'signed message');
     } catch (err) {
       const e = logged(toApiError(err), err, log);
@@ -236,33 +302,61 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
         metrics.inFlight.dec();
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.signs.inc({ outcome });
+      metrics.signs.inc({ outcome, key_id: metrics.keyLabel(keyId) });
       metrics.signDuration.observe({ outcome: outcome === 'ok' ? 'ok' : 'error' }, seconds);
       // Only requests from authenticated callers are recorded: anyone can send the others.
       if (!recorded && release) record().catch((e: Error) => log.error({ err: { name: e.name, message: e.message } }, 'audit record not written'));
     }
   };
-  app.post('/sign', sign);
-  app.post('/v1/sign', sign);
+
+  const sign = signingRoute('sign', (body) => {
+    const parsed = parseSignRequest(body, config.keyId, deps.registry);
+    return {
+      ...parsed,
+      answer: (result) => ({
+        signature_b64: Buffer.from(result.signature).toString('base64'),
+        group_public_b64: Buffer.from(result.groupPublicKey).toString('base64'),
+        participants: result.participants,
+        key_id: result.keyId,
+      }),
+    };
+  });
+  route('post', '/sign', sign);
+  route('post', '/v1/sign', sign);
+
+  // A compact JWS (RFC 7515 §7.1) of the caller's payload, its signing input signed like a /sign message.
+  route(
+    'post',
+    '/v1/jws',
+    signingRoute('jws', (body) => {
+      const { key, header, payload } = parseJwsRequest(body, config.keyId, deps.registry);
+      const input = jwsSigningInput(header, payload);
+      return {
+        key,
+        message: new Uint8Array(Buffer.from(input, 'ascii')),
+        answer: (result) => ({ jws: `${input}.${Buffer.from(result.signature).toString('base64url')}`, key_id: result.keyId }),
+      };
+    }),
+  );
 
   const signBatch = async (req: Request, res: Response): Promise<void> => {
     const started = process.hrtime.bigint();
     const deadline = Date.now() + config.signDeadlineMs;
-    const requestId = typeof req.headers['x-request-id'] === 'string' && /^[\w.-]{1,128}$/.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
+    const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     const log = logger.child({ requestId });
     let principal = 'anonymous';
     let release: (() => void) | undefined;
     let items = 0;
     /** The audit record of item `index` (undefined: of the whole batch, refused as a whole). */
-    const record = (index: number | undefined, message: Uint8Array | undefined, outcome: string, participants: ParticipantId[], culprits: readonly ParticipantId[]) => {
+    const record = (index: number | undefined, keyId: string | undefined, message: Uint8Array | undefined, outcome: string, participants: ParticipantId[], culprits: readonly ParticipantId[]) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const event = {
         event: 'sign',
         requestId,
         batchIndex: index,
         principal,
-        keyId: config.keyId,
+        keyId,
         messageSha256: message ? createHash('sha256').update(message).digest('hex') : undefined,
         messageBytes: message?.length,
         participants,
@@ -283,43 +377,41 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
       const body = await readJson(req, res, config.maxBatchBodyBytes, Math.min(config.bodyTimeoutMs, deadline - Date.now()));
       const raw = parseBatchRequest(body, config.maxBatchItems);
       items = raw.length;
-      const limit = deps.registry.maxMessageBytes(config.maxMessageBytes);
-      const messages = raw.map((item) => parseBatchItem(item, config.keyId, limit));
-      const todo = messages.flatMap((m, i) => (m instanceof ApiError ? [] : [i]));
-      const signed = todo.length === 0 ? [] : await withinDeadline(deps.orchestrator.signBatch(todo.map((i) => ({ message: messages[i] as Uint8Array, deadline, log }))), deadline + DEADLINE_MARGIN_MS);
-      const outcomes: (SignResult | ApiError)[] = messages.map((m) => (m instanceof ApiError ? m : new ApiError('INTERNAL', 'internal error')));
-      todo.forEach((i, k) => {
-        const o = signed[k]!;
-        outcomes[i] = o instanceof Error ? logged(toApiError(o), o, log) : o;
-      });
+      const parsed = raw.map((item) => parseBatchItem(item, config.keyId, deps.registry, config.maxMessageBytes));
+      const outcomes = await signGrouped(parsed, deadline, log);
       const records = outcomes.map((o, i) => {
-        const message = messages[i] instanceof ApiError ? undefined : (messages[i] as Uint8Array);
-        return o instanceof ApiError ? record(i, message, o.code, [], o.culprits) : record(i, message, 'ok', o.participants, o.culprits);
+        const item = parsed[i]!;
+        const [keyId, message] = item instanceof ApiError ? [undefined, undefined] : [item.key.keyId, item.message];
+        return o instanceof ApiError ? record(i, keyId, message, o.code, [], o.culprits) : record(i, keyId, message, 'ok', o.participants, o.culprits);
       });
       // Fail closed: a signature whose record is not written is not handed out (the others are).
       const written = config.audit.failClosed ? await Promise.allSettled(records) : records.map(() => ({ status: 'fulfilled' as const }));
       if (!config.audit.failClosed) for (const r of records) r.catch((e: Error) => log.error({ err: { name: e.name, message: e.message } }, 'audit record not written'));
       const results = outcomes.map((o, i) => {
+        const item = parsed[i]!;
         if (!(o instanceof ApiError) && written[i]!.status === 'rejected') {
           log.error({ batchIndex: i }, 'audit record not written: signature withheld');
           o = new ApiError('AUDIT_UNAVAILABLE', 'the audit record could not be written; nothing was returned');
         }
-        metrics.signs.inc({ outcome: o instanceof ApiError ? o.code : 'ok' });
+        metrics.signs.inc({ outcome: o instanceof ApiError ? o.code : 'ok', key_id: metrics.keyLabel(item instanceof ApiError ? undefined : item.key.keyId) });
         if (o instanceof ApiError) {
           metrics.failures.inc({ reason: o.code });
           return { error: errorBody(o) };
         }
-        if (config.auditLogMessage) log.info({ batchIndex: i, messageB64: Buffer.from(messages[i] as Uint8Array).toString('base64') }, 'signed message');
-        return { signature_b64: Buffer.from(o.signature).toString('base64'), participants: o.participants };
+        if (config.auditLogMessage) log.info({ batchIndex: i, messageB64: Buffer.from((item as ParsedBatchItem).message).toString('base64') }, 'signed message');
+        return { signature_b64: Buffer.from(o.signature).toString('base64'), participants: o.participants, key_id: o.keyId, group_public_b64: Buffer.from(o.groupPublicKey).toString('base64') };
       });
-      res.status(200).json({ group_public_b64: Buffer.from(deps.pkp.verifyingKeyBytes).toString('base64'), results });
+      // One key for every item: its group key once for all, as before items named keys.
+      const keys = new Set(parsed.flatMap((p) => (p instanceof ApiError ? [] : [p.key])));
+      const only = keys.size === 1 ? [...keys][0]! : undefined;
+      res.status(200).json({ ...(only ? { group_public_b64: Buffer.from(only.pkp.verifyingKeyBytes).toString('base64') } : {}), results });
     } catch (err) {
       // The batch as a whole was refused (before any message was signed, or at its hard deadline).
       const e = logged(toApiError(err), err, log);
-      metrics.signs.inc({ outcome: e.code }, Math.max(1, items));
+      metrics.signs.inc({ outcome: e.code, key_id: metrics.keyLabel(undefined) }, Math.max(1, items));
       metrics.failures.inc({ reason: e.code }, Math.max(1, items));
       // Only requests from authenticated callers are recorded: anyone can send the others.
-      if (release) record(undefined, undefined, e.code, [], e.culprits).catch((x: Error) => log.error({ err: { name: x.name, message: x.message } }, 'audit record not written'));
+      if (release) record(undefined, undefined, undefined, e.code, [], e.culprits).catch((x: Error) => log.error({ err: { name: x.name, message: x.message } }, 'audit record not written'));
       sendError(res, e);
     } finally {
       if (release) {
@@ -330,11 +422,65 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
       metrics.batchDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
-  app.post('/v1/sign/batch', signBatch);
+  route('post', '/v1/sign/batch', signBatch);
+
+  /**
+   * The outcome of each parsed item: the items of each key signed together (one joint attempt per key,
+   * the keys in parallel), within the batch's deadline; a refused item keeps its error.
+   */
+  async function signGrouped(parsed: (ParsedBatchItem | ApiError)[], deadline: number, log: Logger): Promise<(SignResult | ApiError)[]> {
+    const outcomes: (SignResult | ApiError)[] = parsed.map((p) => (p instanceof ApiError ? p : new ApiError('INTERNAL', 'internal error')));
+    const groups = new Map<string, number[]>();
+    parsed.forEach((p, i) => {
+      if (!(p instanceof ApiError)) groups.set(p.key.keyId, [...(groups.get(p.key.keyId) ?? []), i]);
+    });
+    const signing = [...groups].map(async ([keyId, indexes]) => {
+      let signed: (SignResult | Error)[];
+      try {
+        signed = await deps.orchestrator.signBatch(indexes.map((i) => ({ keyId, message: (parsed[i] as ParsedBatchItem).message, deadline, log })));
+      } catch (e) {
+        // The key's items fail together (e.g. it was retired since they were read); the other keys' items do not.
+        signed = indexes.map(() => (e instanceof Error ? e : new Error(String(e))));
+      }
+      indexes.forEach((i, k) => {
+        const o = signed[k]!;
+        outcomes[i] = o instanceof Error ? logged(toApiError(o), o, log) : o;
+      });
+    });
+    if (signing.length > 0) await withinDeadline(Promise.all(signing), deadline + DEADLINE_MARGIN_MS);
+    return outcomes;
+  }
+
+  const admin = deps.admin;
+  if (admin && config.admin.allowedClientSans.length > 0) {
+    /**
+     * An admin request: the operator's certificate (its own SAN list) before anything else, then a
+     * small JSON body, then the handler. Refusals before a key generation starts are JSON errors.
+     */
+    const adminRoute = (handler: (req: Request, res: Response, body: unknown) => Promise<unknown>) => async (req: Request, res: Response): Promise<void> => {
+      const requestId = requestIdOf(req);
+      res.setHeader('x-request-id', requestId);
+      try {
+        if (deps.isDraining()) throw new ApiError('SHUTTING_DOWN', 'coordinator is shutting down');
+        const sans = assertClientIdentity(req.socket as TLSSocket, config.admin.allowedClientSans);
+        (req as Request & { principal?: string }).principal = `mtls:${sans[0] ?? 'unknown'}`;
+        const body = await readJson(req, res, ADMIN_MAX_BODY_BYTES, config.bodyTimeoutMs);
+        const answer = await handler(req, res, body);
+        if (!res.headersSent) res.status(200).json(answer);
+      } catch (e) {
+        const err = toApiError(e);
+        if (err.code === 'INTERNAL') logger.error({ requestId, err: { name: (e as Error)?.name, message: (e as Error)?.message } }, 'admin request failed');
+        if (!res.headersSent) sendError(res, err);
+        else res.end();
+      }
+    };
+    route('post', '/admin/v1/keys', adminRoute((req, res, body) => admin.create(req, res, body)));
+    route('post', '/admin/v1/keys/:keyId/refresh', adminRoute((req, res, body) => admin.refresh(req, res, body)));
+    route('post', '/admin/v1/keys/:keyId/retire', adminRoute((req, res, body) => admin.retire(req, res, body)));
+  }
 
   app.use((req: Request, res: Response) => {
-    const known = ['/sign', '/v1/sign', '/v1/sign/batch', '/healthz'].includes(req.path);
-    sendError(res, known ? new ApiError('METHOD_NOT_ALLOWED', `${req.method} not allowed here`) : new ApiError('NOT_FOUND', 'not found'));
+    sendError(res, paths.has(req.path) ? new ApiError('METHOD_NOT_ALLOWED', `${req.method} not allowed here`) : new ApiError('NOT_FOUND', 'not found'));
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     sendError(res, logged(toApiError(err), err, logger));

@@ -1,9 +1,10 @@
 /**
  * Round-one commitments for signings, preprocessed where possible (RFC 9591 §5.1 allows round one
- * ahead of time): per signer, a pool of commitments fetched in batches, so that `/sign` usually needs
- * only round two. Each pooled commitment is handed out once. Entries are dropped before the signer
- * would expire their nonces, and a signer that no longer knows a commitment (restart) has its pool
- * flushed.
+ * ahead of time): per key and signer, a pool of commitments fetched in batches, so that `/sign`
+ * usually needs only round two. Each pooled commitment is handed out once. Entries are dropped before
+ * the signer would expire their nonces, and a signer that no longer knows a commitment (restart) has
+ * its pools flushed. Pools are kept for a bounded number of keys: a key past the bound gets its
+ * commitments by round 1 inside each request.
  *
  * Commitments are handed out as the signer sent them, not validated here: every signer of a package
  * validates the others' commitments itself (RFC 9591 §5.2) and refuses an invalid one, and the
@@ -26,12 +27,82 @@ interface Pooled {
 const TTL_SHARE = 0.8;
 const TTL_MARGIN_MS = 1000;
 
+/**
+ * The pools of every key: {@link CommitmentPool.key} gives the pool of one key (made on first use,
+ * for at most `maxKeys` keys).
+ */
 export class CommitmentPool {
+  readonly #pools = new Map<string, KeyCommitmentPool>();
+  readonly #size: number;
+  readonly #batch: number;
+  readonly #maxKeys: number;
+  #closed = false;
+
+  /**
+   * `size` commitments kept per key and signer (0: no preprocessing), fetched `batch` at a time, for
+   * at most `maxKeys` keys.
+   */
+  constructor(args: { size: number; batch: number; maxKeys?: number }) {
+    if (!Number.isInteger(args.size) || args.size < 0) throw new RangeError('size must be a non-negative integer');
+    if (!Number.isInteger(args.batch) || args.batch < 1) throw new RangeError('batch must be a positive integer');
+    const maxKeys = args.maxKeys ?? 8;
+    if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError('maxKeys must be a positive integer');
+    this.#size = args.size;
+    this.#batch = args.batch;
+    this.#maxKeys = maxKeys;
+  }
+
+  /**
+   * The pool of `keyId`. Past `maxKeys` pooled keys (or once closed), a pool that keeps nothing: its
+   * commitments come by round 1 inside the request.
+   */
+  key(keyId: string): KeyCommitmentPool {
+    const pool = this.#pools.get(keyId);
+    if (pool) return pool;
+    if (this.#closed || this.#pools.size >= this.#maxKeys) {
+      const unpooled = new KeyCommitmentPool({ size: 0, batch: this.#batch, keyId });
+      if (this.#closed) unpooled.close();
+      return unpooled;
+    }
+    const fresh = new KeyCommitmentPool({ size: this.#size, batch: this.#batch, keyId });
+    this.#pools.set(keyId, fresh);
+    return fresh;
+  }
+
+  /** Forgets every pooled commitment of `h`, for every key (it restarted). */
+  flush(h: SignerHandle): void {
+    for (const pool of this.#pools.values()) pool.flush(h);
+  }
+
+  /** Drops the pools of keys not in `keyIds` (no longer active): their room goes to other keys. */
+  retain(keyIds: Iterable<string>): void {
+    const keep = new Set(keyIds);
+    for (const [keyId, pool] of this.#pools) {
+      if (keep.has(keyId)) continue;
+      pool.close();
+      this.#pools.delete(keyId);
+    }
+  }
+
+  /** Keys with a pool now. */
+  keys(): string[] {
+    return [...this.#pools.keys()];
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const pool of this.#pools.values()) pool.close();
+    this.#pools.clear();
+  }
+}
+
+/** The commitments of one key: per signer, those pooled, and round 1 for more. */
+export class KeyCommitmentPool {
   readonly #entries = new Map<SignerHandle, Pooled[]>();
   readonly #refilling = new Set<SignerHandle>();
   readonly #size: number;
   readonly #batch: number;
-  readonly #keyId: string;
+  readonly keyId: string;
   #closed = false;
 
   /** `size` commitments kept per signer (0: no preprocessing), fetched `batch` at a time. */
@@ -40,7 +111,7 @@ export class CommitmentPool {
     if (!Number.isInteger(args.batch) || args.batch < 1) throw new RangeError('batch must be a positive integer');
     this.#size = args.size;
     this.#batch = Math.min(args.batch, Math.max(1, args.size));
-    this.#keyId = args.keyId;
+    this.keyId = args.keyId;
   }
 
   /** A fresh commitment of `h` from the pool (unvalidated), or undefined when none is pooled. */
@@ -70,7 +141,7 @@ export class CommitmentPool {
     const per = Math.max(1, h.maxCommitmentBatch ?? this.#batch);
     const asks: number[] = [];
     for (let left = n; left > 0; left -= per) asks.push(Math.min(per, left));
-    const answers = await Promise.all(asks.map((count) => h.commit(this.#keyId, count, signal)));
+    const answers = await Promise.all(asks.map((count) => h.commit(this.keyId, count, signal)));
     return answers.flatMap((r) => r.commitments.map(commitmentsOf));
   }
 
@@ -91,16 +162,17 @@ export class CommitmentPool {
   /**
    * Tops the pool of `h` up in the background when it is below half full. While the signer's breaker
    * is half-open a round 1 is sent whatever the pool holds (or with preprocessing off): it is the
-   * trial that lets a recovered signer back in. While open, nothing is sent.
+   * trial that lets a recovered signer back in. While open, or while `h` is not usable for this key,
+   * nothing is sent.
    */
   refill(h: SignerHandle): void {
-    if (this.#closed || this.#refilling.has(h) || !h.identifier) return;
+    if (this.#closed || this.#refilling.has(h) || !h.identifierFor(this.keyId)) return;
     const wanted = this.#size === 0 ? 0 : Math.min(this.#batch, this.#size - this.size(h));
     const trial = h.breaker.state === 'half-open';
     if (!trial && (this.#size === 0 || this.size(h) > this.#size / 2)) return;
     if (!h.breaker.admit()) return;
     this.#refilling.add(h);
-    h.commit(this.#keyId, Math.max(1, wanted))
+    h.commit(this.keyId, Math.max(1, wanted))
       .then((r) => {
         if (this.#closed || wanted === 0) return; // a trial's commitment with nowhere to go expires unused on the signer
         const usableUntil = Date.now() + r.ttlMs * TTL_SHARE - TTL_MARGIN_MS;

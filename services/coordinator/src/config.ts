@@ -46,10 +46,21 @@ export interface CoordinatorConfig {
     /** Caller tokens remembered for replay protection (bounded; full: new tokens are refused). */
     jwtReplayCacheMax: number;
   };
+  /**
+   * The admin API (key generation, refresh, retirement): client-certificate SANs allowed on it, a
+   * list apart from the /sign callers' (empty: admin API off); the time one key-generation step
+   * may take across its participants.
+   */
+  admin: { allowedClientSans: string[]; keygenStepTimeoutMs: number };
   signerTls: { certFile: string; keyFile: string; caFile: string };
   rpcJwt: { keyFile: string; kid: string; issuer: string; lifetimeSeconds: number };
   signers: SignerEntry[];
-  publicKeyPackageFile: string;
+  /**
+   * Pins the default key's public key package (frost-rs JSON): a signer reporting another package for
+   * it is not used for it. Unset: every key, the default one too, is learnt from the signers.
+   */
+  publicKeyPackageFile?: string;
+  /** The key /sign, /v1/sign/batch and /v1/jws use when a request names none. */
   keyId: string;
   maxBodyBytes: number;
   /** Time a caller has to send a whole request body once its headers arrived. */
@@ -82,8 +93,11 @@ export interface CoordinatorConfig {
   maxBatchBodyBytes: number;
   breaker: { failureThreshold: number; cooldownMs: number };
   healthIntervalMs: number;
-  /** Preprocessing: commitments fetched ahead per signer (0 disables), and the batch size of a refill. */
-  preprocess: { poolSize: number; batch: number };
+  /**
+   * Preprocessing: commitments fetched ahead per key and signer (0 disables), the batch size of a
+   * refill, and the most keys preprocessed at once (the default key first, then by key id).
+   */
+  preprocess: { poolSize: number; batch: number; maxKeys: number };
   maxInFlight: number;
   /** Of maxInFlight, the most one authenticated principal may hold at a time. */
   maxInFlightPerPrincipal: number;
@@ -174,6 +188,10 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
   const signDeadlineMs = r.int('SIGN_DEADLINE_MS', 5000, 100, 120_000);
   if (signerTimeoutMs > signDeadlineMs) throw new ConfigError(`${r.name('SIGNER_TIMEOUT_MS')} must not exceed ${r.name('SIGN_DEADLINE_MS')}`);
   if (r.bool('AUDIT_SYNC', false) && !r.optionalString('AUDIT_FILE')) throw new ConfigError(`${r.name('AUDIT_SYNC')} needs ${r.name('AUDIT_FILE')}`);
+  const adminSans = r.list('ADMIN_CLIENT_SANS');
+  if (adminSans.length > 0 && mode === 'jwt') throw new ConfigError(`${r.name('ADMIN_CLIENT_SANS')} needs client certificates: not with ${r.name('AUTH_MODE')}=jwt`);
+  const shared = adminSans.filter((s) => allowedClientSans.includes(s));
+  if (shared.length > 0) throw new ConfigError(`${r.name('ADMIN_CLIENT_SANS')} and ${r.name('ALLOWED_CLIENT_SANS')} must be disjoint (an operator does not sign, a caller does not manage keys): ${shared.join(', ')}`);
   const config: CoordinatorConfig = {
     host: r.string('HOST', '0.0.0.0'),
     port: r.port('PORT', 8443),
@@ -189,6 +207,7 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
       jwtMaxAgeSeconds: r.int('AUTH_JWT_MAX_AGE_SECONDS', 300, 1, 3600),
       jwtReplayCacheMax: r.int('AUTH_JWT_REPLAY_CACHE_MAX', 100_000, 1000, 10_000_000),
     },
+    admin: { allowedClientSans: adminSans, keygenStepTimeoutMs: r.int('KEYGEN_STEP_TIMEOUT_MS', 30_000, 1000, 600_000) },
     signerTls: { certFile: r.string('SIGNER_CLIENT_CERT_FILE'), keyFile: r.string('SIGNER_CLIENT_KEY_FILE'), caFile: r.string('SIGNER_CA_FILE') },
     rpcJwt: {
       keyFile: r.string('RPC_JWT_KEY_FILE'),
@@ -197,7 +216,7 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
       lifetimeSeconds: r.int('RPC_JWT_LIFETIME_SECONDS', 30, 1, 60),
     },
     signers: pinParticipants(signers, r.list('SIGNER_PARTICIPANTS'), r.name('SIGNER_PARTICIPANTS')),
-    publicKeyPackageFile: r.string('PUBLIC_KEY_PACKAGE_FILE'),
+    ...(r.optionalString('PUBLIC_KEY_PACKAGE_FILE') ? { publicKeyPackageFile: r.string('PUBLIC_KEY_PACKAGE_FILE') } : {}),
     keyId,
     maxBodyBytes,
     bodyTimeoutMs: r.int('BODY_TIMEOUT_MS', 5000, 100, 60_000),
@@ -212,7 +231,7 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
     maxBatchBodyBytes: r.int('MAX_BATCH_BODY_BYTES', Math.max(maxBodyBytes, 1024 * 1024), 1024, 256 * 1024 * 1024),
     breaker: { failureThreshold: r.int('BREAKER_FAILURE_THRESHOLD', 3, 1, 1000), cooldownMs: r.int('BREAKER_COOLDOWN_MS', 5000, 100, 600_000) },
     healthIntervalMs: r.int('HEALTH_INTERVAL_MS', 5000, 100, 600_000),
-    preprocess: { poolSize: r.int('PREPROCESS_POOL_SIZE', 32, 0, 10_000), batch: r.int('PREPROCESS_BATCH', 16, 1, 1000) },
+    preprocess: { poolSize: r.int('PREPROCESS_POOL_SIZE', 32, 0, 10_000), batch: r.int('PREPROCESS_BATCH', 16, 1, 1000), maxKeys: r.int('PREPROCESS_MAX_KEYS', 8, 1, 1000) },
     maxInFlight,
     maxInFlightPerPrincipal: r.int('MAX_IN_FLIGHT_PER_PRINCIPAL', Math.max(1, Math.floor(maxInFlight / 4)), 1, maxInFlight),
     auditLogMessage: r.bool('AUDIT_LOG_MESSAGE', false),

@@ -1,6 +1,7 @@
 /**
  * createCoordinator(config): the coordinator service as an object with start/close.
- * Stateless: the only state is connection pools, circuit breakers and health marks.
+ * Stateless: the only state is connection pools, circuit breakers, health marks and the keys learnt
+ * from the signers at each health check.
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -11,12 +12,14 @@ import type { Server as HttpServer } from 'node:http';
 import { createSignerListener } from './signer-listener.js';
 import { X509Certificate } from 'node:crypto';
 import { ConfigError, closeServer, createLogger, openServiceAuditTrail, createOpsServer, drain, listen, mtlsServerOptions, sanMatches, subjectAltNames, trackInFlight, type AuditTrail, type InFlight, type Logger } from '@hoarfrost/runtime';
+import { createAdminHandlers } from './admin.js';
 import { createCoordinatorApp } from './app.js';
 import type { CoordinatorConfig, SignerEntry } from './config.js';
 import { createCoordinatorMetrics } from './metrics.js';
 import { Orchestrator } from './orchestrator.js';
 import { SignerRegistry } from './registry.js';
 import { CommitmentPool } from './commitment-pool.js';
+import type { SignerHandle } from './signer-handle.js';
 
 export interface Coordinator {
   start(): Promise<void>;
@@ -33,7 +36,6 @@ async function loadOpenApi(): Promise<unknown> {
 
 export function createCoordinator(config: Readonly<CoordinatorConfig>, options: { logger?: Logger } = {}): Coordinator {
   const logger = options.logger ?? createLogger('coordinator', config.logLevel);
-  let pkp: PublicKeyPackage | undefined;
   let registry: SignerRegistry | undefined;
   let api: HttpsServer | undefined;
   let healthTimer: NodeJS.Timeout | undefined;
@@ -48,13 +50,14 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
 
   const notReadyReason = (): string | undefined => {
     if (stopping) return 'shutting down';
-    if (!pkp || !registry) return 'starting: group key not loaded';
+    if (!registry) return 'starting: signers not checked yet';
     if (config.audit.failClosed && audit?.failure) return `audit trail failed: ${audit.failure.message}`;
-    const healthy = registry.healthyCount();
-    if (healthy < pkp.minSigners) return `${healthy} of ${pkp.minSigners} required signers healthy`;
-    return undefined;
+    return registry.notReadyReason();
   };
-  const metrics = createCoordinatorMetrics(() => notReadyReason() === undefined);
+  const metrics = createCoordinatorMetrics(
+    () => notReadyReason() === undefined,
+    () => registry?.countByState() ?? {},
+  );
   const documents: Record<string, unknown> = {};
   const ops = createOpsServer({ registry: metrics.registry, notReadyReason, documents });
 
@@ -68,8 +71,12 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       if (config.groupBackend !== 'auto') setGroupBackend(config.groupBackend);
       ports.ops = await listen(ops, config.opsPort, config.opsHost);
       const read = (p: string) => readFile(p, 'utf8');
-      pkp = publicKeyPackageFromJson(await read(config.publicKeyPackageFile));
-      pkp.assertConsistent();
+      // Pinned, the default key's package comes from configuration; else every key from the signers.
+      let pkp: PublicKeyPackage | undefined;
+      if (config.publicKeyPackageFile) {
+        pkp = publicKeyPackageFromJson(await read(config.publicKeyPackageFile));
+        pkp.assertConsistent();
+      }
       const [cert, key, clientCa, signerCert, signerKey, signerCa, jwtKey, jwksText, openapi] = await Promise.all([
         read(config.tls.certFile),
         read(config.tls.keyFile),
@@ -111,12 +118,14 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       assertCallersAreNotSigners(config, signerCert);
       audit = await openServiceAuditTrail(config.audit, logger, 'COORDINATOR_');
       documents['/openapi.json'] = openapi;
-      pool = new CommitmentPool({ size: config.preprocess.poolSize, batch: config.preprocess.batch, keyId: config.keyId });
-      registry = new SignerRegistry({ config, pkp, connect, metrics, logger, onRestart: (h) => pool!.flush(h), onChannelUp: (h) => h.healthy && pool!.refill(h) });
-      const orchestrator = new Orchestrator({ config, pkp, registry, metrics, pool });
+      pool = new CommitmentPool({ size: config.preprocess.poolSize, batch: config.preprocess.batch, maxKeys: config.preprocess.maxKeys });
+      const refill = (h: SignerHandle) => {
+        if (h.healthy) for (const keyId of preprocessedKeys(registry!, config.preprocess.maxKeys)) pool!.key(keyId).refill(h);
+      };
+      registry = new SignerRegistry({ config, pkp, connect, metrics, logger, onRestart: (h) => pool!.flush(h), onChannelUp: refill });
+      const orchestrator = new Orchestrator({ config, registry, metrics, pool });
       const app = createCoordinatorApp({
         config,
-        pkp,
         registry,
         orchestrator,
         metrics,
@@ -124,6 +133,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
         ...(jwksText ? { inboundJwks: parseJwks(jwksText) } : {}),
         ...(audit ? { audit } : {}),
         isDraining: () => draining,
+        admin: createAdminHandlers({ registry, metrics, logger, ...(audit ? { audit } : {}), stepTimeoutMs: config.admin.keygenStepTimeoutMs }),
       });
       // TLS 1.3 only: no renegotiation, so a connection's client identity (cached per socket) cannot change.
       const tls = config.auth.mode !== 'jwt' && clientCa ? mtlsServerOptions({ certPem: cert, keyPem: key, caPem: clientCa }) : { cert, key, minVersion: 'TLSv1.3' as const };
@@ -133,7 +143,8 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       inFlight = trackInFlight(api);
       const checkAndFill = async () => {
         await registry!.checkAll();
-        for (const h of registry!.handles) if (h.healthy) pool!.refill(h);
+        pool!.retain(preprocessedKeys(registry!, config.preprocess.maxKeys));
+        for (const h of registry!.handles) refill(h);
       };
       if (config.signerListen) {
         const inbound = config.signers.filter((s) => s.inbound);
@@ -152,7 +163,14 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       healthTimer.unref();
       ports.api = await listen(api, config.port, config.host);
       logger.info(
-        { port: ports.api, opsPort: ports.ops, ...(ports.signers !== undefined ? { signerListenPort: ports.signers } : {}), threshold: `${pkp.minSigners}-of-${pkp.maxSigners}`, signers: registry.handles.map((h) => ({ id: h.id, healthy: h.healthy })), authMode: config.auth.mode },
+        {
+          port: ports.api,
+          opsPort: ports.ops,
+          ...(ports.signers !== undefined ? { signerListenPort: ports.signers } : {}),
+          keys: registry.keys().map((k) => ({ keyId: k.keyId, state: k.state, threshold: `${k.pkp.minSigners}-of-${k.pkp.maxSigners}`, pinned: k.pinned })),
+          signers: registry.handles.map((h) => ({ id: h.id, healthy: h.healthy })),
+          authMode: config.auth.mode,
+        },
         'coordinator ready',
       );
     },
@@ -172,6 +190,16 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       logger.info('coordinator stopped');
     },
   };
+}
+
+/**
+ * The keys preprocessed (commitments pooled ahead): the active ones, the default key first, then by
+ * key id, at most `maxKeys`.
+ */
+function preprocessedKeys(registry: SignerRegistry, maxKeys: number): string[] {
+  const active = registry.keys().filter((k) => k.state === 'active').map((k) => k.keyId);
+  const ordered = active.includes(registry.defaultKeyId) ? [registry.defaultKeyId, ...active.filter((k) => k !== registry.defaultKeyId)] : active;
+  return ordered.slice(0, maxKeys);
 }
 
 /**

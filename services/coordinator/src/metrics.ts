@@ -1,16 +1,40 @@
 /**
- * Coordinator metrics (Prometheus naming). Labels carry signer ids and outcome codes only.
+ * Coordinator metrics (Prometheus naming). Labels carry signer ids, outcome codes and key ids (at
+ * most {@link MAX_KEY_LABELS} distinct ones, the rest counted as `other`).
  * @module
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** `isReady` is read at every scrape: the ready gauge is derived, never set. */
-export function createCoordinatorMetrics(isReady: () => boolean) {
+/** Distinct key ids that label metrics; keys past these are counted under `other`. */
+export const MAX_KEY_LABELS = 32;
+
+/**
+ * `isReady` and `keysByState` are read at every scrape: the ready and keys gauges are derived, never
+ * set.
+ */
+export function createCoordinatorMetrics(isReady: () => boolean, keysByState: () => Record<string, number> = () => ({})) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const keyLabels = new Set<string>();
   return {
     registry,
-    signs: new Counter({ name: 'frost_coordinator_signs_total', help: 'Signing requests (/sign, and each item of /v1/sign/batch) by outcome (ok or error code)', labelNames: ['outcome'], registers: [registry] }),
+    /**
+     * The `key_id` label of a key: its id while fewer than MAX_KEY_LABELS have been used, else `other`;
+     * `none` when the request named no known key.
+     */
+    keyLabel(keyId: string | undefined): string {
+      if (keyId === undefined) return 'none';
+      if (keyLabels.has(keyId)) return keyId;
+      if (keyLabels.size >= MAX_KEY_LABELS) return 'other';
+      keyLabels.add(keyId);
+      return keyId;
+    },
+    signs: new Counter({
+      name: 'frost_coordinator_signs_total',
+      help: 'Signing requests (/sign, /v1/jws, and each item of /v1/sign/batch) by key and outcome (ok or error code)',
+      labelNames: ['outcome', 'key_id'],
+      registers: [registry],
+    }),
     signDuration: new Histogram({
       name: 'frost_coordinator_sign_duration_seconds',
       help: 'Time to answer /sign, by outcome',
@@ -44,6 +68,32 @@ export function createCoordinatorMetrics(isReady: () => boolean) {
     culprits: new Counter({ name: 'frost_coordinator_culprits_total', help: 'Invalid signature shares attributed to each signer', labelNames: ['signer'], registers: [registry] }),
     retries: new Counter({ name: 'frost_coordinator_quorum_retries_total', help: 'Signing attempts repeated with another quorum', registers: [registry] }),
     inFlight: new Gauge({ name: 'frost_coordinator_in_flight', help: '/sign requests being processed', registers: [registry] }),
+    keys: new Gauge({
+      name: 'frost_coordinator_keys',
+      help: 'Keys known from the signers, by state (pending, active, retired); refused keys are not counted',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        for (const [state, n] of Object.entries(keysByState())) this.set({ state }, n);
+      },
+    }),
+    keygenRuns: new Counter({
+      name: 'frost_coordinator_keygen_runs_total',
+      help: 'Key generations and refreshes relayed, by kind and outcome (ok, or the stable failure code)',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    keygenCulprits: new Counter({
+      name: 'frost_coordinator_keygen_culprits_total',
+      help: 'Signers named at fault by a failed key generation or refresh',
+      labelNames: ['signer'],
+      registers: [registry],
+    }),
+    keyConflicts: new Counter({
+      name: 'frost_coordinator_key_conflicts_total',
+      help: 'Keys refused because the signers holding them reported different public key packages (each new conflict once; the log names the key and signers)',
+      registers: [registry],
+    }),
     ready: new Gauge({
       name: 'frost_coordinator_ready',
       help: '1 when the group key is loaded and at least t signers are healthy',

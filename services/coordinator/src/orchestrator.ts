@@ -1,6 +1,8 @@
 /**
  * Drives one signing, as a sequence of attempts until one yields a verified signature or the request
- * can no longer succeed. Each attempt takes four named steps:
+ * can no longer succeed. A request signs with one key, known and active (the registry's
+ * `signingKey`), among the signers usable for that key, each as its participant for that key. Each
+ * attempt takes four named steps:
  *
  * 1. {@link Orchestrator.chooseQuorum}: the eligible signers in order of preference, healthy ones
  *    first; the first t whose breakers admit them form the quorum (a half-open breaker admits one
@@ -31,21 +33,22 @@ import {
   SigningPackage,
   aggregate,
   type Identifier,
-  type PublicKeyPackage,
   type SignatureShare,
   type SigningCommitments,
 } from '@hoarfrost/frost';
 import { SignerCallError, encodeRound2Request, type SignerErrorCode } from '@hoarfrost/rpc';
 import type { Logger } from '@hoarfrost/runtime';
-import { validCommitments, type CommitmentPool } from './commitment-pool.js';
+import { validCommitments, type CommitmentPool, type KeyCommitmentPool } from './commitment-pool.js';
 import type { CoordinatorConfig } from './config.js';
 import { ApiError, type ParticipantId } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
-import type { SignerRegistry } from './registry.js';
+import type { KnownKey, SignerRegistry } from './registry.js';
 import { participantId } from './request.js';
 import { DeadlineCut, asCallError, failureKind, type SignerHandle } from './signer-handle.js';
 
 export interface SignRequest {
+  /** The key to sign with (default: the configured one); it must be known and active. */
+  keyId?: string;
   message: Uint8Array;
   /** Exactly these participants (no substitution on failure). */
   participants?: Identifier[];
@@ -57,6 +60,9 @@ export interface SignRequest {
 }
 
 export interface SignResult {
+  keyId: string;
+  /** The group public key the signature verifies under. */
+  groupPublicKey: Uint8Array;
   signature: Uint8Array;
   participants: ParticipantId[];
   /** Signers whose shares or commitments were shown invalid during this request. */
@@ -85,6 +91,10 @@ interface BatchCommitted {
 /** Everything one request learns across its attempts. */
 export interface SigningState {
   readonly request: SignRequest;
+  /** The key, as known when the request began: its package and the signers usable for it. */
+  readonly key: KnownKey;
+  /** The preprocessed commitments of that key. */
+  readonly pool: KeyCommitmentPool;
   readonly deadline: number;
   /** The caller pinned the participants: no substitution, no breaker gating. */
   readonly pinned: boolean;
@@ -107,20 +117,17 @@ export interface SigningState {
 
 export class Orchestrator {
   readonly #config: Pick<CoordinatorConfig, 'keyId' | 'signDeadlineMs' | 'signerTimeoutMs'>;
-  readonly #pkp: PublicKeyPackage;
-  readonly #registry: Pick<SignerRegistry, 'handles' | 'byIdentifier'>;
+  readonly #registry: Pick<SignerRegistry, 'handles' | 'signingKey'>;
   readonly #metrics: Pick<CoordinatorMetrics, 'retries' | 'culprits'>;
   readonly #pool: CommitmentPool;
 
   constructor(args: {
     config: Pick<CoordinatorConfig, 'keyId' | 'signDeadlineMs' | 'signerTimeoutMs'>;
-    pkp: PublicKeyPackage;
-    registry: Pick<SignerRegistry, 'handles' | 'byIdentifier'>;
+    registry: Pick<SignerRegistry, 'handles' | 'signingKey'>;
     metrics: Pick<CoordinatorMetrics, 'retries' | 'culprits'>;
     pool: CommitmentPool;
   }) {
     this.#config = args.config;
-    this.#pkp = args.pkp;
     this.#registry = args.registry;
     this.#metrics = args.metrics;
     this.#pool = args.pool;
@@ -153,17 +160,26 @@ export class Orchestrator {
   }
 
   #result(state: SigningState, committed: Committed[], signature: Uint8Array): SignResult {
-    return { signature, participants: sortIds(committed.map((c) => c.identifier)), culprits: this.#culpritIds(state), attempts: state.attempts };
+    return {
+      keyId: state.key.keyId,
+      groupPublicKey: state.key.pkp.verifyingKeyBytes,
+      signature,
+      participants: sortIds(committed.map((c) => c.identifier)),
+      culprits: this.#culpritIds(state),
+      attempts: state.attempts,
+    };
   }
 
   /**
-   * Signs each request of a batch (no pinned participants; one deadline for all). The first attempt
+   * Signs each request of a batch (all for one key; no pinned participants; one deadline for all). The first attempt
    * is joint: one quorum, commitments for every message from each of its signers (pooled, then one
    * round 1 per signer for the rest), and one round 2 per signer carrying every package. Each request
    * this does not sign continues alone ({@link sign}'s attempts), knowing who failed it. One outcome
    * per request, in order: its result, or the error that ended it.
    */
   async signBatch(requests: SignRequest[]): Promise<(SignResult | Error)[]> {
+    const keyId = requests[0]?.keyId ?? this.#config.keyId;
+    if (requests.some((r) => (r.keyId ?? this.#config.keyId) !== keyId)) throw new RangeError('the requests of one batch must name one key');
     const states = requests.map((r) => this.#begin(r));
     const done: (SignResult | undefined)[] = new Array(requests.length).fill(undefined);
     const lead = states[0]!;
@@ -172,7 +188,7 @@ export class Orchestrator {
       this.#checkDeadline(lead);
       const committed = await this.#collectBatchCommitments(states, this.chooseQuorum(lead));
       const pkgs = states.map((s, i) => new SigningPackage(committed.map((c) => ({ identifier: c.identifier, commitments: c.list[i]! })), s.request.message));
-      const wires = pkgs.map((pkg) => encodeRound2Request(this.#config.keyId, pkg));
+      const wires = pkgs.map((pkg) => encodeRound2Request(lead.key.keyId, pkg));
       const signal = this.#signal(lead);
       const answers = await Promise.all(committed.map((c) => c.handle.signMany(wires, signal).finally(() => lead.trials.delete(c.handle))));
       states.forEach((state, i) => {
@@ -206,7 +222,7 @@ export class Orchestrator {
    */
   async #collectBatchCommitments(states: SigningState[], candidates: SignerHandle[]): Promise<BatchCommitted[]> {
     const lead = states[0]!;
-    const t = this.#pkp.minSigners;
+    const t = lead.key.pkp.minSigners;
     const n = states.length;
     const committed: BatchCommitted[] = [];
     const queue = [...candidates];
@@ -215,9 +231,9 @@ export class Orchestrator {
       if (batch.length < t - committed.length) throw this.#cannotSign(lead, committed.length);
       const results = await Promise.allSettled(
         batch.map(async (h): Promise<BatchCommitted> => {
-          const pooled = this.#pool.takeMany(h, n);
-          const fetched = pooled.length < n ? await this.#pool.fetchMany(h, n - pooled.length, this.#signal(lead)) : [];
-          return { handle: h, identifier: h.identifier!, list: [...pooled, ...fetched], pooled: Array.from({ length: n }, (_, i) => i < pooled.length) };
+          const pooled = lead.pool.takeMany(h, n);
+          const fetched = pooled.length < n ? await lead.pool.fetchMany(h, n - pooled.length, this.#signal(lead)) : [];
+          return { handle: h, identifier: lead.key.holders.get(h)!, list: [...pooled, ...fetched], pooled: Array.from({ length: n }, (_, i) => i < pooled.length) };
         }),
       );
       results.forEach((r, i) => {
@@ -230,18 +246,21 @@ export class Orchestrator {
   }
 
   #begin(request: SignRequest): SigningState {
+    const key = this.#registry.signingKey(request.keyId ?? this.#config.keyId);
     let eligible: readonly SignerHandle[];
     if (request.participants) {
       eligible = request.participants.map((id) => {
-        const h = this.#registry.byIdentifier(id);
+        const h = [...key.holders].find(([, mine]) => mine.equals(id))?.[0];
         if (!h) throw new ApiError('QUORUM_UNAVAILABLE', `no reachable signer holds participant ${id}`);
         return h;
       });
     } else {
-      eligible = request.signers ?? this.#registry.handles;
+      eligible = (request.signers ?? this.#registry.handles).filter((h) => key.holders.has(h));
     }
     return {
       request,
+      key,
+      pool: this.#pool.key(key.keyId),
       deadline: request.deadline ?? Date.now() + this.#config.signDeadlineMs,
       pinned: request.participants !== undefined,
       eligible,
@@ -262,7 +281,7 @@ export class Orchestrator {
    */
   chooseQuorum(state: SigningState): SignerHandle[] {
     const size = state.request.message.length;
-    const usable = state.eligible.filter((h) => !state.excluded.has(h) && h.identifier !== undefined && (h.maxMessageBytes === undefined || h.maxMessageBytes >= size));
+    const usable = state.eligible.filter((h) => !state.excluded.has(h) && (h.maxMessageBytes === undefined || h.maxMessageBytes >= size));
     const rank = (h: SignerHandle) => (h.healthy ? 0 : 2) + (h.breaker.state === 'closed' ? 0 : 1);
     return shuffle(usable).sort((a, b) => rank(a) - rank(b));
   }
@@ -272,7 +291,7 @@ export class Orchestrator {
    * A signer that fails is excluded and replaced by the next admissible candidate.
    */
   async collectCommitments(state: SigningState, candidates: SignerHandle[]): Promise<Committed[]> {
-    const t = this.#pkp.minSigners;
+    const t = state.key.pkp.minSigners;
     const committed: Committed[] = [];
     const queue = [...candidates];
     while (committed.length < t) {
@@ -292,7 +311,7 @@ export class Orchestrator {
 
   /** Step 3: round 2 with every signer of the package; undefined when a share is missing. */
   async collectShares(state: SigningState, committed: Committed[], pkg: SigningPackage): Promise<Map<string, SignatureShare> | undefined> {
-    const wire = encodeRound2Request(this.#config.keyId, pkg);
+    const wire = encodeRound2Request(state.key.keyId, pkg);
     const results = await Promise.allSettled(
       committed.map((c) => c.handle.sign(wire, this.#signal(state)).finally(() => state.trials.delete(c.handle))),
     );
@@ -334,7 +353,7 @@ export class Orchestrator {
       return v instanceof FrostError ? [[c, v] as const] : [];
     });
     for (const [c, err] of invalid) {
-      this.#pool.flush(c.handle);
+      state.pool.flush(c.handle);
       this.#recordFailure(state, c.handle, c.handle.convict('round1', err), c.pooled);
     }
     for (const h of claimants) {
@@ -355,7 +374,7 @@ export class Orchestrator {
    */
   aggregateOrBlame(state: SigningState, committed: Committed[], pkg: SigningPackage, shares: Map<string, SignatureShare>): Uint8Array | undefined {
     try {
-      return aggregate(pkg, shares, this.#pkp).toBytes();
+      return aggregate(pkg, shares, state.key.pkp).toBytes();
     } catch (e) {
       // Recomputing R (the slow path) needs valid commitments: an invalid one convicts its issuer.
       if (e instanceof FrostError && !(e instanceof InvalidSignatureShareError)) {
@@ -394,11 +413,11 @@ export class Orchestrator {
   }
 
   async #commitmentOf(state: SigningState, h: SignerHandle): Promise<Committed> {
-    const fromPool = state.stale.has(h) ? undefined : this.#pool.take(h);
-    const commitments = fromPool ?? (await this.#pool.fetch(h, this.#signal(state)));
+    const fromPool = state.stale.has(h) ? undefined : state.pool.take(h);
+    const commitments = fromPool ?? (await state.pool.fetch(h, this.#signal(state)));
     // A commitment from round 1 settled the trial; a pooled one leaves it to round 2.
     if (!fromPool) state.trials.delete(h);
-    return { handle: h, identifier: h.identifier!, commitments, pooled: fromPool !== undefined };
+    return { handle: h, identifier: state.key.holders.get(h)!, commitments, pooled: fromPool !== undefined };
   }
 
   /** What a failed call means for this request (see FailureKind). */
@@ -410,7 +429,7 @@ export class Orchestrator {
       // The signer no longer knows a preprocessed commitment (it restarted, or it expired): not a
       // fault. Drop its pool; the next attempt asks it for a fresh commitment by round 1.
       state.stale.add(h);
-      this.#pool.flush(h);
+      state.pool.flush(h);
       return;
     }
     state.excluded.add(h);
@@ -428,10 +447,10 @@ export class Orchestrator {
     if ([...state.refusedRequest.values()].includes('PAYLOAD_TOO_LARGE')) {
       return new ApiError('MESSAGE_TOO_LARGE', 'the message is larger than the signers accept', { culprits });
     }
-    if (state.refusals.size > 0 && (state.pinned || state.refusals.size + committed >= this.#pkp.minSigners)) {
+    if (state.refusals.size > 0 && (state.pinned || state.refusals.size + committed >= state.key.pkp.minSigners)) {
       return new ApiError('POLICY_REFUSED', `signers refused the message: ${[...new Set(state.refusals.values())].sort().join(', ')}`, { culprits });
     }
-    return new ApiError('QUORUM_UNAVAILABLE', state.pinned ? 'a requested participant failed' : `fewer than ${this.#pkp.minSigners} signers available`, { culprits });
+    return new ApiError('QUORUM_UNAVAILABLE', state.pinned ? 'a requested participant failed' : `fewer than ${state.key.pkp.minSigners} signers available`, { culprits });
   }
 
   /**
@@ -456,7 +475,7 @@ export class Orchestrator {
   }
 
   #culpritIds(state: SigningState): ParticipantId[] {
-    return sortIds([...state.culprits].map((h) => h.identifier!));
+    return sortIds([...state.culprits].map((h) => state.key.holders.get(h)!));
   }
 }
 

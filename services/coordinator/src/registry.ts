@@ -1,37 +1,80 @@
 /**
- * The configured signers, one {@link SignerHandle} each, and their health. Only these URLs are ever
- * dialled (request-supplied `signer_urls` must name entries of this registry).
+ * The configured signers, one {@link SignerHandle} each, their health, and the keys the coordinator
+ * learns from them. Only these URLs are ever dialled (request-supplied `signer_urls` must name entries
+ * of this registry).
+ *
+ * Keys: each health check asks a signer for every key it holds (info RPC): state, version, its
+ * identifier and the whole public key package. A key is known when every healthy signer reporting it
+ * reports the same package (byte-equal canonical encodings); when they differ, the key is refused
+ * (nothing signs with it, a conflict naming the signers is logged and counted). A key pinned by
+ * configuration (`COORDINATOR_PUBLIC_KEY_PACKAGE_FILE`, the default key) is known with that package
+ * whatever the signers say; a signer reporting another is not used for it. A signer is usable for a
+ * key when it holds the key with the agreed package; its identifier may differ from key to key.
  * @module
  */
+import { createHash } from 'node:crypto';
 import { Identifier, type PublicKeyPackage } from '@hoarfrost/frost';
-import { SignerCallError, type ChannelState, type SignerRpc } from '@hoarfrost/rpc';
+import { SignerCallError, decodePublicKeyPackage, encodePublicKeyPackage, type ChannelState, type InfoResponse, type KeyInfoWire, type KeyStateWire, type SignerRpc } from '@hoarfrost/rpc';
 import type { Logger } from '@hoarfrost/runtime';
 import { CircuitBreaker } from './breaker.js';
 import type { CoordinatorConfig, SignerEntry } from './config.js';
+import { ApiError } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
-import { SignerHandle } from './signer-handle.js';
+import { SignerHandle, type ReportedKey } from './signer-handle.js';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
-/** Why a signer that answered its health check is still not usable for our key (logged, and the signer is unhealthy). */
-class KeyMismatch extends Error {}
+export type KeyState = KeyStateWire;
+
+/** A key the coordinator knows: its agreed package and state, and the signers usable for it. */
+export interface KnownKey {
+  keyId: string;
+  pkp: PublicKeyPackage;
+  /** Retired when any holder reports retired; active when every holder reports active; else pending. */
+  state: KeyState;
+  version: number;
+  /** The earliest creation time a holder reports (ms since the epoch), if any does. */
+  createdAt?: number;
+  /** Pinned by configuration (COORDINATOR_PUBLIC_KEY_PACKAGE_FILE). */
+  pinned: boolean;
+  /**
+   * The signers holding it with the agreed package, each with its identifier for it, in registry
+   * order (healthy or not: an unhealthy one is still a candidate, ranked last).
+   */
+  holders: ReadonlyMap<SignerHandle, Identifier>;
+}
+
+/** Why a signer's report of one key is not taken (logged; the signer is not used for that key). */
+class KeyReportError extends Error {}
+
+/** Decoded packages by the digest of their encoding: each is decoded and checked once. */
+const PACKAGE_CACHE_MAX = 256;
 
 export class SignerRegistry {
   readonly handles: readonly SignerHandle[];
   readonly #byUrl = new Map<string, SignerHandle>();
-  readonly #keyId: string;
-  readonly #pkp: PublicKeyPackage;
+  /** The default key (COORDINATOR_KEY_ID). */
+  readonly defaultKeyId: string;
+  /** The default key's package when configuration pins it. */
+  readonly #pinnedPkp: { pkp: PublicKeyPackage; digest: string } | undefined;
   readonly #metrics: CoordinatorMetrics;
   readonly #log: Logger;
   readonly #onRestart: (h: SignerHandle) => void;
-  /** The participant each signer must answer as (COORDINATOR_SIGNER_PARTICIPANTS). */
+  /** The participant each signer must answer as for the default key (COORDINATOR_SIGNER_PARTICIPANTS). */
   readonly #pinned = new Map<SignerHandle, Identifier>();
   readonly #onChannelUp: (h: SignerHandle) => void;
+  readonly #packages = new Map<string, PublicKeyPackage | Error>();
+  #keys = new Map<string, KnownKey>();
+  /** Keys refused now, with the description of their conflict (logged and counted when it changes). */
+  readonly #conflicts = new Map<string, string>();
+  /** Per signer, the problems of its key reports last logged (each logged once, not every check). */
+  readonly #problems = new Map<SignerHandle, Map<string, string>>();
 
   /** `connect` makes the RPC client of one configured signer (mTLS in production, a double in tests). */
   constructor(args: {
     config: Pick<CoordinatorConfig, 'signers' | 'keyId' | 'breaker'>;
-    pkp: PublicKeyPackage;
+    /** The default key's public key package, when configuration pins it. */
+    pkp?: PublicKeyPackage | undefined;
     connect: (signer: SignerEntry) => SignerRpc;
     metrics: CoordinatorMetrics;
     logger: Logger;
@@ -42,8 +85,8 @@ export class SignerRegistry {
   }) {
     this.#onRestart = args.onRestart ?? (() => {});
     this.#onChannelUp = args.onChannelUp ?? (() => {});
-    this.#keyId = args.config.keyId;
-    this.#pkp = args.pkp;
+    this.defaultKeyId = args.config.keyId;
+    this.#pinnedPkp = args.pkp ? { pkp: args.pkp, digest: digestOf(encodePublicKeyPackage(args.pkp)) } : undefined;
     this.#metrics = args.metrics;
     this.#log = args.logger;
     this.handles = args.config.signers.map((s) => {
@@ -61,6 +104,7 @@ export class SignerRegistry {
       if (s.participant !== undefined) this.#pinned.set(h, Identifier.fromHex(s.participant));
       return h;
     });
+    this.#recompute();
   }
 
   /** The handle for a URL given in a request (normalised to its origin), if registered. */
@@ -72,19 +116,44 @@ export class SignerRegistry {
     }
   }
 
-  byIdentifier(id: Identifier): SignerHandle | undefined {
-    return this.handles.find((h) => h.identifier?.equals(id));
+  /** The signer that is participant `id` of key `keyId`. */
+  byIdentifier(keyId: string, id: Identifier): SignerHandle | undefined {
+    for (const [h, mine] of this.#keys.get(keyId)?.holders ?? []) if (mine.equals(id)) return h;
+    return undefined;
+  }
+
+  /** Every key known now (refused ones are not), in key id order. */
+  keys(): KnownKey[] {
+    return [...this.#keys.values()];
+  }
+
+  key(keyId: string): KnownKey | undefined {
+    return this.#keys.get(keyId);
   }
 
   /**
-   * The largest message that t healthy signers accept, and at most `configured`: a larger one cannot
-   * be signed, so it is refused before any round. It is the t-th largest limit, not the smallest: one
-   * signer announcing a tiny limit only takes itself out of quorums for larger messages (the
-   * orchestrator picks among the signers that accept the message), never blocks every caller.
+   * The key to sign with: known (UNKNOWN_KEY), and active (KEY_RETIRED, KEY_NOT_ACTIVE otherwise).
+   * A key refused for conflicting packages is unknown.
    */
-  maxMessageBytes(configured: number): number {
-    const limits = this.handles.filter((h) => h.healthy).map((h) => Math.min(configured, h.maxMessageBytes ?? configured));
-    const t = this.#pkp.minSigners;
+  signingKey(keyId: string): KnownKey {
+    const key = this.#keys.get(keyId);
+    if (!key) throw new ApiError('UNKNOWN_KEY', `no key "${keyId}" is known`);
+    if (key.state === 'retired') throw new ApiError('KEY_RETIRED', `key "${keyId}" is retired`);
+    if (key.state !== 'active') throw new ApiError('KEY_NOT_ACTIVE', `key "${keyId}" is not active yet`);
+    return key;
+  }
+
+  /**
+   * The largest message that t healthy signers of `keyId` accept, and at most `configured`: a larger
+   * one cannot be signed, so it is refused before any round. It is the t-th largest limit, not the
+   * smallest: one signer announcing a tiny limit only takes itself out of quorums for larger messages
+   * (the orchestrator picks among the signers that accept the message), never blocks every caller.
+   */
+  maxMessageBytes(keyId: string, configured: number): number {
+    const key = this.#keys.get(keyId);
+    if (!key) return configured;
+    const limits = [...key.holders.keys()].filter((h) => h.healthy).map((h) => Math.min(configured, h.maxMessageBytes ?? configured));
+    const t = key.pkp.minSigners;
     if (limits.length < t) return configured;
     return limits.sort((a, b) => b - a)[t - 1]!;
   }
@@ -93,25 +162,54 @@ export class SignerRegistry {
     return this.handles.filter((h) => h.healthy).length;
   }
 
-  /** One health round: info RPC to every signer, checking it holds a share of our key. */
+  /**
+   * Why the coordinator is not ready, or undefined: the default key, when known and active, needs t
+   * healthy signers; without it (no key made yet, or not active) one healthy signer will do.
+   */
+  notReadyReason(): string | undefined {
+    const key = this.#keys.get(this.defaultKeyId);
+    if (key?.state === 'active') {
+      const healthy = [...key.holders.keys()].filter((h) => h.healthy).length;
+      if (healthy < key.pkp.minSigners) return `${healthy} of ${key.pkp.minSigners} required signers healthy for key "${key.keyId}"`;
+      return undefined;
+    }
+    return this.healthyCount() > 0 ? undefined : 'no signer healthy';
+  }
+
+  /** Known keys counted by state (the keys gauge). */
+  countByState(): Record<KeyState, number> {
+    const out: Record<KeyState, number> = { pending: 0, active: 0, retired: 0 };
+    for (const k of this.#keys.values()) out[k.state]++;
+    return out;
+  }
+
+  /** One health round: info RPC to every signer, then what the keys are. */
   async checkAll(): Promise<void> {
-    await Promise.all(this.handles.map((h) => this.check(h)));
+    await Promise.all(this.handles.map((h) => this.#probe(h)));
+    this.#recompute();
   }
 
   async check(h: SignerHandle): Promise<void> {
+    await this.#probe(h);
+    this.#recompute();
+  }
+
+  /** The info RPC to one signer: its health, limits and key reports (each key checked on its own). */
+  async #probe(h: SignerHandle): Promise<void> {
     try {
-      const info = await h.info(this.#keyId);
-      const identifier = Identifier.fromBytes(info.identifier);
-      const key = info.keys.find((k) => k.key_id === this.#keyId);
-      const entry = this.#pkp.verifyingShares.get(identifier.toHex());
-      if (!key || !entry) throw new KeyMismatch(`signer does not hold a share of key "${this.#keyId}"`);
-      if (Buffer.compare(key.verifying_key, this.#pkp.verifyingKeyBytes) !== 0) throw new KeyMismatch('signer holds a different group key');
-      if (Buffer.compare(key.verifying_share, entry.verifyingShare.toBytes()) !== 0) throw new KeyMismatch('signer verifying share differs from the public key package');
-      const pinned = this.#pinned.get(h);
-      if (pinned && !identifier.equals(pinned)) throw new KeyMismatch(`signer answered as participant ${identifier}; it is pinned to ${pinned}`);
-      const other = this.handles.find((o) => o !== h && o.identifier?.equals(identifier));
-      if (other) throw new KeyMismatch(`identifier ${identifier} is also claimed by ${other.id}`);
-      if (!h.healthy) this.#log.info({ signer: h.id, identifier: identifier.toString() }, 'signer healthy');
+      const info = await h.info();
+      const reported = new Map<string, ReportedKey>();
+      const problems = new Map<string, string>();
+      for (const k of info.keys) {
+        try {
+          reported.set(k.key_id, this.#reportOf(info, k));
+        } catch (e) {
+          if (!(e instanceof KeyReportError)) throw e;
+          problems.set(k.key_id, e.message);
+        }
+      }
+      this.#logProblems(h, problems);
+      if (!h.healthy) this.#log.info({ signer: h.id, keys: [...reported.keys()] }, 'signer healthy');
       const instance = info.instance_id ? Buffer.from(info.instance_id).toString('hex') : undefined;
       const restarted = h.instanceId !== undefined && instance !== h.instanceId;
       h.instanceId = instance;
@@ -121,16 +219,177 @@ export class SignerRegistry {
         this.#log.info({ signer: h.id }, 'signer restarted');
         this.#onRestart(h);
       }
-      h.identifier = identifier;
+      h.reported = reported;
       h.healthy = true;
       h.lastError = undefined;
     } catch (e) {
-      const code = e instanceof SignerCallError ? e.code : 'KEY_MISMATCH';
+      const code = e instanceof SignerCallError ? e.code : 'SIGNER_BAD_RESPONSE';
       if (h.healthy || h.lastError === undefined) this.#log.warn({ signer: h.id, code, err: (e as Error).message }, 'signer unhealthy');
       h.healthy = false;
       h.lastError = (e as Error).message;
     }
     this.#metrics.signerHealthy.set({ signer: h.id }, h.healthy ? 1 : 0);
+  }
+
+  /** One key of an info answer, checked on its own: its identifier, and its package against its other fields. */
+  #reportOf(info: InfoResponse, k: KeyInfoWire): ReportedKey {
+    const bytes = k.identifier ?? info.identifier;
+    let identifier: Identifier;
+    try {
+      identifier = Identifier.fromBytes(bytes!);
+    } catch {
+      throw new KeyReportError('its identifier is not a valid participant identifier');
+    }
+    const report: ReportedKey = {
+      keyId: k.key_id,
+      identifier,
+      state: k.state ?? 'active',
+      version: k.version ?? 1,
+      verifyingKey: k.verifying_key,
+      verifyingShare: k.verifying_share,
+      minSigners: k.min_signers,
+    };
+    if (k.created_at !== undefined) report.createdAt = k.created_at * 1000;
+    if (k.public_key_package) {
+      report.pkpDigest = digestOf(k.public_key_package);
+      report.pkp = this.#decodePackage(report.pkpDigest, k.public_key_package);
+      assertFits(report, report.pkp);
+    }
+    return report;
+  }
+
+  /** The package of an encoding, decoded and checked once per distinct encoding. */
+  #decodePackage(digest: string, bytes: Uint8Array): PublicKeyPackage {
+    let pkp = this.#packages.get(digest);
+    if (!pkp) {
+      try {
+        pkp = decodePublicKeyPackage(bytes);
+        pkp.assertConsistent();
+      } catch (e) {
+        pkp = new Error((e as Error).message);
+      }
+      if (this.#packages.size >= PACKAGE_CACHE_MAX) this.#packages.delete(this.#packages.keys().next().value!);
+      this.#packages.set(digest, pkp);
+    }
+    if (pkp instanceof Error) throw new KeyReportError(`its public key package is invalid: ${pkp.message}`);
+    return pkp;
+  }
+
+  #logProblems(h: SignerHandle, problems: Map<string, string>): void {
+    const before = this.#problems.get(h) ?? new Map<string, string>();
+    for (const [keyId, problem] of problems) {
+      if (before.get(keyId) !== problem) this.#log.warn({ signer: h.id, keyId, problem }, 'signer key report refused: signer not used for this key');
+    }
+    this.#problems.set(h, problems);
+  }
+
+  /**
+   * The known keys from every signer's last reports, and each signer's identifiers for the keys it
+   * is usable for. Agreement is among the healthy signers reporting a key (all that report it, when
+   * none is healthy: a key stays known while its signers are down).
+   */
+  #recompute(): void {
+    const ids = new Set<string>();
+    for (const h of this.handles) for (const keyId of h.reported.keys()) ids.add(keyId);
+    if (this.#pinnedPkp) ids.add(this.defaultKeyId);
+    const keys = new Map<string, KnownKey>();
+    const conflicts = new Map<string, string>();
+    for (const keyId of [...ids].sort()) {
+      const key = this.#agree(keyId, conflicts);
+      if (key) keys.set(keyId, key);
+    }
+    this.#keys = keys;
+    for (const h of this.handles) {
+      const mine = new Map<string, Identifier>();
+      for (const k of keys.values()) {
+        const id = k.holders.get(h);
+        if (id) mine.set(k.keyId, id);
+      }
+      h.setIdentifiers(mine);
+    }
+    for (const [keyId, description] of conflicts) {
+      if (this.#conflicts.get(keyId) === description) continue;
+      this.#log.error({ keyId, conflict: description }, 'signers report different public key packages: key refused');
+      this.#metrics.keyConflicts.inc();
+    }
+    for (const keyId of this.#conflicts.keys()) if (!conflicts.has(keyId)) this.#log.info({ keyId }, 'key conflict resolved');
+    this.#conflicts.clear();
+    for (const [k, v] of conflicts) this.#conflicts.set(k, v);
+  }
+
+  /** Key `keyId` as the reports make it, or undefined (a conflict is added to `conflicts`). */
+  #agree(keyId: string, conflicts: Map<string, string>): KnownKey | undefined {
+    const reporting = this.handles.filter((h) => h.reported.has(keyId));
+    const healthy = reporting.filter((h) => h.healthy);
+    const voters = healthy.length > 0 ? healthy : reporting;
+    const pinned = keyId === this.defaultKeyId ? this.#pinnedPkp : undefined;
+    let agreed: { pkp: PublicKeyPackage; digest: string } | undefined = pinned;
+    if (!agreed) {
+      const byDigest = new Map<string, SignerHandle[]>();
+      for (const h of voters) {
+        const r = h.reported.get(keyId)!;
+        if (r.pkpDigest) byDigest.set(r.pkpDigest, [...(byDigest.get(r.pkpDigest) ?? []), h]);
+      }
+      if (byDigest.size > 1) {
+        conflicts.set(keyId, [...byDigest.entries()].map(([digest, hs]) => `${hs.map((h) => h.id).join(', ')} report package sha256:${digest.slice(0, 16)}`).join('; '));
+        return undefined;
+      }
+      // Older signers do not report a package: a key only they report cannot be learnt.
+      const only = [...byDigest.keys()][0];
+      if (only === undefined) return undefined;
+      agreed = { pkp: voters.find((h) => h.reported.get(keyId)!.pkpDigest === only)!.reported.get(keyId)!.pkp!, digest: only };
+    }
+    const holders = this.#holders(keyId, agreed, reporting);
+    const states = [...holders.keys()].map((h) => h.reported.get(keyId)!);
+    const state: KeyState = states.some((r) => r.state === 'retired') ? 'retired' : states.every((r) => r.state === 'active') ? 'active' : 'pending';
+    const created = states.flatMap((r) => (r.createdAt === undefined ? [] : [r.createdAt]));
+    const key: KnownKey = {
+      keyId,
+      pkp: agreed.pkp,
+      state,
+      version: Math.max(1, ...states.map((r) => r.version)),
+      pinned: pinned !== undefined,
+      holders,
+    };
+    if (created.length > 0) key.createdAt = Math.min(...created);
+    return key;
+  }
+
+  /**
+   * The signers usable for a key with package `agreed`: those whose report fits it, each identifier
+   * held by one signer only (the one that held it before keeps it; for the default key, a signer
+   * pinned to a participant must answer as that one).
+   */
+  #holders(keyId: string, agreed: { pkp: PublicKeyPackage; digest: string }, reporting: SignerHandle[]): Map<SignerHandle, Identifier> {
+    const previous = this.#keys.get(keyId)?.holders;
+    const order = [...reporting].sort((a, b) => Number(!previous?.has(a)) - Number(!previous?.has(b)));
+    const holders = new Map<SignerHandle, Identifier>();
+    const taken = new Map<string, SignerHandle>();
+    const problems: [SignerHandle, string][] = [];
+    for (const h of order) {
+      const r = h.reported.get(keyId)!;
+      const pinned = keyId === this.defaultKeyId ? this.#pinned.get(h) : undefined;
+      let problem: string | undefined;
+      if (r.pkpDigest !== undefined && r.pkpDigest !== agreed.digest) problem = 'it reports another public key package';
+      else if (Buffer.compare(r.verifyingKey, agreed.pkp.verifyingKeyBytes) !== 0) problem = 'it holds a different group key';
+      else if (!fitsShare(r, agreed.pkp)) problem = 'its verifying share differs from the public key package';
+      else if (pinned && !r.identifier.equals(pinned)) problem = `it answered as participant ${r.identifier}; it is pinned to ${pinned}`;
+      else if (taken.has(r.identifier.toHex())) problem = `identifier ${r.identifier} is also claimed by ${taken.get(r.identifier.toHex())!.id}`;
+      if (problem) {
+        problems.push([h, problem]);
+        continue;
+      }
+      taken.set(r.identifier.toHex(), h);
+      holders.set(h, r.identifier);
+    }
+    for (const [h, problem] of problems) {
+      const logged = this.#problems.get(h) ?? new Map<string, string>();
+      if (logged.get(keyId) !== problem) this.#log.warn({ signer: h.id, keyId, problem }, 'signer not used for this key');
+      logged.set(keyId, problem);
+      this.#problems.set(h, logged);
+    }
+    // Registry order, so that iteration is stable whatever the check order was.
+    return new Map(this.handles.filter((h) => holders.has(h)).map((h) => [h, holders.get(h)!]));
   }
 
   /**
@@ -148,10 +407,27 @@ export class SignerRegistry {
       h.lastError = 'channel connection lost';
       this.#log.warn({ signer: h.id, code: 'SIGNER_UNREACHABLE', err: h.lastError }, 'signer unhealthy');
       this.#metrics.signerHealthy.set({ signer: h.id }, 0);
+      this.#recompute();
     }
   }
 
   async close(): Promise<void> {
     await Promise.all(this.handles.map((h) => h.close()));
   }
+}
+
+function digestOf(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Does a report carry the share, group key and threshold of `pkp` for its identifier? */
+function fitsShare(r: ReportedKey, pkp: PublicKeyPackage): boolean {
+  const entry = pkp.verifyingShares.get(r.identifier.toHex());
+  return entry !== undefined && Buffer.compare(entry.verifyingShareBytes!, r.verifyingShare) === 0 && r.minSigners === pkp.minSigners;
+}
+
+/** A report's own package must hold what the report says (its share, its group key, its threshold). */
+function assertFits(r: ReportedKey, pkp: PublicKeyPackage): void {
+  if (Buffer.compare(r.verifyingKey, pkp.verifyingKeyBytes) !== 0) throw new KeyReportError('its verifying key is not the one of its public key package');
+  if (!fitsShare(r, pkp)) throw new KeyReportError('its identifier, verifying share or threshold is not in its public key package');
 }

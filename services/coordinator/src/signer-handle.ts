@@ -5,13 +5,14 @@
  * feeds the breaker, and checks that the answer comes from the participant this signer holds.
  * @module
  */
-import { FrostError, Identifier, type SignatureShare } from '@hoarfrost/frost';
+import { FrostError, Identifier, type PublicKeyPackage, type SignatureShare } from '@hoarfrost/frost';
 import {
   SIGNER_ERROR_CODES,
   SignerCallError,
   decodeRound2Response,
   type CommitmentWire,
   type InfoResponse,
+  type KeyStateWire,
   type Round2Request,
   type Round2Response,
   type SignerRpc,
@@ -63,13 +64,33 @@ export function asCallError(signer: string, e: unknown): SignerCallError {
   return new SignerCallError(signer, 'SIGNER_ERROR', (e as Error)?.message ?? 'call failed');
 }
 
+/** One key as a signer reported it in its last info answer, checked on its own (registry.ts). */
+export interface ReportedKey {
+  keyId: string;
+  /** The signer's participant identifier for this key. */
+  identifier: Identifier;
+  state: KeyStateWire;
+  version: number;
+  /** When the key was made (ms since the epoch), when the signer says. */
+  createdAt?: number;
+  verifyingKey: Uint8Array;
+  verifyingShare: Uint8Array;
+  minSigners: number;
+  /** The package it reported (decoded, consistent, holding its share), and that encoding's SHA-256 in hex; absent from older signers. */
+  pkp?: PublicKeyPackage;
+  pkpDigest?: string;
+}
+
 export class SignerHandle {
   readonly id: string;
   readonly url: string;
   readonly breaker: CircuitBreaker;
-  /** Learned from the signer's info RPC and checked against the public key package. */
-  identifier: Identifier | undefined;
+  /** Answered its last health check with a well-formed description of its keys. */
   healthy = false;
+  /** The keys it reported in its last well-formed info answer (kept while it is unhealthy). */
+  reported: ReadonlyMap<string, ReportedKey> = new Map();
+  /** Its identifier for each key it is usable for, as the registry accepted it. */
+  #identifiers: ReadonlyMap<string, Identifier> = new Map();
   lastError: string | undefined;
   /** The largest message the signer accepts, from its info RPC (undefined: it does not say). */
   maxMessageBytes: number | undefined;
@@ -90,10 +111,20 @@ export class SignerHandle {
     this.#log = args.logger;
   }
 
+  /** Its identifier for `keyId` when the registry found it usable for that key. */
+  identifierFor(keyId: string): Identifier | undefined {
+    return this.#identifiers.get(keyId);
+  }
+
+  /** The keys it is usable for, with its identifier for each (set by the registry). */
+  setIdentifiers(identifiers: ReadonlyMap<string, Identifier>): void {
+    this.#identifiers = identifiers;
+  }
+
   /** Round 1: `count` fresh commitments (encodings, validated by the commitment pool) and their lifetime. */
   commit(keyId: string, count: number, signal?: AbortSignal): Promise<{ commitments: CommitmentWire[]; ttlMs: number }> {
     return this.#call('round1', () => this.#client.round1({ key_id: keyId, count }, signal), (r) => {
-      this.#expectIdentity(r.identifier);
+      this.#expectIdentity(keyId, r.identifier);
       // More than asked would grow the pool past its bound on a signer's say-so.
       if (r.commitments.length !== count) throw new SignerCallError(this.id, 'SIGNER_BAD_RESPONSE', `asked for ${count} commitments, got ${r.commitments.length}`);
       return { commitments: r.commitments, ttlMs: r.ttl_ms };
@@ -102,7 +133,7 @@ export class SignerHandle {
 
   /** Round 2: this signer's share of the package in `request`. */
   sign(request: Round2Request, signal?: AbortSignal): Promise<SignatureShare> {
-    return this.#call('round2', () => this.#client.round2(request, signal), (r) => this.#shareOf(r));
+    return this.#call('round2', () => this.#client.round2(request, signal), (r) => this.#shareOf(request.key_id, r));
   }
 
   /**
@@ -120,10 +151,10 @@ export class SignerHandle {
     } catch (e) {
       answers = requests.map(() => asCallError(this.id, e));
     }
-    return answers.map((a) => {
+    return answers.map((a, i) => {
       try {
         if (a instanceof Error) throw a;
-        const share = this.#shareOf(a);
+        const share = this.#shareOf(requests[i]!.key_id, a);
         this.#succeeded('round2', start, true);
         return share;
       } catch (err) {
@@ -132,14 +163,25 @@ export class SignerHandle {
     });
   }
 
-  #shareOf(r: Round2Response): SignatureShare {
-    this.#expectIdentity(r.identifier);
+  #shareOf(keyId: string, r: Round2Response): SignatureShare {
+    this.#expectIdentity(keyId, r.identifier);
     return decodeRound2Response(r);
   }
 
-  /** The health check's RPC: which keys the signer holds. Leaves the breaker alone. */
-  info(keyId: string, signal?: AbortSignal): Promise<InfoResponse> {
-    return this.#call('info', () => this.#client.info(keyId, signal), (r) => r, false);
+  /**
+   * A key-management RPC (key generation, retirement): relayed as is, its answer returned decoded
+   * (the caller parses it strictly). Counted, and leaves the breaker alone: a refused or aborted key
+   * generation says nothing about the signer's signing.
+   */
+  keygenCall(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+    const client = this.#client;
+    if (!client.call) return Promise.reject(new SignerCallError(this.id, 'SIGNER_UNREACHABLE', 'this signer client takes no key-management RPCs'));
+    return client.call(path, body, signal);
+  }
+
+  /** The health check's RPC: every key the signer holds. Leaves the breaker alone. */
+  info(signal?: AbortSignal): Promise<InfoResponse> {
+    return this.#call('info', () => this.#client.info(undefined, signal), (r) => r, false);
   }
 
   /**
@@ -156,9 +198,10 @@ export class SignerHandle {
     return this.#client.close();
   }
 
-  #expectIdentity(bytes: Uint8Array): void {
+  #expectIdentity(keyId: string, bytes: Uint8Array): void {
     const got = Identifier.fromBytes(bytes);
-    if (!this.identifier || !got.equals(this.identifier)) throw new SignerCallError(this.id, 'SIGNER_IDENTITY_CHANGED', 'signer answered with another identifier');
+    const expected = this.#identifiers.get(keyId);
+    if (!expected || !got.equals(expected)) throw new SignerCallError(this.id, 'SIGNER_IDENTITY_CHANGED', 'signer answered with another identifier');
   }
 
   async #call<W, T>(rpc: SignerRpcName, send: () => Promise<W>, accept: (answer: W) => T, breaker = true): Promise<T> {

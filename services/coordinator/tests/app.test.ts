@@ -5,14 +5,16 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignJWT } from 'jose';
+import { SignJWT, compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import { publicJwk } from '@hoarfrost/rpc';
 import { AuditError, type AuditTrail } from '@hoarfrost/runtime';
+import { Identifier } from '@hoarfrost/frost';
 import { ed25519Verifies } from '@hoarfrost/testkit/support';
 import { createCoordinatorApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { ApiError } from '../src/errors.js';
 import type { Orchestrator } from '../src/orchestrator.js';
-import { fakeDeployment, sample, silentLog, type FakeDeployment } from './fake-signers.js';
+import { addKey, fakeDeployment, sample, silentLog, type FakeDeployment } from './fake-signers.js';
 
 const callerKey = generateKeyPairSync('ed25519').privateKey;
 const otherCallerKey = generateKeyPairSync('ed25519').privateKey;
@@ -52,12 +54,11 @@ function auditDouble(fail = false) {
 }
 
 async function start(
-  options: { draining?: boolean; orchestrator?: Pick<Orchestrator, 'sign'>; env?: Record<string, string>; audit?: AuditTrail } = {},
+  options: { draining?: boolean; orchestrator?: Pick<Orchestrator, 'sign'> & Partial<Pick<Orchestrator, 'signBatch'>>; env?: Record<string, string>; audit?: AuditTrail } = {},
 ): Promise<{ url: string; d: FakeDeployment }> {
   const d = await fakeDeployment(2, 3);
   const app = createCoordinatorApp({
     config: loadConfig({ ...env, ...options.env }),
-    pkp: d.pkp,
     registry: d.registry,
     // A double that only signs one by one still signs batches with the real orchestrator.
     orchestrator: options.orchestrator ? { signBatch: (r) => d.orchestrator.signBatch(r), ...options.orchestrator } : d.orchestrator,
@@ -105,8 +106,9 @@ describe('coordinator API', () => {
     const r = await post(url, JSON.stringify({ msg_b64: Buffer.from('hello').toString('base64') }));
     expect(r.status).toBe(200);
     expect(r.json.participants).toHaveLength(2);
+    expect(r.json.key_id).toBe('default');
     expect(ed25519Verifies(r.json.group_public_b64, Buffer.from('hello'), r.json.signature_b64)).toBe(true);
-    expect(await sample(d.metrics, 'frost_coordinator_signs_total', { outcome: 'ok' })).toBe(1);
+    expect(await sample(d.metrics, 'frost_coordinator_signs_total', { outcome: 'ok', key_id: 'default' })).toBe(1);
   });
 
   it.each<[string, string, Record<string, string>, number, string]>([
@@ -344,7 +346,7 @@ describe('POST /v1/sign/batch', () => {
     const texts = ['one', 'two', 'three', 'four'];
     const r = await batch(url, { items: texts.map((t, i) => (i % 2 ? { msg_b64: b64(t), key_id: 'default' } : { msg_b64: b64(t) })) });
     expect(r.status).toBe(200);
-    expect(Object.keys(r.json).sort()).toEqual(['group_public_b64', 'results']);
+    expect(Object.keys(r.json).sort()).toEqual(['group_public_b64', 'results']); // one key: its group key once
     expect(r.json.results).toHaveLength(4);
     r.json.results.forEach((item: { signature_b64: string; participants: number[] }, i: number) => {
       expect(item.participants).toHaveLength(2);
@@ -438,5 +440,161 @@ describe('POST /v1/sign/batch', () => {
     for (const authorization of ['', 'Bearer x.y.z']) expect((await post(url, '{"msg_b64":"aGk"}', { authorization })).status).toBe(401);
     await new Promise((r) => setTimeout(r, 20));
     expect(events).toEqual([]);
+  });
+});
+
+describe('several keys', () => {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const get = async (url: string, path: string) => {
+    const res = await fetch(`${url}${path}`); // no credentials: public
+    return { status: res.status, json: (await res.json()) as Record<string, any>, headers: res.headers };
+  };
+
+  /** The default key on signers 1..3 and `mint` (2-of-2) on signers 2 and 3, where they are participants 7 and 9. */
+  async function twoKeys(options: Parameters<typeof start>[0] = {}) {
+    const started = await start(options);
+    const mint = await addKey(started.d, 'mint', { t: 2, on: [1, 2], identifiers: [7, 9].map((n) => Identifier.fromNumber(n)), createdAt: Date.UTC(2026, 0, 2) });
+    return { ...started, mint };
+  }
+
+  it('each key signs under its own group key, with its own signers and identifiers', async () => {
+    const { url, d, mint } = await twoKeys();
+    const a = await post(url, JSON.stringify({ msg_b64: b64('one') }));
+    const b = await post(url, JSON.stringify({ msg_b64: b64('two'), key_id: 'mint' }));
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.json.key_id).toBe('default');
+    expect(b.json).toMatchObject({ key_id: 'mint', participants: [7, 9] });
+    expect(Buffer.from(b.json.group_public_b64, 'base64')).toEqual(Buffer.from(mint.publicKeyPackage.verifyingKeyBytes));
+    expect(Buffer.from(a.json.group_public_b64, 'base64')).toEqual(Buffer.from(d.pkp.verifyingKeyBytes));
+    expect(ed25519Verifies(b.json.group_public_b64, Buffer.from('two'), b.json.signature_b64)).toBe(true);
+    expect(ed25519Verifies(a.json.group_public_b64, Buffer.from('one'), a.json.signature_b64)).toBe(true);
+    expect(await sample(d.metrics, 'frost_coordinator_signs_total', { outcome: 'ok', key_id: 'mint' })).toBe(1);
+  });
+
+  it('an unknown key is 404 UNKNOWN_KEY, a retired one 409 KEY_RETIRED, a pending one 409 KEY_NOT_ACTIVE, before any round', async () => {
+    const { url, d } = await twoKeys();
+    await addKey(d, 'old', { t: 2, state: 'retired' });
+    await addKey(d, 'new', { t: 2, state: 'pending' });
+    const rounds = () => d.signers.reduce((n, s) => n + s.calls.round1 + s.calls.round2, 0);
+    const before = rounds();
+    for (const [keyId, status, code] of [['nope', 404, 'UNKNOWN_KEY'], ['old', 409, 'KEY_RETIRED'], ['new', 409, 'KEY_NOT_ACTIVE'], ['Not a key id!', 400, 'INVALID_REQUEST']] as const) {
+      const r = await post(url, JSON.stringify({ msg_b64: b64('x'), key_id: keyId }));
+      expect({ status: r.status, code: r.json.error.code }).toEqual({ status, code });
+    }
+    expect(rounds()).toBe(before);
+  });
+
+  it('a batch may mix keys: one round 2 per signer per key, each item answered with its key', async () => {
+    const { url, d } = await twoKeys();
+    await addKey(d, 'old', { t: 2, state: 'retired' });
+    const items = [{ msg_b64: b64('a') }, { msg_b64: b64('b'), key_id: 'mint' }, { msg_b64: b64('c'), key_id: 'old' }, { msg_b64: b64('d'), key_id: 'mint' }, { msg_b64: b64('e') }];
+    const r = await post(url, JSON.stringify({ items }), {}, '/v1/sign/batch');
+    expect(r.status).toBe(200);
+    expect(r.json.group_public_b64).toBeUndefined(); // several keys: each item carries its own
+    expect(r.json.results.map((x: { key_id?: string; error?: { code: string } }) => x.key_id ?? x.error!.code)).toEqual(['default', 'mint', 'KEY_RETIRED', 'mint', 'default']);
+    r.json.results.forEach((x: { signature_b64?: string; group_public_b64?: string }, i: number) => {
+      if (x.signature_b64) expect(ed25519Verifies(x.group_public_b64!, Buffer.from(items[i]!.msg_b64, 'base64'), x.signature_b64)).toBe(true);
+    });
+    // Signers 2 and 3 hold mint: each got one round 2 for mint's two items.
+    expect(d.signers[1]!.batches.filter((n) => n === 2).length + d.signers[2]!.batches.filter((n) => n === 2).length).toBeGreaterThanOrEqual(2);
+    expect(d.signers.flatMap((s) => s.batches).reduce((a, b) => a + b, 0)).toBe(8); // 4 signed items × 2 signers
+  });
+
+  it('a key whose batch fails as a whole fails its items alone: the other key\'s items are signed', async () => {
+    let d!: FakeDeployment;
+    const started = await twoKeys({
+      orchestrator: {
+        sign: (r) => d.orchestrator.sign(r),
+        signBatch: async (r) => {
+          if (r[0]!.keyId === 'mint') throw new ApiError('KEY_RETIRED', 'retired meanwhile');
+          return d.orchestrator.signBatch(r);
+        },
+      },
+    });
+    d = started.d;
+    const r = await post(started.url, JSON.stringify({ items: [{ msg_b64: b64('a'), key_id: 'mint' }, { msg_b64: b64('b') }] }), {}, '/v1/sign/batch');
+    expect(r.json.results.map((x: { key_id?: string; error?: { code: string } }) => x.key_id ?? x.error!.code)).toEqual(['KEY_RETIRED', 'default']);
+  });
+
+  it('GET /v1/keys describes every key, without credentials, with a short cache lifetime', async () => {
+    const { url, d, mint } = await twoKeys();
+    await addKey(d, 'new', { t: 2, state: 'pending' });
+    const r = await get(url, '/v1/keys');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(r.json.keys.map((k: { key_id: string }) => k.key_id)).toEqual(['default', 'mint', 'new']);
+    expect(r.json.keys[1]).toEqual({
+      key_id: 'mint',
+      group_public_key: Buffer.from(mint.publicKeyPackage.verifyingKeyBytes).toString('base64url'),
+      threshold: 2,
+      participants: { count: 2, signers: ['signer-2', 'signer-3'] },
+      version: 1,
+      created: '2026-01-02T00:00:00.000Z',
+      state: 'active',
+    });
+    expect(r.json.keys[2].state).toBe('pending');
+  });
+
+  it('the JWKS lists the active and retired keys (not pending ones) as Ed25519 JWKs, without credentials', async () => {
+    const { url, d, mint } = await twoKeys();
+    await addKey(d, 'old', { t: 2, state: 'retired' });
+    await addKey(d, 'new', { t: 2, state: 'pending' });
+    const r = await get(url, '/.well-known/jwks.json');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(r.json.keys.map((k: { kid: string }) => k.kid)).toEqual(['default', 'mint', 'old']);
+    expect(r.json.keys[1]).toEqual({ kty: 'OKP', crv: 'Ed25519', x: Buffer.from(mint.publicKeyPackage.verifyingKeyBytes).toString('base64url'), kid: 'mint', use: 'sig', alg: 'EdDSA' });
+    expect((await fetch(`${url}/.well-known/jwks.json`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('POST /v1/jws returns a compact JWS that jose verifies against the JWKS, with the key as kid', async () => {
+    const { url, d } = await twoKeys();
+    const jwks = createLocalJWKSet((await get(url, '/.well-known/jwks.json')).json as Parameters<typeof createLocalJWKSet>[0]);
+    for (const keyId of ['mint', undefined]) {
+      const payload = { sub: 'token-1', amount: 5 };
+      const r = await post(url, JSON.stringify({ payload, header: { typ: 'JWT' }, ...(keyId ? { key_id: keyId } : {}) }), {}, '/v1/jws');
+      expect(r.status).toBe(200);
+      expect(r.json.key_id).toBe(keyId ?? 'default');
+      expect(decodeProtectedHeader(r.json.jws)).toEqual({ alg: 'EdDSA', kid: keyId ?? 'default', typ: 'JWT' });
+      const verified = await compactVerify(r.json.jws, jwks, { algorithms: ['EdDSA'] });
+      expect(JSON.parse(new TextDecoder().decode(verified.payload))).toEqual(payload);
+    }
+    expect(await sample(d.metrics, 'frost_coordinator_signs_total', { outcome: 'ok', key_id: 'mint' })).toBe(1);
+  });
+
+  it('/v1/jws passes a signer\'s jws policy', async () => {
+    const { createPolicy } = await import('../../signer/src/policy.js');
+    const policy = createPolicy({ mode: 'jws', maxMessageBytes: 1000, jwsRequiredClaims: ['sub'] });
+    const { url, d } = await twoKeys();
+    for (const s of d.signers) s.refuseIf = (m) => !policy(m).ok;
+    const r = await post(url, JSON.stringify({ payload: { sub: 'x' }, header: { typ: 'JWT', cty: 'a' } }), {}, '/v1/jws');
+    expect(r.status).toBe(200);
+  });
+
+  it.each<[string, unknown, number, string]>([
+    ['a header setting alg', { payload: {}, header: { alg: 'none' } }, 400, 'JWS_HEADER_NOT_ALLOWED'],
+    ['a header setting kid', { payload: {}, header: { kid: 'other' } }, 400, 'JWS_HEADER_NOT_ALLOWED'],
+    ['a header setting crit', { payload: {}, header: { crit: ['exp'] } }, 400, 'JWS_HEADER_NOT_ALLOWED'],
+    ['a header setting b64', { payload: {}, header: { b64: false } }, 400, 'JWS_HEADER_NOT_ALLOWED'],
+    ['a payload that is not an object', { payload: 'text' }, 400, 'INVALID_REQUEST'],
+    ['no payload', { header: {} }, 400, 'INVALID_REQUEST'],
+    ['a header that is not an object', { payload: {}, header: [1] }, 400, 'INVALID_REQUEST'],
+    ['an unknown field', { payload: {}, x: 1 }, 400, 'UNKNOWN_FIELD'],
+    ['an unknown key', { payload: {}, key_id: 'nope' }, 404, 'UNKNOWN_KEY'],
+    ['a payload over the message limit', { payload: { x: 'y'.repeat(1000) } }, 413, 'MESSAGE_TOO_LARGE'],
+  ])('/v1/jws refuses %s with %i %s', async (_label, body, status, code) => {
+    const { url } = await twoKeys();
+    const r = await post(url, JSON.stringify(body), {}, '/v1/jws');
+    expect({ status: r.status, code: r.json.error?.code }).toEqual({ status, code });
+  });
+
+  it('/v1/jws is authenticated like /sign, and audited', async () => {
+    const { trail, events } = auditDouble();
+    const { url } = await twoKeys({ audit: trail });
+    expect((await post(url, JSON.stringify({ payload: {} }), { authorization: '' }, '/v1/jws')).json.error.code).toBe('UNAUTHENTICATED');
+    expect((await post(url, JSON.stringify({ payload: { a: 1 }, key_id: 'mint' }), {}, '/v1/jws')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ event: 'jws', keyId: 'mint', outcome: 'ok' });
   });
 });

@@ -151,7 +151,7 @@ describe('CommitmentPool', () => {
 
   it('rejects bad options at construction', async () => {
     const { CommitmentPool } = await import('../src/commitment-pool.js');
-    expect(() => new CommitmentPool({ size: -1, batch: 1, keyId: 'k' })).toThrow(RangeError);
-    expect(() => new CommitmentPool({ size: 1, batch: 0, keyId: 'k' })).toThrow(RangeError);
+    expect(() => new CommitmentPool({ size: -1, batch: 1 })).toThrow(RangeError);
+    expect(() => new CommitmentPool({ size: 1, batch: 0 })).toThrow(RangeError);
   });
 });

@@ -16,10 +16,13 @@ import {
 import {
   SignerCallError,
   decodeRound2Request,
+  encodePublicKeyPackage,
   isSignerErrorCode,
   encodeRound2Response,
   listedCommitment,
   type InfoResponse,
+  type KeyInfoWire,
+  type KeyStateWire,
   type Round1Request,
   type Round1Response,
   type Round2Request,
@@ -29,7 +32,7 @@ import {
 } from '@hoarfrost/rpc';
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '@hoarfrost/runtime';
-import { CommitmentPool } from '../src/commitment-pool.js';
+import { CommitmentPool, type KeyCommitmentPool } from '../src/commitment-pool.js';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from '../src/metrics.js';
 import { Orchestrator } from '../src/orchestrator.js';
 import { SignerRegistry } from '../src/registry.js';
@@ -53,6 +56,19 @@ export type Behaviour = 'ok' | 'flood' | 'down' | 'refuse' | 'forget' | 'corrupt
 
 const IDENTITY = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
 
+/** One key a fake signer holds. */
+export interface FakeKey {
+  keyPackage: KeyPackage;
+  pkp: PublicKeyPackage;
+  state?: KeyStateWire;
+  version?: number;
+  createdAt?: number;
+  /** Report it without its public key package, as an older signer does. */
+  legacy?: boolean;
+  /** Report this package instead of `pkp` (a signer disagreeing with the others). */
+  reportedPkp?: PublicKeyPackage;
+}
+
 export class FakeSigner implements SignerRpc {
   behaviour: Behaviour = 'ok';
   readonly calls = { round1: 0, round2: 0, info: 0 };
@@ -69,19 +85,41 @@ export class FakeSigner implements SignerRpc {
   /** Lifetime the signer announces for its commitments. */
   ttlMs = 60_000;
 
+  /** Every key held, by key id (the first: the one given to the constructor). */
+  readonly keys = new Map<string, FakeKey>();
+
   constructor(
     readonly id: string,
-    public keyPackage: KeyPackage,
-    readonly pkp: PublicKeyPackage,
+    keyPackage: KeyPackage,
+    pkp: PublicKeyPackage,
     readonly keyId: string,
-  ) {}
+  ) {
+    this.keys.set(keyId, { keyPackage, pkp });
+  }
+
+  /** The key package of the constructor's key. */
+  get keyPackage(): KeyPackage {
+    return this.keys.get(this.keyId)!.keyPackage;
+  }
+
+  set keyPackage(kp: KeyPackage) {
+    this.keys.get(this.keyId)!.keyPackage = kp;
+  }
+
+  #key(keyId: string): FakeKey {
+    const key = this.keys.get(keyId);
+    if (!key) this.#fail('UNKNOWN_KEY');
+    if (key.state === 'pending') this.#fail('KEY_NOT_ACTIVE');
+    if (key.state === 'retired') this.#fail('KEY_RETIRED');
+    return key;
+  }
 
   #fail(code: SignerErrorCode | 'SIGNER_UNREACHABLE' | 'SIGNER_ERROR'): never {
     throw new SignerCallError(this.id, code, `${this.id}: ${code}`);
   }
 
-  #identifierBytes(): Uint8Array {
-    return this.behaviour === 'impostor' ? Identifier.fromBytes(Uint8Array.from([0x7f, ...new Array<number>(31).fill(0)])).toBytes() : this.keyPackage.identifier.toBytes();
+  #identifierBytes(kp: KeyPackage): Uint8Array {
+    return this.behaviour === 'impostor' ? Identifier.fromBytes(Uint8Array.from([0x7f, ...new Array<number>(31).fill(0)])).toBytes() : kp.identifier.toBytes();
   }
 
   async round1(req: Round1Request, signal?: AbortSignal): Promise<Round1Response> {
@@ -89,13 +127,14 @@ export class FakeSigner implements SignerRpc {
     this.round1Counts.push(req.count);
     if (this.behaviour === 'down') this.#fail('SIGNER_UNREACHABLE');
     if (this.behaviour === 'hang') await this.#hang(signal);
+    const { keyPackage } = this.#key(req.key_id);
     const commitments = [];
     for (let i = 0; i < (this.behaviour === 'flood' ? req.count * 10 : req.count); i++) {
-      const { nonces, commitments: c } = round1.commit(this.keyPackage.signingShare);
-      this.#nonces.set(c.toHex(), nonces);
+      const { nonces, commitments: c } = round1.commit(keyPackage.signingShare);
+      this.#nonces.set(`${req.key_id}/${c.toHex()}`, nonces);
       commitments.push({ hiding: this.behaviour === 'bad-point' ? IDENTITY : c.hidingBytes, binding: c.bindingBytes });
     }
-    return { identifier: this.#identifierBytes(), commitments, ttl_ms: this.ttlMs };
+    return { identifier: this.#identifierBytes(keyPackage), commitments, ttl_ms: this.ttlMs };
   }
 
   /** A new process: a new instance id, and every commitment issued before is forgotten. */
@@ -133,16 +172,17 @@ export class FakeSigner implements SignerRpc {
       case 'hang':
         await this.#hang(signal);
     }
-    const me = this.keyPackage.identifier;
+    const { keyPackage } = this.#key(req.key_id);
+    const me = keyPackage.identifier;
     const mine = listedCommitment(req, me);
     if (!mine) this.#fail('NOT_A_PARTICIPANT');
-    const id = Buffer.concat([mine.hiding, mine.binding]).toString('hex');
+    const id = `${req.key_id}/${Buffer.concat([mine.hiding, mine.binding]).toString('hex')}`;
     const nonces = this.#nonces.get(id);
     if (!nonces) this.#fail('UNKNOWN_COMMITMENT');
     this.#nonces.delete(id);
     let share: SignatureShare;
     try {
-      share = round2.sign(decodeRound2Request(req, me), nonces, this.keyPackage);
+      share = round2.sign(decodeRound2Request(req, me), nonces, keyPackage);
     } catch (e) {
       // As the real signer answers: the library's documented codes (INVALID_POINT, ...).
       if (e instanceof FrostError && isSignerErrorCode(e.code)) this.#fail(e.code);
@@ -150,7 +190,7 @@ export class FakeSigner implements SignerRpc {
     }
     if (this.behaviour === 'bad-share') return { identifier: me.toBytes(), share: new Uint8Array(32).fill(0xff) };
     const out = this.behaviour === 'corrupt' ? new SignatureShare((share.share + 1n) % ORDER) : share;
-    return { ...encodeRound2Response(me, out), identifier: this.#identifierBytes() };
+    return { ...encodeRound2Response(me, out), identifier: this.#identifierBytes(keyPackage) };
   }
 
   #hang(signal?: AbortSignal): Promise<never> {
@@ -161,9 +201,20 @@ export class FakeSigner implements SignerRpc {
   async info(): Promise<InfoResponse> {
     this.calls.info++;
     if (this.behaviour === 'down') this.#fail('SIGNER_UNREACHABLE');
+    const keys = [...this.keys].map(([keyId, k]): KeyInfoWire => ({
+      key_id: keyId,
+      identifier: this.#identifierBytes(k.keyPackage),
+      verifying_share: k.keyPackage.verifyingShare.toBytes(),
+      verifying_key: (k.reportedPkp ?? k.pkp).verifyingKeyBytes,
+      min_signers: k.keyPackage.minSigners,
+      ...(k.state ? { state: k.state } : {}),
+      ...(k.version ? { version: k.version } : {}),
+      ...(k.createdAt !== undefined ? { created_at: Math.floor(k.createdAt / 1000) } : {}),
+      ...(k.legacy ? {} : { public_key_package: encodePublicKeyPackage(k.reportedPkp ?? k.pkp) }),
+    }));
     return {
-      identifier: this.#identifierBytes(),
-      keys: [{ key_id: this.keyId, verifying_share: this.keyPackage.verifyingShare.toBytes(), verifying_key: this.pkp.verifyingKeyBytes, min_signers: this.keyPackage.minSigners }],
+      ...(keys[0] ? { identifier: keys[0].identifier! } : {}),
+      keys,
       instance_id: this.instanceId,
       ...(this.maxMessageBytes !== undefined ? { max_message_bytes: this.maxMessageBytes } : {}),
     };
@@ -178,7 +229,10 @@ export interface FakeDeployment {
   signers: FakeSigner[];
   metrics: CoordinatorMetrics;
   registry: SignerRegistry;
-  pool: CommitmentPool;
+  /** The pools of every key. */
+  pools: CommitmentPool;
+  /** The default key's pool. */
+  pool: KeyCommitmentPool;
   orchestrator: Orchestrator;
 }
 
@@ -188,13 +242,25 @@ export const silentLog = createLogger('test', 'silent');
 export async function fakeDeployment(
   t: number,
   n: number,
-  options: { poolSize?: number; deadlineMs?: number; signerTimeoutMs?: number; identifiers?: Identifier[]; failureThreshold?: number; cooldownMs?: number; pinned?: boolean } = {},
+  options: {
+    poolSize?: number;
+    deadlineMs?: number;
+    signerTimeoutMs?: number;
+    identifiers?: Identifier[];
+    failureThreshold?: number;
+    cooldownMs?: number;
+    /** Pin each signer to its participant of the default key (COORDINATOR_SIGNER_PARTICIPANTS). */
+    pinned?: boolean;
+    /** Pin the default key's package by configuration (COORDINATOR_PUBLIC_KEY_PACKAGE_FILE). */
+    pinnedPkp?: boolean;
+  } = {},
 ): Promise<FakeDeployment> {
   const dealt = trustedDealerKeygen({ minSigners: t, maxSigners: n, ...(options.identifiers ? { identifiers: options.identifiers } : {}) });
   const pkp = dealt.publicKeyPackage;
   const keyId = 'default';
   const signers = [...dealt.keyPackages.values()].map((kp, i) => new FakeSigner(`signer-${i + 1}`, kp, pkp, keyId));
-  const metrics = createCoordinatorMetrics(() => true);
+  let registry: SignerRegistry | undefined;
+  const metrics = createCoordinatorMetrics(() => true, () => registry?.countByState() ?? {});
   const config = {
     signers: signers.map((s) => ({ id: s.id, url: `https://${s.id}.test:7443`, ...(options.pinned ? { participant: s.keyPackage.identifier.toHex() } : {}) })),
     keyId,
@@ -202,11 +268,36 @@ export async function fakeDeployment(
     signDeadlineMs: options.deadlineMs ?? 5000,
     signerTimeoutMs: options.signerTimeoutMs ?? 2000,
   };
-  const pool = new CommitmentPool({ size: options.poolSize ?? 0, batch: 4, keyId });
-  const registry = new SignerRegistry({ config, pkp, connect: (s) => signers.find((f) => f.id === s.id)!, metrics, logger: silentLog, onRestart: (h) => pool.flush(h) });
+  const pools = new CommitmentPool({ size: options.poolSize ?? 0, batch: 4 });
+  registry = new SignerRegistry({ config, ...(options.pinnedPkp ? { pkp } : {}), connect: (s) => signers.find((f) => f.id === s.id)!, metrics, logger: silentLog, onRestart: (h) => pools.flush(h) });
   await registry.checkAll();
-  const orchestrator = new Orchestrator({ config, pkp, registry, metrics, pool });
-  return { dealt, pkp, signers, metrics, registry, pool, orchestrator };
+  const orchestrator = new Orchestrator({ config, registry, metrics, pool: pools });
+  return { dealt, pkp, signers, metrics, registry, pools, pool: pools.key(keyId), orchestrator };
+}
+
+/**
+ * Deals another key `keyId` (t-of-`on.length`) to the signers at the indexes `on`, with the given
+ * identifiers (default 1..n), and runs a health round so the registry learns it. Returns the dealt set.
+ */
+export async function addKey(
+  d: FakeDeployment,
+  keyId: string,
+  options: { t: number; on?: number[]; identifiers?: Identifier[]; state?: KeyStateWire; version?: number; createdAt?: number },
+): Promise<TrustedDealerOutput> {
+  const on = options.on ?? d.signers.map((_, i) => i);
+  const dealt = trustedDealerKeygen({ minSigners: options.t, maxSigners: on.length, ...(options.identifiers ? { identifiers: options.identifiers } : {}) });
+  const packages = [...dealt.keyPackages.values()];
+  on.forEach((index, k) => {
+    d.signers[index]!.keys.set(keyId, {
+      keyPackage: packages[k]!,
+      pkp: dealt.publicKeyPackage,
+      ...(options.state ? { state: options.state } : {}),
+      ...(options.version ? { version: options.version } : {}),
+      ...(options.createdAt !== undefined ? { createdAt: options.createdAt } : {}),
+    });
+  });
+  await d.registry.checkAll();
+  return dealt;
 }
 
 /** Value of a counter or gauge sample in a prom-client registry. */

@@ -1,13 +1,26 @@
-// Health checks: a signer is usable only when it holds a share of exactly our key.
+// Health checks, and the keys learnt from the signers: a signer is usable for a key only when it holds
+// a share of exactly the package every other holder reports (or the pinned one).
 import { describe, expect, it } from '@jest/globals';
-import { trustedDealerKeygen } from '@hoarfrost/frost';
+import { Identifier, trustedDealerKeygen } from '@hoarfrost/frost';
+import { ApiError } from '../src/errors.js';
 import { SignerRegistry } from '../src/registry.js';
-import { FakeSigner, fakeDeployment, sample, silentLog } from './fake-signers.js';
+import { FakeSigner, addKey, fakeDeployment, sample, silentLog } from './fake-signers.js';
+
+const idsOf = (d: Awaited<ReturnType<typeof fakeDeployment>>, keyId: string) => d.registry.handles.map((h) => h.identifierFor(keyId)?.toNumber());
+const codeOf = (f: () => unknown): string | undefined => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ApiError) return e.code;
+    throw e;
+  }
+  return undefined;
+};
 
 describe('SignerRegistry', () => {
   it('learns each signer\'s identifier from its info RPC and marks it healthy', async () => {
     const d = await fakeDeployment(2, 3);
-    expect(d.registry.handles.map((h) => h.identifier?.toNumber())).toEqual([1, 2, 3]);
+    expect(idsOf(d, 'default')).toEqual([1, 2, 3]);
     expect(d.registry.healthyCount()).toBe(3);
     expect(await sample(d.metrics, 'frost_coordinator_signer_healthy', { signer: 'signer-2' })).toBe(1);
     expect(await sample(d.metrics, 'frost_coordinator_signer_requests_total', { signer: 'signer-2', rpc: 'info', outcome: 'ok' })).toBe(1);
@@ -25,7 +38,7 @@ describe('SignerRegistry', () => {
     expect(d.registry.handles[0]!.breaker.state).toBe('closed');
   });
 
-  it('a signer holding another key, another share, or an identifier claimed twice is unhealthy', async () => {
+  it('pinned: a signer holding another key, another share, or an identifier claimed twice is not used for the key', async () => {
     const d = await fakeDeployment(2, 3);
     const other = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
     const [kp1, kp2] = [...other.keyPackages.values()];
@@ -45,13 +58,14 @@ describe('SignerRegistry', () => {
     });
     await registry.checkAll();
     const [otherKey, otherShare, twinA, twinB] = registry.handles;
-    expect(otherKey!.healthy).toBe(false);
-    expect(otherKey!.lastError).toMatch(/different group key/);
-    expect(otherShare!.healthy).toBe(false);
-    expect(otherShare!.lastError).toMatch(/verifying share differs/);
+    // They answer, so they are healthy; none but one twin is usable for the pinned key.
+    expect(registry.handles.every((h) => h.healthy)).toBe(true);
+    expect(otherKey!.identifierFor('default')).toBeUndefined();
+    expect(otherShare!.identifierFor('default')).toBeUndefined();
     // Of two signers answering with one identifier, only one can hold it.
-    expect([twinA!.healthy, twinB!.healthy].filter(Boolean)).toHaveLength(1);
-    expect([twinA!, twinB!].find((h) => !h.healthy)!.lastError).toMatch(/also claimed/);
+    expect([twinA!, twinB!].filter((h) => h.identifierFor('default'))).toHaveLength(1);
+    expect(registry.key('default')!.pinned).toBe(true);
+    expect([...registry.key('default')!.holders.keys()]).toHaveLength(1);
   });
 
   it('a signer that comes back as a new process (new instance id) has its pooled commitments flushed', async () => {
@@ -69,17 +83,18 @@ describe('SignerRegistry', () => {
 
   it('the message limit is the largest t healthy signers accept, at most the configured one: one signer announcing a tiny limit blocks nobody', async () => {
     const d = await fakeDeployment(2, 3);
-    expect(d.registry.maxMessageBytes(65_536)).toBe(65_536); // the signers say nothing
+    const max = (configured: number) => d.registry.maxMessageBytes('default', configured);
+    expect(max(65_536)).toBe(65_536); // the signers say nothing
     d.signers[0]!.maxMessageBytes = 1; // hostile, or misconfigured
     d.signers[1]!.maxMessageBytes = 1000;
     await d.registry.checkAll();
-    expect(d.registry.maxMessageBytes(65_536)).toBe(1000); // signers 3 (no limit of its own) and 2 accept 1000
+    expect(max(65_536)).toBe(1000); // signers 3 (no limit of its own) and 2 accept 1000
     d.signers[2]!.maxMessageBytes = 2000;
     await d.registry.checkAll();
-    expect(d.registry.maxMessageBytes(65_536)).toBe(1000); // the 2nd largest of 1, 1000, 2000
-    expect(d.registry.maxMessageBytes(100)).toBe(100);
+    expect(max(65_536)).toBe(1000); // the 2nd largest of 1, 1000, 2000
+    expect(max(100)).toBe(100);
     d.registry.handles[1]!.healthy = false; // an unhealthy signer's limit does not count
-    expect(d.registry.maxMessageBytes(65_536)).toBe(1);
+    expect(max(65_536)).toBe(1);
   });
 
   it('every signer\'s culprit count exists from the start, at 0', async () => {
@@ -90,20 +105,24 @@ describe('SignerRegistry', () => {
     }
   });
 
-  it('a signer claiming another\'s participant locks it out unpinned; pinned, only the impostor is unhealthy', async () => {
+  it('a signer claiming another\'s participant locks it out unpinned; pinned, only the impostor is refused', async () => {
     for (const pinned of [false, true]) {
       const d = await fakeDeployment(2, 3, { pinned });
       // Signer 3 answers as participant 1, and is checked before signer 1 (a fresh registry).
       d.signers[2]!.keyPackage = d.signers[0]!.keyPackage;
-      for (const h of d.registry.handles) {
-        h.healthy = false;
-        h.identifier = undefined;
-      }
-      await d.registry.check(d.registry.handles[2]!);
-      await d.registry.check(d.registry.handles[0]!);
-      await d.registry.check(d.registry.handles[1]!);
-      const healthy = d.registry.handles.map((h) => h.healthy);
-      expect(healthy).toEqual(pinned ? [true, true, false] : [false, true, true]);
+      const registry = new SignerRegistry({
+        config: { signers: d.signers.map((s, i) => ({ id: s.id, url: `https://${s.id}.test:7443`, ...(pinned ? { participant: Identifier.fromNumber(i + 1).toHex() } : {}) })), keyId: 'default', breaker: { failureThreshold: 3, cooldownMs: 1000 } },
+        connect: (s) => d.signers.find((f) => f.id === s.id)!,
+        metrics: d.metrics,
+        logger: silentLog,
+      });
+      await registry.check(registry.handles[2]!);
+      await registry.check(registry.handles[0]!);
+      await registry.check(registry.handles[1]!);
+      expect(registry.handles.map((h) => h.identifierFor('default')?.toNumber())).toEqual(pinned ? [1, 2, undefined] : [undefined, 2, 1]);
+      // Once held, an identifier stays with its holder: a later claim by another does not take it.
+      await registry.checkAll();
+      expect(registry.handles.map((h) => h.identifierFor('default')?.toNumber())).toEqual(pinned ? [1, 2, undefined] : [undefined, 2, 1]);
     }
   });
 
@@ -112,6 +131,108 @@ describe('SignerRegistry', () => {
     expect(d.registry.byUrl('https://signer-2.test:7443/')).toBe(d.registry.handles[1]);
     expect(d.registry.byUrl('https://signer-2.test:7444')).toBeUndefined();
     expect(d.registry.byUrl('not a url')).toBeUndefined();
-    expect(d.registry.byIdentifier(d.signers[2]!.keyPackage.identifier)).toBe(d.registry.handles[2]);
+    expect(d.registry.byIdentifier('default', d.signers[2]!.keyPackage.identifier)).toBe(d.registry.handles[2]);
+    expect(d.registry.byIdentifier('mint', d.signers[2]!.keyPackage.identifier)).toBeUndefined();
+  });
+});
+
+describe('keys learnt from the signers', () => {
+  it('learns every key the signers hold, each with its package, state, version and each signer\'s identifier for it', async () => {
+    const d = await fakeDeployment(2, 3);
+    // Another key, 2-of-2 on signers 2 and 3, where they are participants 7 and 9.
+    const mint = await addKey(d, 'mint', { t: 2, on: [1, 2], identifiers: [Identifier.fromNumber(7), Identifier.fromNumber(9)], version: 3, createdAt: 1_700_000_000_000 });
+    expect(d.registry.keys().map((k) => k.keyId)).toEqual(['default', 'mint']);
+    const key = d.registry.key('mint')!;
+    expect(Buffer.from(key.pkp.verifyingKeyBytes)).toEqual(Buffer.from(mint.publicKeyPackage.verifyingKeyBytes));
+    expect(key).toMatchObject({ state: 'active', version: 3, createdAt: 1_700_000_000_000, pinned: false });
+    expect(idsOf(d, 'mint')).toEqual([undefined, 7, 9]);
+    expect(idsOf(d, 'default')).toEqual([1, 2, 3]);
+    expect(d.registry.byIdentifier('mint', Identifier.fromNumber(9))).toBe(d.registry.handles[2]);
+    expect(d.registry.key('default')!.version).toBe(1); // absent: 1
+    expect(await sample(d.metrics, 'frost_coordinator_keys', { state: 'active' })).toBe(2);
+  });
+
+  it('refuses a key whose holders report different packages, counting the conflict once; it is known again once they agree', async () => {
+    const d = await fakeDeployment(2, 3);
+    // Signer 2 holds a share of another key set under the same id, consistent in itself.
+    const forged = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
+    const genuine = d.signers[1]!.keys.get('default')!;
+    d.signers[1]!.keys.set('default', { keyPackage: [...forged.keyPackages.values()][1]!, pkp: forged.publicKeyPackage });
+    await d.registry.checkAll();
+    expect(d.registry.key('default')).toBeUndefined();
+    expect(codeOf(() => d.registry.signingKey('default'))).toBe('UNKNOWN_KEY');
+    expect(idsOf(d, 'default')).toEqual([undefined, undefined, undefined]);
+    expect(await sample(d.metrics, 'frost_coordinator_key_conflicts_total')).toBe(1);
+    await d.registry.checkAll(); // the same conflict is not counted again
+    expect(await sample(d.metrics, 'frost_coordinator_key_conflicts_total')).toBe(1);
+    d.signers[1]!.keys.set('default', genuine);
+    await d.registry.checkAll();
+    expect(d.registry.key('default')?.state).toBe('active');
+    expect(idsOf(d, 'default')).toEqual([1, 2, 3]);
+  });
+
+  it('a report whose package does not hold its own share is refused for that key alone', async () => {
+    const d = await fakeDeployment(2, 3);
+    // Signer 3 holds its share but reports a package of another key set (its verifying key, share and package disagree).
+    d.signers[2]!.keys.get('default')!.reportedPkp = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 }).publicKeyPackage;
+    await d.registry.checkAll();
+    expect(d.registry.key('default')?.state).toBe('active');
+    expect(idsOf(d, 'default')).toEqual([1, 2, undefined]);
+    expect(d.registry.handles[2]!.healthy).toBe(true);
+  });
+
+  it('pinned, the configured package wins: a signer reporting another is not used for it, the key stays known', async () => {
+    const d = await fakeDeployment(2, 3, { pinnedPkp: true });
+    d.signers[0]!.keys.get('default')!.reportedPkp = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 }).publicKeyPackage;
+    await d.registry.checkAll();
+    expect(d.registry.key('default')?.pinned).toBe(true);
+    expect(idsOf(d, 'default')).toEqual([undefined, 2, 3]);
+    expect(await sample(d.metrics, 'frost_coordinator_key_conflicts_total')).toBe(0);
+  });
+
+  it('a key is retired when any holder reports it retired, pending while any is pending, and signingKey says so', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[1]!.keys.get('default')!.state = 'pending';
+    await d.registry.checkAll();
+    expect(d.registry.key('default')!.state).toBe('pending');
+    expect(codeOf(() => d.registry.signingKey('default'))).toBe('KEY_NOT_ACTIVE');
+    d.signers[2]!.keys.get('default')!.state = 'retired';
+    await d.registry.checkAll();
+    expect(d.registry.key('default')!.state).toBe('retired');
+    expect(codeOf(() => d.registry.signingKey('default'))).toBe('KEY_RETIRED');
+    expect(await sample(d.metrics, 'frost_coordinator_keys', { state: 'retired' })).toBe(1);
+    expect(codeOf(() => d.registry.signingKey('nope'))).toBe('UNKNOWN_KEY');
+  });
+
+  it('older signers (no package reported) hold a key learnt from others when their share fits; alone they teach nothing, unless it is pinned', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.keys.get('default')!.legacy = true;
+    await d.registry.checkAll();
+    expect(idsOf(d, 'default')).toEqual([1, 2, 3]);
+    for (const s of d.signers) s.keys.get('default')!.legacy = true;
+    await d.registry.checkAll();
+    expect(d.registry.key('default')).toBeUndefined();
+    const pinned = await fakeDeployment(2, 3, { pinnedPkp: true });
+    for (const s of pinned.signers) s.keys.get('default')!.legacy = true;
+    await pinned.registry.checkAll();
+    expect(idsOf(pinned, 'default')).toEqual([1, 2, 3]);
+  });
+
+  it('a key stays known while all its signers are down (its public key stays published), with none healthy', async () => {
+    const d = await fakeDeployment(2, 3);
+    for (const s of d.signers) s.behaviour = 'down';
+    await d.registry.checkAll();
+    expect(d.registry.healthyCount()).toBe(0);
+    expect(d.registry.key('default')?.state).toBe('active');
+    expect(d.registry.notReadyReason()).toMatch(/0 of 2 required signers healthy/);
+  });
+
+  it('a signer holding no key yet is healthy; without a default key, one healthy signer makes the coordinator ready', async () => {
+    const d = await fakeDeployment(2, 3);
+    for (const s of d.signers) s.keys.clear();
+    await d.registry.checkAll();
+    expect(d.registry.healthyCount()).toBe(3);
+    expect(d.registry.keys()).toEqual([]);
+    expect(d.registry.notReadyReason()).toBeUndefined();
   });
 });

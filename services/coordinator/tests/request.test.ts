@@ -23,7 +23,7 @@ describe('msg_b64 decoding', () => {
 describe('parseSignRequest', () => {
   const parse = async (body: unknown) => {
     const d = await fakeDeployment(2, 3);
-    return parseSignRequest(body, d.pkp, d.registry);
+    return parseSignRequest(body, 'default', d.registry);
   };
   const code = async (body: unknown) => {
     try {

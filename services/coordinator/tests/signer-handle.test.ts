@@ -64,7 +64,7 @@ describe('SignerHandle', () => {
     const cb = await d.pool.fetch(b!);
     const { SigningPackage } = await import('@hoarfrost/frost');
     const { encodeRound2Request } = await import('@hoarfrost/rpc');
-    const pkg = new SigningPackage([{ identifier: a!.identifier!, commitments: ca }, { identifier: b!.identifier!, commitments: cb }], new Uint8Array([1, 2]));
+    const pkg = new SigningPackage([{ identifier: a!.identifierFor('default')!, commitments: ca }, { identifier: b!.identifierFor('default')!, commitments: cb }], new Uint8Array([1, 2]));
     await expect(b!.sign(encodeRound2Request('default', pkg))).rejects.toMatchObject({ code: 'SIGNER_INVALID_RESPONSE' });
     expect(b!.breaker.state).toBe('open');
   });
@@ -72,7 +72,7 @@ describe('SignerHandle', () => {
   it('info leaves the breaker alone', async () => {
     const d = await fakeDeployment(2, 3, { failureThreshold: 1 });
     d.signers[2]!.behaviour = 'down';
-    await expect(d.registry.handles[2]!.info('default')).rejects.toMatchObject({ code: 'SIGNER_UNREACHABLE' });
+    await expect(d.registry.handles[2]!.info()).rejects.toMatchObject({ code: 'SIGNER_UNREACHABLE' });
     expect(d.registry.handles[2]!.breaker.state).toBe('closed');
   });
 });

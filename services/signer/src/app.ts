@@ -5,7 +5,8 @@
  *
  * Order of checks on every RPC: client certificate → draining → bearer token present → raw body
  * (size- and time-limited; a channel frame arrives whole) → token signature, claims and body hash →
- * CBOR decode → shape → round handler (rounds.ts). Nothing is parsed before the caller is
+ * CBOR decode → shape → round handler (rounds.ts) or key-generation step (keygen.ts; DKG_UNAVAILABLE
+ * on a signer without one). Nothing is parsed before the caller is
  * authenticated, and nothing (not even that the signer is shutting down) is told to a client whose
  * certificate is not allowed. A channel is authenticated by its client certificate once, at the
  * upgrade (TLS 1.3: a connection's peer cannot change); each of its frames then goes through the
@@ -19,6 +20,7 @@ import {
   CBOR_CONTENT_TYPE,
   CHANNEL_PATH,
   ChannelServer,
+  KEYGEN_PATHS,
   RPC_PATHS,
   SIGNER_ERROR_CODES,
   decodeCbor,
@@ -33,6 +35,7 @@ import { assertClientIdentity, readBody, type Logger } from '@hoarfrost/runtime'
 import type { SignerConfig } from './config.js';
 import { SignerError, toWireRefusal, type WireRefusal } from './errors.js';
 import type { SignerMetrics } from './metrics.js';
+import type { KeygenParticipant } from './keygen.js';
 import { handleInfo, handleRound1, handleRound2, handleRound2Batch, type RoundsDeps } from './rounds.js';
 
 export interface SignerAppDeps extends RoundsDeps {
@@ -41,12 +44,31 @@ export interface SignerAppDeps extends RoundsDeps {
   metrics: SignerMetrics;
   logger: Logger;
   isDraining: () => boolean;
+  /** Key generation (keygen.ts): absent without a sealed key store, and its RPCs answer DKG_UNAVAILABLE. */
+  keygen?: KeygenParticipant;
 }
 
-type Rpc = keyof typeof RPC_PATHS;
-const RPC_OF_PATH = new Map<string, Rpc>(Object.entries(RPC_PATHS).map(([rpc, path]) => [path, rpc as Rpc]));
+/** Every RPC of the signer: signing, and key generation (KEYGEN_PATHS), all behind the same checks. */
+const PATHS = { ...RPC_PATHS, ...KEYGEN_PATHS } as const;
+type Rpc = keyof typeof PATHS;
+type KeygenRpc = keyof typeof KEYGEN_PATHS;
+const RPC_OF_PATH = new Map<string, Rpc>(Object.entries(PATHS).map(([rpc, path]) => [path, rpc as Rpc]));
 /** The `rpc` label of each RPC in the duration histogram. */
-const RPC_LABEL: Record<Rpc, string> = { round1: 'round1', round2: 'round2', round2Batch: 'round2_batch', info: 'info' };
+const RPC_LABEL: Record<Rpc, string> = {
+  round1: 'round1',
+  round2: 'round2',
+  round2Batch: 'round2_batch',
+  info: 'info',
+  keygenBegin: 'keygen_begin',
+  keygenEcho: 'keygen_echo',
+  keygenDeal: 'keygen_deal',
+  keygenFinish: 'keygen_finish',
+  keygenConfirm: 'keygen_confirm',
+  keygenSign: 'keygen_sign',
+  keygenActivate: 'keygen_activate',
+  keygenAbort: 'keygen_abort',
+  keyRetire: 'key_retire',
+};
 
 export interface SignerApp {
   /** An HTTP/1.1 RPC. */
@@ -69,17 +91,31 @@ interface Answer {
 export function createSignerApp(deps: SignerAppDeps): SignerApp {
   const { metrics, config } = deps;
 
+  /** A key-generation RPC: its step on the participant, or DKG_UNAVAILABLE on a signer without a store. */
+  const keygen = (rpc: KeygenRpc) => (body: unknown) => {
+    if (!deps.keygen) throw new SignerError('DKG_UNAVAILABLE', 'this signer has no sealed key store: it takes no part in key generation');
+    return deps.keygen.handle(rpc, body);
+  };
   const handlers: Record<Rpc, (body: unknown, log: Logger, claims: RpcClaims) => unknown> = {
     round1: (b) => handleRound1(deps, b),
     round2: (b, log, claims) => handleRound2(deps, b, log, { iss: claims.iss, jti: claims.jti }),
     round2Batch: (b, log, claims) => handleRound2Batch(deps, b, log, { iss: claims.iss, jti: claims.jti }),
     info: (b) => handleInfo(deps, b),
+    keygenBegin: keygen('keygenBegin'),
+    keygenEcho: keygen('keygenEcho'),
+    keygenDeal: keygen('keygenDeal'),
+    keygenFinish: keygen('keygenFinish'),
+    keygenConfirm: keygen('keygenConfirm'),
+    keygenSign: keygen('keygenSign'),
+    keygenActivate: keygen('keygenActivate'),
+    keygenAbort: keygen('keygenAbort'),
+    keyRetire: keygen('keyRetire'),
   };
 
   /** Token, decode, handler: the part of every RPC after its body has arrived. */
   async function dispatch(rpc: Rpc | undefined, authorization: string, body: Uint8Array): Promise<Answer> {
     if (!rpc) throw new SignerError('NOT_FOUND', 'no such RPC');
-    const claims = deps.verifier.verify(authorization, { path: RPC_PATHS[rpc], body });
+    const claims = deps.verifier.verify(authorization, { path: PATHS[rpc], body });
     const log = deps.logger.child({ rpc, jti: claims.jti });
     const result = await handlers[rpc](decodeCbor(body), log, claims);
     // A batch counts each of its requests itself (rounds.ts); a refused batch counts once below.

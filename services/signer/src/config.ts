@@ -39,8 +39,25 @@ export interface SignerConfig {
     /** Bound on the RPC tokens remembered against replay; undefined keeps the verifier's default. */
     maxReplayEntries: number | undefined;
   };
-  /** Directory with one subdirectory per key id, each holding key-package.json and public-key-package.json. */
+  /**
+   * Directory with one subdirectory per key id, each holding key-package.json and public-key-package.json
+   * (a dealer's keys). Without a sealed store these are the keys, read-only (at least one); with one,
+   * the keys the store lacks are imported into it at start, and the directory may be absent or empty.
+   */
   keyDir: string;
+  /**
+   * The sealed key store: `dir` holds the key packages, each encrypted under the key-encryption key
+   * read from `kekFile` (32 bytes: raw, 64 hex characters or base64). Without it, no key generation.
+   */
+  store?: { dir: string; kekFile: string };
+  dkg: {
+    /** Signer ids allowed to take part in key generation (each peer's certificate carries DNS:<id>). */
+    peers: string[];
+    /** CA bundle that issues the peers' certificates (default: the TLS client CA bundle). */
+    peerCaFile: string;
+    /** How long a key generation session is kept in memory without progress. */
+    sessionTtlMs: number;
+  };
   maxBodyBytes: number;
   /** Time a client has to send a whole request body (a slow body holds a request slot). */
   bodyTimeoutMs: number;
@@ -67,6 +84,8 @@ export interface SignerConfig {
   testFault: 'none' | 'corrupt-shares';
 }
 
+const SIGNER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
 export function loadConfig(env: Env): Readonly<SignerConfig> {
   const r = new EnvReader(env, 'SIGNER_');
   const policyMax = r.int('POLICY_MAX_MESSAGE_BYTES', 64 * 1024, 1, 16 * 1024 * 1024);
@@ -77,8 +96,14 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
   const allowedClientSans = r.list('ALLOWED_CLIENT_SANS');
   if (allowedClientSans.length === 0) throw new ConfigError(`${r.name('ALLOWED_CLIENT_SANS')} is required (the coordinator's certificate SANs)`);
   const id = r.string('ID');
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(id)) throw new ConfigError(`${r.name('ID')} must be 1..128 of [A-Za-z0-9._:-]`);
+  if (!SIGNER_ID_RE.test(id)) throw new ConfigError(`${r.name('ID')} must be 1..128 of [A-Za-z0-9._:-]`);
   if (r.bool('AUDIT_SYNC', false) && !r.optionalString('AUDIT_FILE')) throw new ConfigError(`${r.name('AUDIT_SYNC')} needs ${r.name('AUDIT_FILE')}`);
+  const storeDir = r.optionalString('STORE_DIR');
+  if (storeDir !== undefined && r.optionalString('KEK_FILE') === undefined) throw new ConfigError(`${r.name('KEK_FILE')} is required with ${r.name('STORE_DIR')} (the sealed store's key-encryption key)`);
+  const dkgPeers = r.list('DKG_PEERS');
+  for (const peer of dkgPeers) {
+    if (!SIGNER_ID_RE.test(peer)) throw new ConfigError(`${r.name('DKG_PEERS')} must list signer ids (1..128 of [A-Za-z0-9._:-]), got "${peer}"`);
+  }
   const coordinatorUrl = r.optionalString('COORDINATOR_URL');
   if (coordinatorUrl !== undefined) {
     let u: URL | undefined;
@@ -109,6 +134,12 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
       maxReplayEntries: r.optionalString('REPLAY_CACHE_MAX') === undefined ? undefined : r.int('REPLAY_CACHE_MAX', 0, 100, 10_000_000),
     },
     keyDir: r.string('KEY_DIR', '/etc/frost/keys'),
+    ...(storeDir !== undefined ? { store: { dir: storeDir, kekFile: r.string('KEK_FILE') } } : {}),
+    dkg: {
+      peers: dkgPeers,
+      peerCaFile: r.string('DKG_PEER_CA_FILE', r.string('TLS_CLIENT_CA_FILE')),
+      sessionTtlMs: r.int('DKG_SESSION_TTL_MS', 120_000, 1000, 3_600_000),
+    },
     maxBodyBytes: r.int('MAX_BODY_BYTES', policyMax + 64 * 1024, 1024, 32 * 1024 * 1024),
     bodyTimeoutMs: r.int('BODY_TIMEOUT_MS', 5000, 100, 60_000),
     nonces: {

@@ -32,12 +32,17 @@ export class KeyLoadError extends Error {
   override name = 'KeyLoadError';
 }
 
-/** Reads and validates every key under `dir`. Throws KeyLoadError naming the key and file on any problem. */
-export async function loadKeys(dir: string): Promise<Map<string, LoadedKey>> {
+/**
+ * Reads and validates every key under `dir`. Throws KeyLoadError naming the key and file on any problem.
+ * Without `allowEmpty`, a directory with no key fails (a signer without a sealed store needs one); with
+ * it (dealer keys to import into a sealed store), a missing or empty directory gives no keys.
+ */
+export async function loadKeys(dir: string, options: { allowEmpty?: boolean } = {}): Promise<Map<string, LoadedKey>> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
+    if (options.allowEmpty && (e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw new KeyLoadError(`cannot read key directory ${dir}: ${(e as Error).message}`);
   }
   const keys = new Map<string, LoadedKey>();
@@ -65,7 +70,7 @@ export async function loadKeys(dir: string): Promise<Map<string, LoadedKey>> {
       throw new KeyLoadError(`key ${keyId}: ${e instanceof FrostError ? e.code : 'UNREADABLE'}: ${(e as Error).message}`);
     }
   }
-  if (keys.size === 0) throw new KeyLoadError(`no keys found in ${dir} (expected <key-id>/${KEY_PACKAGE_FILE})`);
+  if (keys.size === 0 && !options.allowEmpty) throw new KeyLoadError(`no keys found in ${dir} (expected <key-id>/${KEY_PACKAGE_FILE})`);
   return keys;
 }
 

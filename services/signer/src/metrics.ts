@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { SIGNER_ERROR_CODES } from '@hoarfrost/rpc';
+import { KEY_LOAD_REASONS } from './sealed-store.js';
 
 /** Why a nonce left the store unused: its age (`expired`) or the store's bound (`evicted`). */
 export const NONCE_DROP_REASONS = ['expired', 'evicted'] as const;
@@ -13,7 +14,8 @@ const POLICY_CODES = Object.entries(SIGNER_ERROR_CODES)
   .filter(([, kind]) => kind === 'policy')
   .map(([code]) => code);
 
-export function createSignerMetrics(outstandingNonces: () => number, isReady: () => boolean) {
+/** `keysHeld`, when given, is read at each scrape (the keys change as keys are made and retired). */
+export function createSignerMetrics(outstandingNonces: () => number, isReady: () => boolean, keysHeld?: () => number) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = {
@@ -52,12 +54,26 @@ export function createSignerMetrics(outstandingNonces: () => number, isReady: ()
         this.set(isReady() ? 1 : 0);
       },
     }),
-    keysLoaded: new Gauge({ name: 'frost_signer_keys_loaded', help: 'Key packages loaded', registers: [registry] }),
+    keysLoaded: new Gauge({
+      name: 'frost_signer_keys_loaded',
+      help: 'Key packages held (any state)',
+      registers: [registry],
+      collect() {
+        if (keysHeld) this.set(keysHeld());
+      },
+    }),
+    keyLoadFailed: new Gauge({
+      name: 'frost_signer_key_load_failed',
+      help: '1 while the keys could not be loaded at start (the signer stays up, not ready), by reason: kek, wrong_kek, corrupted, mismatch, io, import_conflict, dealer_keys',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
   };
   // Every series an alert watches exists from the start at 0, so that its first increase is seen
   // (a series that appears at 1 has no increase to show).
   for (const reason of NONCE_DROP_REASONS) metrics.noncesDropped.inc({ reason }, 0);
   for (const reason of POLICY_CODES) metrics.policyRefusals.inc({ reason }, 0);
+  for (const reason of KEY_LOAD_REASONS) metrics.keyLoadFailed.set({ reason }, 0);
   return metrics;
 }
 

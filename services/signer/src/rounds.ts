@@ -12,12 +12,14 @@ import {
   round2,
   type Identifier,
   type PreparedSigning,
+  type PublicKeyPackage,
   type SigningNonces,
   type SigningPackage,
 } from '@hoarfrost/frost';
 import {
   decodeRound2Request,
   encodeCbor,
+  encodePublicKeyPackage,
   encodeRound2Response,
   listedCommitment,
   parseInfoRequest,
@@ -26,6 +28,7 @@ import {
   parseRound2Request,
   type CommitmentWire,
   type InfoResponse,
+  type KeyInfoWire,
   type Round1Response,
   type Round2BatchResponse,
   type Round2Outcome,
@@ -61,10 +64,21 @@ function keyFor(deps: RoundsDeps, keyId: string): LoadedKey {
   return key;
 }
 
+/**
+ * The key to sign with: held and active. A pending key (not yet activated by its key generation)
+ * and a retired one sign nothing; both are refused before any nonce is issued or claimed.
+ */
+function signingKey(deps: RoundsDeps, keyId: string): LoadedKey {
+  const key = keyFor(deps, keyId);
+  if (key.state === 'pending') throw new SignerError('KEY_NOT_ACTIVE', `key "${keyId}" is not active yet`);
+  if (key.state === 'retired') throw new SignerError('KEY_RETIRED', `key "${keyId}" is retired`);
+  return key;
+}
+
 /** Round 1: `count` fresh nonce pairs kept here, their commitments returned. */
 export function handleRound1(deps: RoundsDeps, body: unknown): Round1Response {
   const req = parseRound1Request(body, deps.config.nonces.maxBatch);
-  const key = keyFor(deps, req.key_id);
+  const key = signingKey(deps, req.key_id);
   const commitments = [];
   for (let i = 0; i < req.count; i++) {
     const { nonces, commitments: c } = round1.commit(key.keyPackage.signingShare);
@@ -181,7 +195,7 @@ function attempt<T>(f: () => T): T | Error {
 
 /** The key, this signer's listed commitment, and its nonce claimed: synchronous, before any point work. */
 function claim(deps: RoundsDeps, req: Round2Request): Claimed {
-  const key = keyFor(deps, req.key_id);
+  const key = signingKey(deps, req.key_id);
   const me = key.keyPackage.identifier;
   const mine = listedCommitment(req, me);
   if (!mine) throw new SignerError('NOT_A_PARTICIPANT', 'signing package must list this signer exactly once');
@@ -254,31 +268,50 @@ async function recordShare(deps: RoundsDeps, log: Logger, event: Record<string, 
 }
 
 /**
- * The keys this signer holds (all, or the one asked for): what the coordinator's health check compares;
- * with the largest message it accepts for them and this start's instance id.
+ * The keys this signer holds (all, or the one asked for), in every state, each with this signer's
+ * identifier for it and the whole public key package: what the coordinator learns keys from and its
+ * health check compares; with the largest message it accepts for them and this start's instance id.
+ * A signer holding no key yet (a sealed store before any key generation) still answers, with none.
  */
 export function handleInfo(deps: RoundsDeps, body: unknown): InfoResponse {
   const req = parseInfoRequest(body);
-  const all = [...deps.keys.values()];
-  const keys = all.filter((k) => req.key_id === undefined || k.keyId === req.key_id);
+  const keys = [...deps.keys.values()].filter((k) => req.key_id === undefined || k.keyId === req.key_id);
   if (req.key_id !== undefined && keys.length === 0) throw new SignerError('UNKNOWN_KEY', `no key "${req.key_id}" on this signer`);
   const res: InfoResponse = {
-    identifier: (keys[0] ?? all[0]!).keyPackage.identifier.toBytes(),
-    keys: keys.map((k) => ({
-      key_id: k.keyId,
-      verifying_share: k.keyPackage.verifyingShare.toBytes(),
-      verifying_key: k.publicKeyPackage.verifyingKeyBytes,
-      min_signers: k.keyPackage.minSigners,
-    })),
+    keys: keys.map((k) => {
+      const entry: KeyInfoWire = {
+        key_id: k.keyId,
+        identifier: k.keyPackage.identifier.toBytes(),
+        verifying_share: k.keyPackage.verifyingShare.toBytes(),
+        verifying_key: k.publicKeyPackage.verifyingKeyBytes,
+        min_signers: k.keyPackage.minSigners,
+        state: k.state ?? 'active',
+        version: k.version ?? 1,
+        public_key_package: encodedPackage(k.publicKeyPackage),
+      };
+      if (k.createdAt !== undefined) entry.created_at = Math.floor(k.createdAt / 1000);
+      return entry;
+    }),
     instance_id: deps.instanceId,
     max_request_bytes: deps.config.maxBodyBytes,
     max_round2_batch: deps.config.maxRound2Batch,
     max_commitment_batch: deps.config.nonces.maxBatch,
   };
+  // Older coordinators read the signer's identifier here: the first key's.
+  if (keys[0]) res.identifier = keys[0].keyPackage.identifier.toBytes();
   const max = Math.min(deps.config.policy.maxMessageBytes, largestMessageInBody(deps.config.maxBodyBytes, keys));
   // A body limit that holds no request at all (a misconfiguration) leaves no message size to announce.
   if (max > 0) res.max_message_bytes = max;
   return res;
+}
+
+/** Canonical encodings of the packages held, made once per package (every health check asks). */
+const encodedPackages = new WeakMap<PublicKeyPackage, Uint8Array>();
+
+function encodedPackage(pkp: PublicKeyPackage): Uint8Array {
+  let bytes = encodedPackages.get(pkp);
+  if (!bytes) encodedPackages.set(pkp, (bytes = encodePublicKeyPackage(pkp)));
+  return bytes;
 }
 
 /** Length of the head of a CBOR byte string of `n` bytes (RFC 8949 §3). */

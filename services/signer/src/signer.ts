@@ -3,7 +3,7 @@
  * tests can run it in-process or as a real process.
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { setGroupBackend } from '@hoarfrost/frost';
@@ -11,34 +11,55 @@ import { RpcTokenVerifier, parseJwks } from '@hoarfrost/rpc';
 import { closeServer, createLogger, createOpsServer, drain, listen, mtlsServerOptions, openServiceAuditTrail, sanMatches, subjectAltNames, trackInFlight, type AuditTrail, type InFlight, type Logger } from '@hoarfrost/runtime';
 import { createSignerApp, type SignerApp } from './app.js';
 import type { SignerConfig } from './config.js';
-import { loadKeys, type LoadedKey } from './key-store.js';
+import { KeyLoadError } from './key-store.js';
+import { KeyVault } from './key-vault.js';
 import { createSignerMetrics } from './metrics.js';
 import { NonceStore } from './nonce-store.js';
 import { createPolicy } from './policy.js';
 import { CryptoPool } from './crypto-pool.js';
+import { KeygenParticipant } from './keygen.js';
+import { Kek, SealedKeyError } from './sealed-store.js';
 
 export interface Signer {
+  /**
+   * Starts the ops listener, loads the keys, then serves RPCs. Keys that cannot be loaded (a wrong
+   * KEK, a damaged sealed file, an import conflict) do not reject: the signer stays up and not ready,
+   * with the reason on /readyz, and serves no RPC. Other start failures (TLS files, ports) reject.
+   */
   start(): Promise<void>;
   /** Not ready, stop accepting, drain in-flight RPCs (up to the grace period), forget nonces. */
   close(): Promise<void>;
   readonly ready: boolean;
   /** Bound ports (after start). */
   ports(): { rpc: number; ops: number };
+  /** The keys, once loaded at start (undefined before, or when they could not be loaded). */
+  readonly vault: KeyVault | undefined;
+}
+
+/**
+ * Opens the signer's keys: the sealed store (with the dealer's keys it lacks imported), or without
+ * one the dealer's key directory, read-only.
+ */
+export async function openKeyVault(config: Readonly<SignerConfig>, logger: Logger): Promise<KeyVault> {
+  if (!config.store) return KeyVault.openReadOnly(config.keyDir, { logger });
+  const kek = await Kek.fromFile(config.store.kekFile);
+  return KeyVault.open({ dir: config.store.dir, kek, signerId: config.id, importDir: config.keyDir, logger });
 }
 
 
 export function createSigner(config: Readonly<SignerConfig>, options: { logger?: Logger } = {}): Signer {
   const logger = options.logger ?? createLogger(`signer:${config.id}`, config.logLevel);
   const nonces = new NonceStore({ max: config.nonces.max, ttlMs: config.nonces.ttlMs });
-  const metrics = createSignerMetrics(() => nonces.size, () => ready);
+  const metrics = createSignerMetrics(() => nonces.size, () => ready, () => vault?.keys.size ?? 0);
   nonces.onDrop = (reason) => metrics.noncesDropped.inc({ reason });
   let ready = false;
   let draining = false;
   let notReadyReason = 'starting: keys not loaded';
-  let keys: Map<string, LoadedKey> = new Map();
+  let vault: KeyVault | undefined;
   let rpcServer: HttpsServer | undefined;
   let sweeper: NodeJS.Timeout | undefined;
   let cryptoPool: CryptoPool | undefined;
+  let keygen: KeygenParticipant | undefined;
   let audit: AuditTrail | undefined;
   const ops = createOpsServer({ registry: metrics.registry, notReadyReason: () => (!ready ? notReadyReason : config.audit.failClosed && audit?.failure ? `audit trail failed: ${audit.failure.message}` : undefined) });
   const ports = { rpc: 0, ops: 0 };
@@ -50,6 +71,9 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       return ready;
     },
     ports: () => ({ ...ports }),
+    get vault() {
+      return vault;
+    },
 
     async start() {
       if (config.groupBackend !== 'auto') setGroupBackend(config.groupBackend);
@@ -67,16 +91,47 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
         clockToleranceSeconds: config.jwt.clockToleranceSeconds,
         maxReplayEntries: config.jwt.maxReplayEntries,
       });
-      keys = await loadKeys(config.keyDir);
-      metrics.keysLoaded.set(keys.size);
+      try {
+        vault = await openKeyVault(config, logger);
+      } catch (e) {
+        if (!(e instanceof KeyLoadError)) throw e;
+        // The process stays up, not ready, with the reason on /readyz, in the log and in a metric:
+        // a restart would fail the same way, and a crash loop hides why. No RPC is served.
+        const reason = e instanceof SealedKeyError ? e.reason : 'dealer_keys';
+        notReadyReason = `keys not loaded: ${e.message}`;
+        metrics.keyLoadFailed.set({ reason }, 1);
+        logger.error({ reason, err: e.message, hint: 'the signer stays up and not ready until restarted with the cause fixed' }, 'keys not loaded');
+        return;
+      }
+      const keys = vault.keys;
+      if (config.store) logger.info({ storeDir: config.store.dir, kekFingerprint: vault.kekFingerprint, imported: vault.imported }, 'sealed key store opened');
+      else logger.info({ keyDir: config.keyDir }, 'no sealed key store (SIGNER_STORE_DIR): dealer keys read-only, key generation unavailable');
       for (const k of keys.values()) {
-        logger.info({ keyId: k.keyId, identifier: k.keyPackage.identifier.toString(), threshold: `${k.publicKeyPackage.minSigners}-of-${k.publicKeyPackage.maxSigners}` }, 'key loaded');
+        logger.info(
+          { keyId: k.keyId, state: k.state ?? 'active', version: k.version, identifier: k.keyPackage.identifier.toString(), threshold: `${k.publicKeyPackage.minSigners}-of-${k.publicKeyPackage.maxSigners}` },
+          'key loaded',
+        );
       }
       if (config.testFault !== 'none') logger.warn({ testFault: config.testFault }, 'TEST FAULT INJECTION ENABLED: this signer misbehaves on purpose');
       audit = await openServiceAuditTrail(config.audit, logger, 'SIGNER_');
       cryptoPool = config.cryptoWorkers.count > 0 ? new CryptoPool(config.cryptoWorkers.count, config.cryptoWorkers.minParticipants) : undefined;
+      // Key generation needs somewhere durable to put what it makes: only with a sealed store.
+      if (!vault.readOnly) {
+        const peerCa = config.dkg.peerCaFile === config.tls.clientCaFile ? ca : await readFile(config.dkg.peerCaFile, 'utf8');
+        keygen = new KeygenParticipant({
+          signerId: config.id,
+          certDer: new Uint8Array(new X509Certificate(cert).raw),
+          keyPem: key,
+          peerCaPems: splitPemCertificates(peerCa),
+          allowedPeers: config.dkg.peers,
+          store: vault,
+          sessionTtlMs: config.dkg.sessionTtlMs,
+          logger,
+        });
+      }
       app = createSignerApp({
         config,
+        // Live: the vault updates it as keys are made, activated and retired.
         keys,
         // Drawn at each start: the nonces (and so every commitment handed out) do not outlive a start.
         instanceId: new Uint8Array(randomBytes(16)),
@@ -86,6 +141,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
         metrics,
         logger,
         isDraining: () => draining,
+        ...(keygen ? { keygen } : {}),
         ...(audit ? { audit } : {}),
         ...(cryptoPool ? { cryptoPool } : {}),
       });
@@ -138,10 +194,16 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       draining = true;
       if (sweeper) clearInterval(sweeper);
       nonces.clear();
+      keygen?.close();
       await cryptoPool?.close();
       await audit?.close();
       await closeServer(ops);
       logger.info('signer stopped');
     },
   };
+}
+
+/** The certificates of a PEM bundle, one PEM text each. */
+function splitPemCertificates(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }

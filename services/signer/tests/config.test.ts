@@ -23,6 +23,10 @@ describe('signer config', () => {
     [{ SIGNER_MAX_ROUND2_BATCH: '0' }, /SIGNER_MAX_ROUND2_BATCH/],
     [{ SIGNER_TLS_KEY_FILE: undefined }, /SIGNER_TLS_KEY_FILE is required/],
     [{ SIGNER_AUDIT_SYNC: 'true' }, /SIGNER_AUDIT_SYNC needs SIGNER_AUDIT_FILE/],
+    [{ SIGNER_STORE_DIR: '/var/lib/frost/keys' }, /SIGNER_KEK_FILE is required with SIGNER_STORE_DIR/],
+    [{ SIGNER_DKG_PEERS: 'signer-1,signer 2' }, /SIGNER_DKG_PEERS must list signer ids .*got "signer 2"/],
+    [{ SIGNER_DKG_SESSION_TTL_MS: '999' }, /SIGNER_DKG_SESSION_TTL_MS must be between 1000 and 3600000/],
+    [{ SIGNER_DKG_SESSION_TTL_MS: '2m' }, /SIGNER_DKG_SESSION_TTL_MS must be an integer/],
   ])('rejects %j with a precise message', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });
@@ -74,5 +78,19 @@ describe('signer config', () => {
     expect(loadConfig({ ...base, SIGNER_COORDINATOR_URL: 'https://frost-coordinator:7444' }).coordinatorUrl).toBe('https://frost-coordinator:7444');
     expect(loadConfig({ ...base }).maxRound2Batch).toBe(256);
     expect(loadConfig({ ...base, SIGNER_MAX_ROUND2_BATCH: '16' }).maxRound2Batch).toBe(16);
+  });
+
+  it('has no sealed store unless SIGNER_STORE_DIR is set, and then needs SIGNER_KEK_FILE', () => {
+    expect(loadConfig(base).store).toBeUndefined();
+    expect(loadConfig({ ...base, SIGNER_KEK_FILE: '/kek' }).store).toBeUndefined();
+    expect(loadConfig({ ...base, SIGNER_STORE_DIR: '/var/lib/frost/keys', SIGNER_KEK_FILE: '/etc/frost/kek/kek' }).store).toEqual({ dir: '/var/lib/frost/keys', kekFile: '/etc/frost/kek/kek' });
+    expect(loadConfig({ ...base, SIGNER_STORE_DIR: '/s', SIGNER_KEK_FILE: '/k' }).keyDir).toBe('/etc/frost/keys');
+  });
+
+  it('reads the key generation settings: peers (none by default), their CA (default: the client CA), the session ttl (default 120 s)', () => {
+    expect(loadConfig(base).dkg).toEqual({ peers: [], peerCaFile: '/ca', sessionTtlMs: 120_000 });
+    expect(
+      loadConfig({ ...base, SIGNER_DKG_PEERS: 'signer-1, signer-2,signer-3', SIGNER_DKG_PEER_CA_FILE: '/peers-ca', SIGNER_DKG_SESSION_TTL_MS: '30000' }).dkg,
+    ).toEqual({ peers: ['signer-1', 'signer-2', 'signer-3'], peerCaFile: '/peers-ca', sessionTtlMs: 30_000 });
   });
 });

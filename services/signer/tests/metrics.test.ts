@@ -6,6 +6,7 @@ import { SIGNER_ERROR_CODES, encodeRound2Request } from '@hoarfrost/rpc';
 import { metricValue } from '@hoarfrost/testkit/support';
 import { createSignerMetrics, type SignerMetrics } from '../src/metrics.js';
 import { createPolicy } from '../src/policy.js';
+import { KEY_LOAD_REASONS } from '../src/sealed-store.js';
 import { KEY_ID, commitOnce, expectSignerError, sampleValue, samplesOf, shareOf, signWith, testSigner } from './helpers.js';
 
 /** Label names each signer metric may have: a fixed vocabulary of outcomes, reasons, codes and rpc names. */
@@ -20,6 +21,7 @@ const LABELS: Record<Exclude<keyof SignerMetrics, 'registry'>, string[]> = {
   rpcDuration: ['rpc', 'status'],
   ready: [],
   keysLoaded: [],
+  keyLoadFailed: ['reason'],
 };
 
 describe('createSignerMetrics', () => {
@@ -103,7 +105,7 @@ describe('createSignerMetrics', () => {
     ];
     for (const s of secrets) expect(text).not.toContain(s);
 
-    const allowed = new Set([...Object.keys(SIGNER_ERROR_CODES), 'ok', 'expired', 'evicted', 'round1', 'round2', 'info', 'unknown']);
+    const allowed = new Set([...Object.keys(SIGNER_ERROR_CODES), ...KEY_LOAD_REASONS, 'ok', 'expired', 'evicted', 'round1', 'round2', 'info', 'unknown']);
     for (const metric of await s1.metrics.registry.getMetricsAsJSON()) {
       if (!metric.name.startsWith('frost_signer_')) continue;
       for (const { labels } of metric.values) {

@@ -28,6 +28,8 @@ import {
   encodeCbor,
   encodeRound2Request,
   isRound2Refusal,
+  decodePublicKeyPackage,
+  encodePublicKeyPackage,
   parseInfoResponse,
   parseRound1Response,
   parseRound2BatchResponse,
@@ -342,7 +344,7 @@ describe('handleInfo', () => {
     for (const [keyId, set] of [[KEY_ID, dealt], ['other', other]] as const) {
       const r = info({ key_id: keyId });
       const kp = set.keyPackages.get(s.identifier.toHex())!;
-      expect(Buffer.from(r.identifier)).toEqual(Buffer.from(s.identifier.toBytes()));
+      expect(Buffer.from(r.identifier!)).toEqual(Buffer.from(s.identifier.toBytes()));
       expect(r.keys).toHaveLength(1);
       expect(r.keys[0]!.key_id).toBe(keyId);
       expect(toHex(r.keys[0]!.verifying_share)).toBe(toHex(kp.verifyingShare.toBytes()));
@@ -388,6 +390,65 @@ describe('handleInfo', () => {
     await expectSignerError(() => info({ key_id: 'mint-2099' }), 'UNKNOWN_KEY');
     const e = await rejectionOf(() => info({ keyid: KEY_ID }));
     expect(e).toMatchObject({ name: 'WireFormatError', code: 'INVALID_REQUEST' });
+  });
+});
+
+describe('key states and per-key identifiers', () => {
+  /** Signer 1 holding `default` in state `state` (and, active, `other`). */
+  const withState = (state: 'pending' | 'active' | 'retired') => {
+    const s = testSigner(1, { [KEY_ID]: dealt, other });
+    (s.deps.keys as unknown as Map<string, { state?: string }>).get(KEY_ID)!.state = state;
+    return s;
+  };
+
+  it.each([['pending', 'KEY_NOT_ACTIVE'], ['retired', 'KEY_RETIRED']] as const)('a %s key issues no commitment (%s); another key still does', async (state, code) => {
+    const s = withState(state);
+    await expectSignerError(() => handleRound1(s.deps, wire({ key_id: KEY_ID, count: 2 })), code);
+    expect(s.issued).toHaveLength(0);
+    expect(handleRound1(s.deps, wire({ key_id: 'other', count: 1 })).commitments).toHaveLength(1);
+  });
+
+  it.each([['pending', 'KEY_NOT_ACTIVE'], ['retired', 'KEY_RETIRED']] as const)('round 2 under a %s key is %s before its nonce is claimed', async (state, code) => {
+    const [s1, s2] = trio();
+    const req = requestFor([commitOnce(s1!), commitOnce(s2!)]);
+    (s1!.deps.keys as unknown as Map<string, { state?: string }>).get(KEY_ID)!.state = state;
+    await expectSignerError(handleRound2(s1!.deps, wire(req), silentLog), code);
+    const batch = await handleRound2Batch(s1!.deps, wire({ requests: [req] }), silentLog);
+    expect(batch.results[0]).toEqual({ error: { code, message: expect.any(String) } });
+    // Activated again, the same request signs: its nonce was never claimed.
+    (s1!.deps.keys as unknown as Map<string, { state?: string }>).get(KEY_ID)!.state = 'active';
+    await expect(shareOf(s1!, req)).resolves.toBeDefined();
+  });
+
+  it('info describes every key in every state, with its identifier, version, creation time and canonical public key package', () => {
+    const s = testSigner(2, { [KEY_ID]: dealt, other });
+    const keys = s.deps.keys as unknown as Map<string, { state?: string; version?: number; createdAt?: number }>;
+    Object.assign(keys.get('other')!, { state: 'pending', version: 4, createdAt: 1_700_000_000_999 });
+    const r = parseInfoResponse(wire(handleInfo(s.deps, wire({}))));
+    const mine = r.keys.find((k) => k.key_id === KEY_ID)!;
+    expect(mine).toMatchObject({ state: 'active', version: 1 });
+    expect(mine.created_at).toBeUndefined();
+    expect(Buffer.from(mine.identifier!)).toEqual(Buffer.from(s.identifier.toBytes()));
+    expect(Buffer.from(mine.public_key_package!)).toEqual(Buffer.from(encodePublicKeyPackage(dealt.publicKeyPackage)));
+    expect(decodePublicKeyPackage(mine.public_key_package!).verifyingKeyBytes).toEqual(dealt.publicKeyPackage.verifyingKeyBytes);
+    expect(r.keys.find((k) => k.key_id === 'other')).toMatchObject({ state: 'pending', version: 4, created_at: 1_700_000_000 }); // whole seconds
+  });
+
+  it('each key carries this signer\'s identifier for it (they may differ); a signer holding no key answers without one', () => {
+    const derived = trustedDealerKeygen({ minSigners: 2, maxSigners: 3, identifiers: [7, 8, 9].map((n) => Identifier.fromNumber(n)) });
+    const s = testSigner(1, { [KEY_ID]: dealt });
+    const kp = [...derived.keyPackages.values()][0]!;
+    (s.deps.keys as unknown as Map<string, unknown>).set('derived', { keyId: 'derived', keyPackage: kp, publicKeyPackage: derived.publicKeyPackage });
+    const r = parseInfoResponse(wire(handleInfo(s.deps, wire({}))));
+    expect(r.keys.map((k) => Identifier.fromBytes(k.identifier!).toNumber())).toEqual([1, 7]);
+    expect(Identifier.fromBytes(r.identifier!).toNumber()).toBe(1);
+    // Round 1 under each key answers with that key's identifier.
+    expect(Identifier.fromBytes(handleRound1(s.deps, wire({ key_id: 'derived', count: 1 })).identifier).toNumber()).toBe(7);
+    const empty = testSigner(1, {});
+    const none = parseInfoResponse(wire(handleInfo(empty.deps, wire({}))));
+    expect(none.keys).toEqual([]);
+    expect(none.identifier).toBeUndefined();
+    expect(none.instance_id).toHaveLength(16);
   });
 });
 

@@ -1,12 +1,13 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Agent, request } from 'undici';
 import { publicKeyPackageFromJson, verifyEd25519 } from '@hoarfrost/frost';
 import { PUBLIC_KEY_PACKAGE_FILE } from '@hoarfrost/rpc';
 import { CliError, decodeBase64Strict, readTextFile, type Io } from '../cli-error.js';
+import { openCoordinatorApi } from '../coordinator-api.js';
 
 export const signUsage =
-  'frostctl sign (--message TEXT | --message-b64 B64)... [--url https://127.0.0.1:7100] [--participants 1,2] [--dev-dir .frost-dev] [--ca F --cert F --key F] [--public-key-package F]';
+  'frostctl sign (--message TEXT | --message-b64 B64)... [--key-id K] [--url https://127.0.0.1:7100] [--participants 1,2] [--dev-dir .frost-dev] [--ca F --cert F --key F] [--servername NAME] [--public-key-package F]';
 
 interface SignAnswer {
   signature_b64: string;
@@ -20,8 +21,10 @@ interface BatchAnswer {
 }
 
 /**
- * Calls the coordinator over mTLS and verifies every returned signature locally (against the group
- * key in the public key package, not only the one the coordinator reports). One message goes to
+ * Calls the coordinator over mTLS and verifies every returned signature locally, against the group
+ * key of the public key package (given, or the dealer's in the dev folder) — not only the one the
+ * coordinator reports; for a key made by the signers, the key the coordinator lists (GET /v1/keys),
+ * which all its signers agreed on. One message goes to
  * POST /sign and prints one JSON object; several (repeat --message / --message-b64, in the order
  * given) go to POST /v1/sign/batch in one request and print one JSON line per message, with its
  * `index`. Exits 1 unless every message was signed and every signature verifies.
@@ -39,6 +42,8 @@ export async function sign(args: string[], io: Io): Promise<number> {
       cert: { type: 'string' },
       key: { type: 'string' },
       'public-key-package': { type: 'string' },
+      'key-id': { type: 'string' },
+      servername: { type: 'string' },
     },
     strict: true,
   });
@@ -54,43 +59,44 @@ export async function sign(args: string[], io: Io): Promise<number> {
     if (participants.some((n) => !Number.isInteger(n) || n < 1)) throw new CliError('USAGE', '--participants must be a comma-separated list of identifiers');
     if (messages.length > 1) throw new CliError('USAGE', '--participants pins the signers of one message; a batch of messages is signed by a quorum the coordinator picks');
   }
-  const read = readTextFile;
-  const pkpPath = values['public-key-package'] ?? join(dir, PUBLIC_KEY_PACKAGE_FILE);
-  const groupKey = publicKeyPackageFromJson(read(pkpPath)).verifyingKeyBytes;
-  const dispatcher = new Agent({
-    connect: {
-      ca: read(values.ca ?? join(dir, 'ca.pem')),
-      cert: read(values.cert ?? join(dir, 'client.pem')),
-      key: read(values.key ?? join(dir, 'client-key.pem')),
-    },
-  });
-  const post = async (path: string, body: unknown): Promise<unknown> => {
-    let res;
+  const coordinator = openCoordinatorApi({ url: values.url, devDir: dir, ca: values.ca, cert: values.cert, key: values.key, servername: values.servername, role: 'caller' });
+  const keyId = values['key-id'];
+  const post = async (path: string, body: Record<string, unknown>): Promise<unknown> => {
     try {
-      res = await request(new URL(path, values.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), dispatcher });
+      return await coordinator.json('POST', path, body);
     } catch (e) {
-      throw new CliError('UNREACHABLE', `cannot reach ${values.url}: ${(e as Error).message}`, 1);
+      if (e instanceof CliError && e.code !== 'UNREACHABLE') {
+        io.err(e.message);
+        throw new CliError('SIGN_FAILED', `${e.code}: ${e.message}`, 1);
+      }
+      throw e;
     }
-    const text = await res.body.text();
-    if (res.statusCode !== 200) {
-      io.err(text);
-      throw new CliError('SIGN_FAILED', `coordinator answered ${res.statusCode}`, 1);
-    }
-    return JSON.parse(text) as unknown;
   };
+  const devPkp = join(dir, PUBLIC_KEY_PACKAGE_FILE);
+  const pkpPath = values['public-key-package'] ?? (keyId === undefined && existsSync(devPkp) ? devPkp : undefined);
+  let groupKey: Uint8Array = new Uint8Array(0);
+  let keySource = '';
+  const withKey = keyId === undefined ? {} : { key_id: keyId };
   const b64 = (m: Uint8Array) => Buffer.from(m).toString('base64');
   const checkGroupKey = (reported: string) => {
-    if (Buffer.from(groupKey).toString('base64') !== reported) throw new CliError('KEY_MISMATCH', `the coordinator signed under another group key than ${pkpPath}`, 1);
+    if (Buffer.from(groupKey).toString('base64') !== reported) throw new CliError('KEY_MISMATCH', `the coordinator signed under another group key than ${keySource}`, 1);
   };
   try {
+    if (pkpPath) {
+      groupKey = publicKeyPackageFromJson(readTextFile(pkpPath)).verifyingKeyBytes;
+      keySource = pkpPath;
+    } else {
+      groupKey = await listedGroupKey(coordinator, keyId);
+      keySource = `the coordinator's key list (${keyId ?? 'its default key'})`;
+    }
     if (messages.length === 1) {
-      const r = (await post('/sign', { msg_b64: b64(messages[0]!), ...(participants ? { participants } : {}) })) as SignAnswer;
+      const r = (await post('/sign', { msg_b64: b64(messages[0]!), ...withKey, ...(participants ? { participants } : {}) })) as SignAnswer;
       checkGroupKey(r.group_public_b64);
       if (!verifyEd25519(groupKey, messages[0]!, new Uint8Array(Buffer.from(r.signature_b64, 'base64')))) throw new CliError('BAD_SIGNATURE', 'the returned signature does NOT verify', 1);
       io.out(JSON.stringify({ ...r, verified: true }));
       return 0;
     }
-    const r = (await post('/v1/sign/batch', { items: messages.map((m) => ({ msg_b64: b64(m) })) })) as BatchAnswer;
+    const r = (await post('/v1/sign/batch', { items: messages.map((m) => ({ msg_b64: b64(m), ...withKey })) })) as BatchAnswer;
     checkGroupKey(r.group_public_b64);
     if (!Array.isArray(r.results) || r.results.length !== messages.length) throw new CliError('SIGN_FAILED', `the coordinator answered ${r.results?.length} results for ${messages.length} messages`, 1);
     let failed = 0;
@@ -108,6 +114,14 @@ export async function sign(args: string[], io: Io): Promise<number> {
     if (failed > 0) throw new CliError('SIGN_FAILED', `${failed} of ${messages.length} messages were not signed`, 1);
     return 0;
   } finally {
-    await dispatcher.close();
+    await coordinator.close();
   }
+}
+
+/** The group key of `keyId` (undefined: the coordinator's default, which it lists first as `default`) from GET /v1/keys. */
+async function listedGroupKey(coordinator: ReturnType<typeof openCoordinatorApi>, keyId: string | undefined): Promise<Uint8Array> {
+  const { keys } = (await coordinator.json('GET', '/v1/keys')) as { keys: { key_id: string; group_public_key: string; default?: boolean }[] };
+  const key = keyId === undefined ? (keys.find((k) => k.default) ?? keys.find((k) => k.key_id === 'default')) : keys.find((k) => k.key_id === keyId);
+  if (!key) throw new CliError('UNKNOWN_KEY', `the coordinator lists no key ${keyId === undefined ? '(default)' : `"${keyId}"`}`, 1);
+  return decodeBase64Strict(key.group_public_key, 'group_public_key');
 }

@@ -1,0 +1,704 @@
+/**
+ * This signer as a participant of dealerless key generation and refresh (the Pedersen DKG of
+ * @hoarfrost/frost), with the coordinator as an untrusted relay: it can make a run fail, never make
+ * one succeed with a key it knows or biased, and never sees a share.
+ *
+ * Steps, one handler each (decoded CBOR body in, `{ok}` or `{abort}` out): begin (part 1 and a fresh
+ * HPKE key), echo (every round-1 message checked, a signed digest of each), deal (the echoes compared:
+ * any participant with two round-1 messages is named; part 2, each share sealed with HPKE to its
+ * recipient), finish (shares opened, part 3, a signed confirmation of the public key package and a
+ * commitment for the activation signature), confirm (all confirmations equal: the key stored sealed
+ * as pending), sign (a share of the activation message only), activate (the signature verified
+ * under the new group key here, then the key made active). Every message a participant emits is
+ * signed with its TLS certificate's key (peer-identity.ts); everything received is checked against
+ * the session digest, so nothing from another run passes.
+ *
+ * A check that fails on protocol grounds drops the session (its secrets, and any pending key it
+ * stored) and answers an abort naming the participants at fault, or the relay. Requests that are
+ * not well-formed, or for no live session, are refused with signer error codes and leave it alone.
+ * Secrets (coefficients, shares, nonces, the HPKE private key) never leave this module and are
+ * never logged; bigints cannot be wiped in JavaScript, so a dropped session drops every reference.
+ * @module
+ */
+import {
+  DkgRound1Package,
+  DkgRound2Package,
+  FrostError,
+  Identifier,
+  SigningCommitments,
+  SigningPackage,
+  dkg,
+  dkgRound1PackageFromJson,
+  dkgRound1PackageToJson,
+  refreshDkgPart1,
+  refreshDkgPart2,
+  refreshDkgShares,
+  round1,
+  round2,
+  verifyEd25519,
+  type DkgRound1SecretPackage,
+  type DkgRound2SecretPackage,
+  type KeyPackage,
+  type PublicKeyPackage,
+  type RandomSource,
+  type SigningNonces,
+} from '@hoarfrost/frost';
+import {
+  KEYGEN_PATHS,
+  SIGNER_ID_RE,
+  activationMessage,
+  decodeKeygenMessage,
+  encodeKeygenMessage,
+  encodePublicKeyPackage,
+  parseAbortRequest,
+  parseActivateRequest,
+  parseConfirmRequest,
+  parseDealRequest,
+  parseEchoRequest,
+  parseFinishRequest,
+  parseKeygenParams,
+  parseRetireRequest,
+  parseSignRequest,
+  sessionDigest,
+  sha256,
+  type BeginResult,
+  type DealResult,
+  type EchoResult,
+  type EmptyResult,
+  type FinishResult,
+  type KeygenAbort,
+  type KeygenAbortCode,
+  type KeygenMessage,
+  type KeygenMessageType,
+  type KeygenParams,
+  type KeygenRpc,
+  type SignResult,
+  type SignedMessage,
+  type StepAnswer,
+} from '@hoarfrost/rpc';
+import type { Logger } from '@hoarfrost/runtime';
+import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import { X509Certificate } from 'node:crypto';
+import { SignerError } from './errors.js';
+import type { KeygenStore, LoadedKey } from './key-store.js';
+import { MessageSigner, PeerIdentityError, PeerVerifier } from './peer-identity.js';
+
+/** HPKE (RFC 9180) base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM. */
+const hpke = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
+type HpkeKeyPair = Awaited<ReturnType<typeof hpke.kem.generateKeyPair>>;
+
+const utf8 = new TextEncoder();
+const ROUND2_INFO = utf8.encode('hoarfrost-dkg-v1/round2');
+const ECHO_SET = utf8.encode('hoarfrost-dkg-v1/echo-set');
+
+/** Most sessions alive at once on one signer (one per key id; a bound against a flood of begins). */
+const MAX_SESSIONS = 16;
+
+export interface KeygenParticipantOptions {
+  /** This signer's id: the DNS SAN of its certificate, the name it has in the session parameters. */
+  signerId: string;
+  /** Its TLS certificate (DER) and that certificate's private key (PEM): the key its messages are signed with. */
+  certDer: Uint8Array;
+  keyPem: string;
+  /** PEM texts of the CAs whose certificates peers present (SIGNER_DKG_PEER_CA_FILE). */
+  peerCaPems: readonly string[];
+  /** Signer ids allowed to take part in key generation (SIGNER_DKG_PEERS); this signer must be one. */
+  allowedPeers: readonly string[];
+  store: KeygenStore;
+  /** How long a session lives in memory (SIGNER_DKG_SESSION_TTL_MS). */
+  sessionTtlMs: number;
+  logger: Logger;
+  /** Milliseconds since the epoch (tests). */
+  clock?: () => number;
+  /** Randomness of the secret polynomials (tests only: to check that no share leaves in clear). */
+  random?: RandomSource;
+}
+
+type Stage = 'begun' | 'echoed' | 'dealt' | 'finished' | 'confirmed' | 'signed';
+
+/** One run on this signer, keyed by its session digest. Holds the secrets until it ends. */
+interface Session {
+  readonly params: KeygenParams;
+  readonly digest: Uint8Array;
+  readonly hex: string;
+  readonly ids: readonly Identifier[];
+  readonly signers: readonly string[];
+  readonly me: number;
+  readonly oldKey: LoadedKey | undefined;
+  stage: Stage;
+  busy: boolean;
+  expiresAt: number;
+  timer: NodeJS.Timeout | undefined;
+  /** Bodies of this participant's own messages, to check the relay returned them unchanged. */
+  own: Partial<Record<KeygenMessageType, Uint8Array>>;
+  round1Secret?: DkgRound1SecretPackage;
+  hpkeKeys?: HpkeKeyPair;
+  /** Round 1 as received, by participant index. */
+  round1Digests?: Uint8Array[];
+  round1Packages?: Map<string, DkgRound1Package>;
+  hpkePublicKeys?: Uint8Array[];
+  echoSetDigest?: Uint8Array;
+  round2Secret?: DkgRound2SecretPackage;
+  keyPackage?: KeyPackage;
+  publicKeyPackage?: PublicKeyPackage;
+  pkpDigest?: Uint8Array;
+  nonces?: SigningNonces;
+  commitment?: SigningCommitments;
+  stored: boolean;
+}
+
+/** A protocol failure: the session ends with this abort. */
+class StepAbort extends Error {
+  constructor(
+    readonly code: KeygenAbortCode,
+    message: string,
+    readonly culprits: readonly string[] = [],
+    readonly relayFault = false,
+  ) {
+    super(message);
+  }
+}
+
+const relayFault = (message: string) => new StepAbort('DKG_RELAY_FAULT', message, [], true);
+
+/** A participant of key generation on this signer. */
+export class KeygenParticipant {
+  readonly #signerId: string;
+  readonly #signer: MessageSigner;
+  readonly #peers: PeerVerifier;
+  readonly #store: KeygenStore;
+  readonly #ttlMs: number;
+  readonly #log: Logger;
+  readonly #clock: () => number;
+  readonly #random: RandomSource | undefined;
+  readonly #sessions = new Map<string, Session>();
+  readonly #byKey = new Map<string, string>();
+
+  constructor(options: KeygenParticipantOptions) {
+    const o = options;
+    if (typeof o.signerId !== 'string' || !SIGNER_ID_RE.test(o.signerId)) throw new TypeError('signerId must be a signer id');
+    if (!Number.isInteger(o.sessionTtlMs) || o.sessionTtlMs < 1000) throw new TypeError('sessionTtlMs must be an integer of at least 1000');
+    if (!o.allowedPeers.includes(o.signerId)) throw new TypeError(`allowedPeers must include this signer (${o.signerId})`);
+    const cert = new X509Certificate(o.certDer);
+    if (!(cert.subjectAltName ?? '').split(/,\s*/).includes(`DNS:${o.signerId}`)) {
+      throw new TypeError(`the certificate does not carry DNS:${o.signerId}; peers would refuse its messages`);
+    }
+    this.#signerId = o.signerId;
+    this.#signer = new MessageSigner(o.certDer, o.keyPem);
+    this.#clock = o.clock ?? Date.now;
+    this.#peers = new PeerVerifier({ caPems: o.peerCaPems, allowedPeers: o.allowedPeers, clock: this.#clock });
+    this.#store = o.store;
+    this.#ttlMs = o.sessionTtlMs;
+    this.#log = o.logger;
+    this.#random = o.random;
+  }
+
+  /** Runs the handler of `rpc` on a decoded body. */
+  handle(rpc: KeygenRpc, body: unknown): Promise<StepAnswer<unknown>> {
+    switch (rpc) {
+      case 'keygenBegin':
+        return this.begin(body);
+      case 'keygenEcho':
+        return this.echo(body);
+      case 'keygenDeal':
+        return this.deal(body);
+      case 'keygenFinish':
+        return this.finish(body);
+      case 'keygenConfirm':
+        return this.confirm(body);
+      case 'keygenSign':
+        return this.sign(body);
+      case 'keygenActivate':
+        return this.activate(body);
+      case 'keygenAbort':
+        return this.abort(body);
+      case 'keyRetire':
+        return this.retire(body);
+    }
+  }
+
+  /** Number of live sessions (metrics, tests). */
+  get liveSessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** Drops every session (shutdown). Pending keys stay pending. */
+  close(): void {
+    for (const s of [...this.#sessions.values()]) this.#drop(s);
+  }
+
+  // --- steps ---------------------------------------------------------------------------------------
+
+  /** Step 1: checks the parameters, runs part 1, draws the session's HPKE key; returns the signed round-1 message. */
+  async begin(body: unknown): Promise<StepAnswer<BeginResult>> {
+    const params = parseKeygenParams(body);
+    const mine = params.participants.findIndex((p) => p.signer === this.#signerId);
+    if (mine < 0) throw new SignerError('DKG_REFUSED', 'this signer is not a participant of the session');
+    const strangers = params.participants.filter((p) => !this.#peers.isAllowed(p.signer)).map((p) => p.signer);
+    if (strangers.length > 0) throw new SignerError('DKG_REFUSED', `not key-generation peers: ${strangers.join(', ')}`);
+    let ids: Identifier[];
+    try {
+      ids = params.participants.map((p) => Identifier.fromBytes(p.identifier));
+    } catch (e) {
+      throw new SignerError('DKG_REFUSED', `participants: ${(e as Error).message}`);
+    }
+    const oldKey = this.#checkKey(params, ids[mine]!, ids);
+    this.#expire();
+    if (this.#byKey.has(params.key_id)) throw new SignerError('DKG_BUSY', `a key generation for "${params.key_id}" is running`);
+    if (this.#sessions.size >= MAX_SESSIONS) throw new SignerError('DKG_BUSY', 'too many key generations are running');
+
+    const me = ids[mine]!;
+    const n = ids.length;
+    const part1Options = { participants: ids, ...(this.#random ? { rng: this.#random } : {}) };
+    const part1 = params.kind === 'create' ? dkg.part1(me, n, params.min_signers, part1Options) : refreshDkgPart1(me, n, params.min_signers, part1Options);
+    const digest = sessionDigest(params);
+    const hex = Buffer.from(digest).toString('hex');
+    const session: Session = {
+      params,
+      digest,
+      hex,
+      ids,
+      signers: params.participants.map((p) => p.signer),
+      me: mine,
+      oldKey,
+      stage: 'begun',
+      busy: true,
+      expiresAt: this.#clock() + this.#ttlMs,
+      timer: undefined,
+      own: {},
+      round1Secret: part1.secretPackage,
+      stored: false,
+    };
+    // Registered before the first await: a second begin for the key meanwhile is refused as busy.
+    this.#sessions.set(hex, session);
+    this.#byKey.set(params.key_id, hex);
+    session.timer = setTimeout(() => this.#onExpiry(session), this.#ttlMs);
+    session.timer.unref();
+    try {
+      session.hpkeKeys = await hpke.kem.generateKeyPair();
+      const hpkePublicKey = new Uint8Array(await hpke.kem.serializePublicKey(session.hpkeKeys.publicKey));
+      const round1 = this.#emit(session, {
+        type: 'round1',
+        session: digest,
+        sender: me.toBytes(),
+        package: utf8.encode(JSON.stringify(dkgRound1PackageToJson(part1.package))),
+        hpke_public_key: hpkePublicKey,
+      });
+      this.#log.info({ keyId: params.key_id, session: hex.slice(0, 16), kind: params.kind, participants: n, minSigners: params.min_signers }, 'key generation begun');
+      return { ok: { round1 } };
+    } catch (e) {
+      this.#drop(session);
+      throw e;
+    } finally {
+      session.busy = false;
+    }
+  }
+
+  /** Step 2: every round-1 message authentic, proofs of knowledge valid; returns the signed echo of their digests. */
+  echo(body: unknown): Promise<StepAnswer<EchoResult>> {
+    const req = parseEchoRequest(body);
+    return this.#step(req.session, 'begun', 'echo', async (s) => {
+      const received = this.#collect(s, 'round1', req.round1, true);
+      const length = s.params.kind === 'create' ? s.params.min_signers : s.params.min_signers - 1;
+      const packages = new Map<string, DkgRound1Package>();
+      const culprits: string[] = [];
+      for (const [j, { message }] of received) {
+        if (j === s.me) continue;
+        const sender = s.ids[j]!;
+        try {
+          const text = new TextDecoder('utf-8', { fatal: true }).decode(message.package);
+          const pkg = dkgRound1PackageFromJson(text, { sender, commitmentLength: length });
+          if (s.params.kind === 'create' && !pkg.verifyProofOfKnowledge(sender)) throw new Error('invalid proof of knowledge');
+          packages.set(sender.toHex(), pkg);
+        } catch {
+          culprits.push(s.signers[j]!);
+        }
+      }
+      if (culprits.length > 0) throw new StepAbort('DKG_CULPRIT', `invalid round-1 packages from ${culprits.join(', ')}`, culprits);
+      s.round1Packages = packages;
+      s.hpkePublicKeys = s.ids.map((_, j) => received.get(j)!.message.hpke_public_key);
+      s.round1Digests = s.ids.map((_, j) => sha256(received.get(j)!.signed.body));
+      const echo = this.#emit(s, { type: 'echo', session: s.digest, sender: s.ids[s.me]!.toBytes(), digests: s.round1Digests });
+      s.stage = 'echoed';
+      return { echo };
+    });
+  }
+
+  /**
+   * Step 3: every echo must list the digests this participant saw; a participant whose round-1
+   * digest differs between echoes signed two round-1 messages and is named. Then part 2, each share
+   * sealed with HPKE to its recipient's session key, bound to the session and the agreed round 1.
+   */
+  deal(body: unknown): Promise<StepAnswer<DealResult>> {
+    const req = parseDealRequest(body);
+    return this.#step(req.session, 'echoed', 'deal', async (s) => {
+      const echoes = this.#collect(s, 'echo', req.echoes, true);
+      const n = s.ids.length;
+      const malformed = [...echoes].filter(([, e]) => e.message.digests.length !== n).map(([j]) => s.signers[j]!);
+      if (malformed.length > 0) throw new StepAbort('DKG_CULPRIT', `echoes of the wrong length from ${malformed.join(', ')}`, malformed);
+      const mine = s.round1Digests!;
+      const equivocators = s.ids.flatMap((_, j) =>
+        [...echoes.values()].some((e) => Buffer.compare(e.message.digests[j]!, mine[j]!) !== 0) ? [s.signers[j]!] : [],
+      );
+      if (equivocators.length > 0) {
+        throw new StepAbort('DKG_EQUIVOCATION', `participants seen with different round-1 messages: ${equivocators.join(', ')}`, equivocators);
+      }
+      s.echoSetDigest = sha256(ECHO_SET, ...mine);
+      const others = s.round1Packages!;
+      const dealt = this.#library(s, () => (s.params.kind === 'create' ? dkg.part2(s.round1Secret!, others) : refreshDkgPart2(s.round1Secret!, others)));
+      s.round1Secret = undefined;
+      s.round2Secret = dealt.secretPackage;
+      const info = concat(ROUND2_INFO, s.digest, s.echoSetDigest);
+      const me = s.ids[s.me]!;
+      const round2: SignedMessage[] = [];
+      for (let j = 0; j < n; j++) {
+        if (j === s.me) continue;
+        const recipient = s.ids[j]!;
+        const share = dealt.packages.get(recipient.toHex())!.toBytes();
+        let sealed: { enc: ArrayBuffer; ct: ArrayBuffer };
+        try {
+          const recipientPublicKey = await hpke.kem.deserializePublicKey(s.hpkePublicKeys![j]!);
+          sealed = await hpke.seal({ recipientPublicKey, info }, share, concat(me.toBytes(), recipient.toBytes()));
+        } catch {
+          throw new StepAbort('DKG_CULPRIT', `the HPKE key of ${s.signers[j]} is unusable`, [s.signers[j]!]);
+        } finally {
+          share.fill(0);
+        }
+        round2.push(
+          this.#emit(s, { type: 'round2', session: s.digest, sender: me.toBytes(), recipient: recipient.toBytes(), enc: new Uint8Array(sealed.enc), ciphertext: new Uint8Array(sealed.ct) }),
+        );
+      }
+      dealt.packages.clear();
+      s.stage = 'dealt';
+      return { round2 };
+    });
+  }
+
+  /**
+   * Step 4: opens the share each other participant sealed for this one, runs part 3 (a share that
+   * fails its sender's commitment names the sender), keeps the key package in memory, and returns the
+   * signed confirmation of the public key package with a commitment for the activation signature.
+   */
+  finish(body: unknown): Promise<StepAnswer<FinishResult>> {
+    const req = parseFinishRequest(body);
+    return this.#step(req.session, 'dealt', 'finish', async (s) => {
+      const received = this.#collect(s, 'round2', req.round2, false);
+      const me = s.ids[s.me]!;
+      const misaddressed = [...received.values()].some((r) => Buffer.compare(r.message.recipient, me.toBytes()) !== 0);
+      if (misaddressed) throw relayFault('a round-2 message addressed to another participant was delivered here');
+      const info = concat(ROUND2_INFO, s.digest, s.echoSetDigest!);
+      const shares = new Map<string, DkgRound2Package>();
+      const culprits: string[] = [];
+      for (const [j, { message }] of received) {
+        let plain: Uint8Array | undefined;
+        try {
+          plain = new Uint8Array(await hpke.open({ recipientKey: s.hpkeKeys!, enc: message.enc, info }, message.ciphertext, concat(s.ids[j]!.toBytes(), me.toBytes())));
+          if (plain.length !== 32) throw new Error('share of the wrong length');
+          shares.set(s.ids[j]!.toHex(), DkgRound2Package.fromBytes(plain));
+        } catch {
+          culprits.push(s.signers[j]!);
+        } finally {
+          plain?.fill(0);
+        }
+      }
+      if (culprits.length > 0) throw new StepAbort('DKG_CULPRIT', `round-2 shares that do not open from ${culprits.join(', ')}`, culprits);
+      s.hpkeKeys = undefined;
+      const r1 = s.round1Packages!;
+      const out = this.#library(s, () =>
+        s.params.kind === 'create'
+          ? dkg.part3(s.round2Secret!, r1, shares)
+          : refreshDkgShares(s.round2Secret!, r1, shares, s.oldKey!.publicKeyPackage, s.oldKey!.keyPackage),
+      );
+      shares.clear();
+      s.round2Secret = undefined;
+      if (s.params.kind === 'refresh' && Buffer.compare(out.publicKeyPackage.verifyingKeyBytes, s.params.group_key!) !== 0) {
+        throw new StepAbort('DKG_INTERNAL', 'the refresh changed the group key');
+      }
+      s.keyPackage = out.keyPackage;
+      s.publicKeyPackage = out.publicKeyPackage;
+      const pkpBytes = encodePublicKeyPackage(out.publicKeyPackage);
+      s.pkpDigest = sha256(pkpBytes);
+      const c = round1.commit(out.keyPackage.signingShare);
+      s.nonces = c.nonces;
+      s.commitment = c.commitments;
+      const confirm = this.#emit(s, { type: 'confirm', session: s.digest, sender: me.toBytes(), pkp_digest: s.pkpDigest, public_key_package: pkpBytes });
+      s.stage = 'finished';
+      return { confirm, commitment: { identifier: me.toBytes(), hiding: c.commitments.hidingBytes, binding: c.commitments.bindingBytes } };
+    });
+  }
+
+  /** Step 5: every confirmation names the same public key package; the key is then stored sealed, pending. */
+  confirm(body: unknown): Promise<StepAnswer<EmptyResult>> {
+    const req = parseConfirmRequest(body);
+    return this.#step(req.session, 'finished', 'confirm', async (s) => {
+      const confirms = this.#collect(s, 'confirm', req.confirms, true);
+      const inconsistent = [...confirms].filter(([, c]) => Buffer.compare(sha256(c.message.public_key_package), c.message.pkp_digest) !== 0).map(([j]) => s.signers[j]!);
+      if (inconsistent.length > 0) throw new StepAbort('DKG_CULPRIT', `confirmations whose digest is not their package's from ${inconsistent.join(', ')}`, inconsistent);
+      const differ = [...confirms].filter(([, c]) => Buffer.compare(c.message.pkp_digest, s.pkpDigest!) !== 0).map(([j]) => s.signers[j]!);
+      if (differ.length > 0) throw new StepAbort('DKG_CONFIRMATION_MISMATCH', `different public key packages from ${differ.join(', ')}`, differ);
+      const key: LoadedKey = {
+        keyId: s.params.key_id,
+        keyPackage: s.keyPackage!,
+        publicKeyPackage: s.publicKeyPackage!,
+        state: 'pending',
+        version: s.oldKey ? (s.oldKey.version ?? 1) + 1 : 1,
+        createdAt: this.#clock(),
+      };
+      try {
+        await this.#store.storePending(key, s.hex);
+      } catch (e) {
+        this.#log.error({ keyId: s.params.key_id, err: { name: (e as Error)?.name, message: (e as Error)?.message } }, 'pending key not stored');
+        throw new StepAbort('DKG_INTERNAL', 'the key could not be stored');
+      }
+      s.stored = true;
+      s.stage = 'confirmed';
+      return {};
+    });
+  }
+
+  /**
+   * Step 6: this participant's share of the activation message, signed with the new share, over the
+   * commitments of every participant. The nonce is used once: the step cannot be repeated.
+   */
+  sign(body: unknown): Promise<StepAnswer<SignResult>> {
+    const req = parseSignRequest(body);
+    return this.#step(req.session, 'confirmed', 'sign', async (s) => {
+      s.stage = 'signed';
+      const nonces = s.nonces!;
+      s.nonces = undefined;
+      try {
+        if (req.commitments.length !== s.ids.length) throw relayFault(`the activation needs the commitments of all ${s.ids.length} participants`);
+        let pkg: SigningPackage;
+        try {
+          const entries = req.commitments.map((c) => {
+            const identifier = Identifier.fromBytes(c.identifier);
+            return { identifier, commitments: SigningCommitments.fromBytes(c.hiding, c.binding) };
+          });
+          pkg = new SigningPackage(entries, activationMessage(s.digest, s.pkpDigest!));
+        } catch {
+          throw relayFault('the activation commitments are not valid');
+        }
+        if (!s.ids.every((id) => pkg.commitmentsOf(id) !== undefined)) throw relayFault('the activation commitments are not those of the participants');
+        if (!pkg.commitmentsOf(s.ids[s.me]!)!.equals(s.commitment!)) throw relayFault('the activation commitment listed for this participant is not its own');
+        const share = round2.sign(pkg, nonces, s.keyPackage!);
+        return { share: share.toBytes() };
+      } finally {
+        nonces.discard();
+      }
+    });
+  }
+
+  /** Step 7: the activation signature verified under the new group key here; then the key is made active. */
+  activate(body: unknown): Promise<StepAnswer<EmptyResult>> {
+    const req = parseActivateRequest(body);
+    return this.#step(req.session, 'signed', 'activate', async (s) => {
+      const message = activationMessage(s.digest, s.pkpDigest!);
+      if (!verifyEd25519(s.publicKeyPackage!.verifyingKeyBytes, message, req.signature)) {
+        throw new StepAbort('DKG_ACTIVATION_FAILED', 'the activation signature does not verify under the new key', [], true);
+      }
+      try {
+        await this.#store.activate(s.params.key_id, s.hex, req.signature);
+      } catch (e) {
+        this.#log.error({ keyId: s.params.key_id, err: { name: (e as Error)?.name, message: (e as Error)?.message } }, 'key not activated');
+        throw new StepAbort('DKG_INTERNAL', 'the key could not be activated');
+      }
+      s.stored = false;
+      this.#log.info({ keyId: s.params.key_id, session: s.hex.slice(0, 16), kind: s.params.kind }, 'key activated');
+      this.#drop(s);
+      return {};
+    });
+  }
+
+  /** Drops the session, and the pending key it stored (also after the session expired). Idempotent. */
+  async abort(body: unknown): Promise<StepAnswer<EmptyResult>> {
+    const req = parseAbortRequest(body);
+    const hex = Buffer.from(req.session).toString('hex');
+    const s = this.#sessions.get(hex);
+    if (s) this.#drop(s);
+    await this.#store.discardPending(req.key_id, hex);
+    if (s && s.params.key_id !== req.key_id) await this.#store.discardPending(s.params.key_id, hex);
+    if (s) this.#log.info({ keyId: s.params.key_id, session: hex.slice(0, 16) }, 'key generation aborted by the coordinator');
+    return { ok: {} };
+  }
+
+  /** Retires a key: it signs nothing more; its public key stays published. */
+  async retire(body: unknown): Promise<StepAnswer<EmptyResult>> {
+    const req = parseRetireRequest(body);
+    await this.#store.retire(req.key_id);
+    this.#log.info({ keyId: req.key_id }, 'key retired');
+    return { ok: {} };
+  }
+
+  // --- helpers -------------------------------------------------------------------------------------
+
+  /** Create: no active or retired key of that id. Refresh: the active key, with that group key, identifier and threshold. */
+  #checkKey(params: KeygenParams, me: Identifier, ids: readonly Identifier[]): LoadedKey | undefined {
+    const held = this.#store.get(params.key_id);
+    if (params.kind === 'create') {
+      if (held) throw new SignerError('KEY_EXISTS', `key "${params.key_id}" exists`);
+      return undefined;
+    }
+    if (!held) throw new SignerError('UNKNOWN_KEY', `no key "${params.key_id}" on this signer`);
+    if (held.state === 'retired') throw new SignerError('KEY_RETIRED', `key "${params.key_id}" is retired`);
+    if (held.state !== undefined && held.state !== 'active') throw new SignerError('KEY_NOT_ACTIVE', `key "${params.key_id}" is not active`);
+    if (Buffer.compare(held.publicKeyPackage.verifyingKeyBytes, params.group_key!) !== 0) throw new SignerError('DKG_REFUSED', 'group_key is not the key held');
+    if (!held.keyPackage.identifier.equals(me)) throw new SignerError('DKG_REFUSED', 'the identifier listed for this signer is not its identifier for the key');
+    if (held.keyPackage.minSigners !== params.min_signers) throw new SignerError('DKG_REFUSED', `a refresh keeps the threshold (${held.keyPackage.minSigners})`);
+    const unknown = ids.filter((id) => !held.publicKeyPackage.verifyingShares.has(id.toHex()));
+    if (unknown.length > 0) throw new SignerError('DKG_REFUSED', 'participants include identifiers outside the key set');
+    return held;
+  }
+
+  /**
+   * Runs a step on a live session in the stage it expects: an abort (or a step out of order, which
+   * only a relay makes) ends the session and answers the abort.
+   */
+  async #step<T>(digest: Uint8Array, stage: Stage, step: string, run: (s: Session) => Promise<T>): Promise<StepAnswer<T>> {
+    const s = this.#live(digest);
+    if (s.busy) throw new SignerError('DKG_BUSY', 'a step of this session is running');
+    s.busy = true;
+    try {
+      if (s.stage !== stage) throw relayFault(`${step} is out of order (the session is at ${s.stage})`);
+      return { ok: await run(s) };
+    } catch (e) {
+      if (!(e instanceof StepAbort)) {
+        // Not a protocol failure of the peers: this signer failed. The session cannot go on.
+        this.#log.error({ keyId: s.params.key_id, step, err: { name: (e as Error)?.name, message: (e as Error)?.message } }, 'key generation step failed');
+        e = new StepAbort('DKG_INTERNAL', `${step} failed on this signer`);
+      }
+      return { abort: await this.#fail(s, step, e as StepAbort) };
+    } finally {
+      s.busy = false;
+    }
+  }
+
+  async #fail(s: Session, step: string, e: StepAbort): Promise<KeygenAbort> {
+    const abort: KeygenAbort = { code: e.code, message: `${step}: ${e.message}`, culprits: [...e.culprits], relay_fault: e.relayFault };
+    this.#log.warn({ keyId: s.params.key_id, session: s.hex.slice(0, 16), step, code: e.code, culprits: abort.culprits, relayFault: e.relayFault }, 'key generation aborted');
+    this.#drop(s);
+    if (s.stored) {
+      await this.#store.discardPending(s.params.key_id, s.hex).catch((err: Error) => this.#log.error({ keyId: s.params.key_id, err: { name: err.name, message: err.message } }, 'pending key not discarded'));
+    }
+    return abort;
+  }
+
+  #live(digest: Uint8Array): Session {
+    this.#expire();
+    const s = this.#sessions.get(Buffer.from(digest).toString('hex'));
+    if (!s) throw new SignerError('DKG_SESSION_UNKNOWN', 'no live key generation session with this digest');
+    return s;
+  }
+
+  #expire(): void {
+    const now = this.#clock();
+    for (const s of [...this.#sessions.values()]) if (now > s.expiresAt && !s.busy) this.#onExpiry(s);
+  }
+
+  /** An expired session: memory only (a pending key it stored stays pending, unusable, until replaced or aborted). */
+  #onExpiry(s: Session): void {
+    if (this.#sessions.get(s.hex) !== s) return;
+    this.#log.info({ keyId: s.params.key_id, session: s.hex.slice(0, 16), stage: s.stage }, 'key generation session expired');
+    this.#drop(s);
+  }
+
+  /** Ends a session: forgets it and every secret it holds. */
+  #drop(s: Session): void {
+    if (this.#sessions.get(s.hex) === s) this.#sessions.delete(s.hex);
+    if (this.#byKey.get(s.params.key_id) === s.hex) this.#byKey.delete(s.params.key_id);
+    if (s.timer) clearTimeout(s.timer);
+    s.nonces?.discard();
+    s.nonces = undefined;
+    s.round1Secret = undefined;
+    s.round2Secret = undefined;
+    s.hpkeKeys = undefined;
+    s.keyPackage = undefined;
+    s.round1Packages = undefined;
+  }
+
+  /** Signs a message of this participant, remembering its body. */
+  #emit(s: Session, m: KeygenMessage): SignedMessage {
+    const body = encodeKeygenMessage(m);
+    s.own[m.type] = body;
+    return this.#signer.sign(m.type, body);
+  }
+
+  /**
+   * The messages of `type` a step received, by participant index: each authentic (signed by the
+   * participant its `sender` names, with a certificate this signer accepts), of this session, this
+   * participant's own (when `withOwn`) exactly as it sent it, one per participant and none missing.
+   * Anything the relay could have altered or replayed is a relay fault; two different authentic
+   * messages of one participant are its equivocation.
+   */
+  #collect<T extends KeygenMessageType>(s: Session, type: T, messages: readonly SignedMessage[], withOwn: boolean): Map<number, { signed: SignedMessage; message: Extract<KeygenMessage, { type: T }> }> {
+    const out = new Map<number, { signed: SignedMessage; message: Extract<KeygenMessage, { type: T }> }>();
+    for (const signed of messages) {
+      let message: Extract<KeygenMessage, { type: T }>;
+      try {
+        message = decodeKeygenMessage(type, signed.body);
+      } catch {
+        const signer = this.#authenticAs(s, signed, type);
+        if (signer !== undefined) throw new StepAbort('DKG_CULPRIT', `an unreadable ${type} message signed by ${signer}`, [signer]);
+        throw relayFault(`an unreadable ${type} message`);
+      }
+      const j = s.ids.findIndex((id) => Buffer.compare(id.toBytes(), message.sender) === 0);
+      if (j < 0) throw relayFault(`a ${type} message from a sender outside the session`);
+      try {
+        this.#peers.verify(signed, s.signers[j]!, type);
+      } catch (e) {
+        if (e instanceof PeerIdentityError) throw relayFault(`a ${type} message not authentic as ${s.signers[j]}'s: ${e.message}`);
+        throw e;
+      }
+      if (Buffer.compare(message.session, s.digest) !== 0) throw relayFault(`a ${type} message of ${s.signers[j]} from another session`);
+      if (j === s.me) {
+        if (!withOwn) throw relayFault(`this participant's own ${type} message was delivered back to it`);
+        if (Buffer.compare(signed.body, s.own[type]!) !== 0) throw relayFault(`this participant's own ${type} message was changed`);
+      }
+      const seen = out.get(j);
+      if (seen) {
+        if (Buffer.compare(seen.signed.body, signed.body) !== 0) {
+          throw new StepAbort('DKG_EQUIVOCATION', `${s.signers[j]} signed two different ${type} messages`, [s.signers[j]!]);
+        }
+        throw relayFault(`the ${type} message of ${s.signers[j]} was delivered twice`);
+      }
+      out.set(j, { signed, message });
+    }
+    const missing = s.signers.filter((_, j) => (withOwn || j !== s.me) && !out.has(j));
+    if (missing.length > 0) {
+      // This participant cannot tell a message the relay dropped from one never sent: both are named.
+      throw new StepAbort('DKG_MISSING_MESSAGE', `no ${type} message from ${missing.join(', ')}`, missing, true);
+    }
+    return out;
+  }
+
+  /** The signer id of the participant that signed an unreadable message, if any did. */
+  #authenticAs(s: Session, signed: SignedMessage, type: KeygenMessageType): string | undefined {
+    return s.signers.find((signer) => {
+      try {
+        this.#peers.verify(signed, signer, type);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** A protocol library call: its culprits (identifiers) become signer ids. */
+  #library<T>(s: Session, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof FrostError && e.culprits.length > 0) {
+        const culprits = e.culprits.map((hex) => s.signers[s.ids.findIndex((id) => id.toHex() === hex)] ?? hex);
+        throw new StepAbort('DKG_CULPRIT', `${e.code}: ${e.message}`, culprits);
+      }
+      throw e;
+    }
+  }
+}
+
+/** The keygen RPC of each path. */
+export const KEYGEN_RPC_OF_PATH = new Map<string, KeygenRpc>(Object.entries(KEYGEN_PATHS).map(([rpc, path]) => [path, rpc as KeygenRpc]));
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts));
+}
