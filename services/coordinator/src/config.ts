@@ -190,7 +190,10 @@ export function loadConfig(env: Env): Readonly<CoordinatorConfig> {
   if (r.bool('AUDIT_SYNC', false) && !r.optionalString('AUDIT_FILE')) throw new ConfigError(`${r.name('AUDIT_SYNC')} needs ${r.name('AUDIT_FILE')}`);
   const adminSans = r.list('ADMIN_CLIENT_SANS');
   if (adminSans.length > 0 && mode === 'jwt') throw new ConfigError(`${r.name('ADMIN_CLIENT_SANS')} needs client certificates: not with ${r.name('AUTH_MODE')}=jwt`);
-  const shared = adminSans.filter((s) => allowedClientSans.includes(s));
+  // Compared as certificate checks read them: a bare name is a DNS name (runtime sanMatches).
+  const asSan = (s: string) => (/^(DNS|URI|IP Address):/.test(s) ? s : `DNS:${s}`);
+  const callerSans = new Set(allowedClientSans.map(asSan));
+  const shared = adminSans.filter((s) => callerSans.has(asSan(s)));
   if (shared.length > 0) throw new ConfigError(`${r.name('ADMIN_CLIENT_SANS')} and ${r.name('ALLOWED_CLIENT_SANS')} must be disjoint (an operator does not sign, a caller does not manage keys): ${shared.join(', ')}`);
   const config: CoordinatorConfig = {
     host: r.string('HOST', '0.0.0.0'),

@@ -46,6 +46,12 @@ export const STATUS = {
 export type ApiErrorCode = keyof typeof STATUS;
 
 /**
+ * Codes only the admin API answers (key management): never an outcome of a signing request, so not
+ * in the signing SLO's error ratio.
+ */
+export const ADMIN_ONLY_CODES: readonly ApiErrorCode[] = ['KEY_EXISTS', 'KEY_RETIRE_INCOMPLETE'];
+
+/**
  * A participant as the public API names it: its number when the identifier is a small integer (the
  * usual 1..n of dealer keys), else the 64-hex-character identifier (derived identifiers).
  */

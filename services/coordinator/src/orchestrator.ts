@@ -255,7 +255,8 @@ export class Orchestrator {
         return h;
       });
     } else {
-      eligible = (request.signers ?? this.#registry.handles).filter((h) => key.holders.has(h));
+      // Only holders that sign with the key now (one that retired it, or has not activated it, would refuse).
+      eligible = (request.signers ?? this.#registry.handles).filter((h) => key.holders.has(h) && (h.reported.get(key.keyId)?.state ?? 'active') === 'active');
     }
     return {
       request,

@@ -317,31 +317,48 @@ export class SignerRegistry {
     for (const [k, v] of conflicts) this.#conflicts.set(k, v);
   }
 
-  /** Key `keyId` as the reports make it, or undefined (a conflict is added to `conflicts`). */
+  /**
+   * Key `keyId` as the reports make it, or undefined (a conflict is added to `conflicts`).
+   *
+   * A key is learnt only from a public key package that at least its threshold of signers report,
+   * each under a distinct identifier (or the package pinned by configuration): fewer signers than
+   * that cannot sign with it, and a package reported by fewer — one signer making up a key it knows,
+   * or reporting another package for an existing id — is never published (JWKS) nor used. The last
+   * report of an unhealthy signer still counts, so a key stays known, and a hostile signer cannot
+   * take over an id, while honest holders are down. One package that a threshold reports wins over
+   * a dissenting minority, which is left out by name (#holders); two such packages are a conflict.
+   */
   #agree(keyId: string, conflicts: Map<string, string>): KnownKey | undefined {
     const reporting = this.handles.filter((h) => h.reported.has(keyId));
-    const healthy = reporting.filter((h) => h.healthy);
-    const voters = healthy.length > 0 ? healthy : reporting;
     const pinned = keyId === this.defaultKeyId ? this.#pinnedPkp : undefined;
     let agreed: { pkp: PublicKeyPackage; digest: string } | undefined = pinned;
     if (!agreed) {
       const byDigest = new Map<string, SignerHandle[]>();
-      for (const h of voters) {
+      for (const h of reporting) {
         const r = h.reported.get(keyId)!;
         if (r.pkpDigest) byDigest.set(r.pkpDigest, [...(byDigest.get(r.pkpDigest) ?? []), h]);
       }
-      if (byDigest.size > 1) {
+      const signable = [...byDigest.entries()].filter(([digest, hs]) => {
+        const pkp = hs[0]!.reported.get(keyId)!.pkp!;
+        const identifiers = new Set(hs.map((h) => h.reported.get(keyId)!.identifier.toHex()));
+        return identifiers.size >= pkp.minSigners && digest !== undefined;
+      });
+      if (signable.length > 1 || (signable.length === 0 && byDigest.size > 1)) {
         conflicts.set(keyId, [...byDigest.entries()].map(([digest, hs]) => `${hs.map((h) => h.id).join(', ')} report package sha256:${digest.slice(0, 16)}`).join('; '));
         return undefined;
       }
-      // Older signers do not report a package: a key only they report cannot be learnt.
-      const only = [...byDigest.keys()][0];
-      if (only === undefined) return undefined;
-      agreed = { pkp: voters.find((h) => h.reported.get(keyId)!.pkpDigest === only)!.reported.get(keyId)!.pkp!, digest: only };
+      // Older signers do not report a package, and too few reports teach nothing.
+      if (signable.length === 0) return undefined;
+      const [digest, hs] = signable[0]!;
+      agreed = { pkp: hs[0]!.reported.get(keyId)!.pkp!, digest };
     }
     const holders = this.#holders(keyId, agreed, reporting);
     const states = [...holders.keys()].map((h) => h.reported.get(keyId)!);
-    const state: KeyState = states.some((r) => r.state === 'retired') ? 'retired' : states.every((r) => r.state === 'active') ? 'active' : 'pending';
+    // Active while a threshold of its holders sign with it: a retirement that reached only some
+    // holders leaves it active (the operator is told and retries), and one signer reporting it retired
+    // or pending cannot take it out of service. Otherwise retired once any holder retired it.
+    const active = states.filter((r) => r.state === 'active').length;
+    const state: KeyState = active >= agreed.pkp.minSigners ? 'active' : states.some((r) => r.state === 'retired') ? 'retired' : 'pending';
     const created = states.flatMap((r) => (r.createdAt === undefined ? [] : [r.createdAt]));
     const key: KnownKey = {
       keyId,

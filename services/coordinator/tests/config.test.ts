@@ -16,6 +16,16 @@ const base = {
 };
 
 describe('coordinator config', () => {
+  it('the admin API: its own SAN list, disjoint from the /sign callers however the names are spelt; not with JWT-only callers', () => {
+    expect(loadConfig(base).admin).toEqual({ allowedClientSans: [], keygenStepTimeoutMs: 30_000 });
+    expect(loadConfig({ ...base, COORDINATOR_ADMIN_CLIENT_SANS: 'DNS:frost-operator' }).admin.allowedClientSans).toEqual(['DNS:frost-operator']);
+    for (const overlap of ['DNS:mint-api', 'mint-api']) {
+      expect(() => loadConfig({ ...base, COORDINATOR_ADMIN_CLIENT_SANS: `DNS:frost-operator,${overlap}` })).toThrow(/must be disjoint/);
+    }
+    expect(() => loadConfig({ ...base, COORDINATOR_ALLOWED_CLIENT_SANS: 'mint-api', COORDINATOR_ADMIN_CLIENT_SANS: 'DNS:mint-api' })).toThrow(/must be disjoint/);
+    expect(() => loadConfig({ ...base, COORDINATOR_AUTH_MODE: 'jwt', COORDINATOR_AUTH_JWKS_FILE: '/j', COORDINATOR_AUTH_JWT_ISSUER: 'i', COORDINATOR_ADMIN_CLIENT_SANS: 'DNS:op' })).toThrow(/needs client certificates/);
+  });
+
   it('parses the signer registry and applies defaults', () => {
     const c = loadConfig(base);
     expect(c.signers).toEqual([

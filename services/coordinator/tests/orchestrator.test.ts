@@ -45,6 +45,21 @@ describe('Orchestrator', () => {
     for (const [i, s] of d.signers.entries()) expect(s.round1Counts.slice(before[i]).filter((n) => n === 1)).toEqual([]);
   });
 
+  it('never asks a holder that reports the key pending or retired (it would refuse): the others sign', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.keys.get('default')!.state = 'retired';
+    await d.registry.checkAll();
+    expect(d.registry.key('default')!.state).toBe('active');
+    const before = { ...d.signers[0]!.calls };
+    for (let i = 0; i < 4; i++) {
+      const r = await signOk(d);
+      expect(r.participants).toEqual([2, 3]);
+      expect(r.culprits).toEqual([]);
+    }
+    expect(d.signers[0]!.calls.round1).toBe(before.round1);
+    expect(d.signers[0]!.calls.round2).toBe(before.round2);
+  });
+
   it('replaces a signer that is down and names nobody', async () => {
     const d = await fakeDeployment(2, 3);
     d.signers[0]!.behaviour = 'down';

@@ -105,7 +105,7 @@ describe('SignerRegistry', () => {
     }
   });
 
-  it('a signer claiming another\'s participant locks it out unpinned; pinned, only the impostor is refused', async () => {
+  it('a signer claiming another\'s participant is refused once a threshold reported, pinned or not (the key is learnt from all reports, not from the first)', async () => {
     for (const pinned of [false, true]) {
       const d = await fakeDeployment(2, 3, { pinned });
       // Signer 3 answers as participant 1, and is checked before signer 1 (a fresh registry).
@@ -119,10 +119,10 @@ describe('SignerRegistry', () => {
       await registry.check(registry.handles[2]!);
       await registry.check(registry.handles[0]!);
       await registry.check(registry.handles[1]!);
-      expect(registry.handles.map((h) => h.identifierFor('default')?.toNumber())).toEqual(pinned ? [1, 2, undefined] : [undefined, 2, 1]);
+      expect(registry.handles.map((h) => h.identifierFor('default')?.toNumber())).toEqual([1, 2, undefined]);
       // Once held, an identifier stays with its holder: a later claim by another does not take it.
       await registry.checkAll();
-      expect(registry.handles.map((h) => h.identifierFor('default')?.toNumber())).toEqual(pinned ? [1, 2, undefined] : [undefined, 2, 1]);
+      expect(registry.handles.map((h) => h.identifierFor('default')?.toNumber())).toEqual([1, 2, undefined]);
     }
   });
 
@@ -152,12 +152,14 @@ describe('keys learnt from the signers', () => {
     expect(await sample(d.metrics, 'frost_coordinator_keys', { state: 'active' })).toBe(2);
   });
 
-  it('refuses a key whose holders report different packages, counting the conflict once; it is known again once they agree', async () => {
+  it('refuses a key whose holders report different packages none of which a threshold reports, counting the conflict once; it is known again once they agree', async () => {
     const d = await fakeDeployment(2, 3);
-    // Signer 2 holds a share of another key set under the same id, consistent in itself.
-    const forged = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
-    const genuine = d.signers[1]!.keys.get('default')!;
-    d.signers[1]!.keys.set('default', { keyPackage: [...forged.keyPackages.values()][1]!, pkp: forged.publicKeyPackage });
+    // Signers 2 and 3 each hold a share of another key set under the same id, consistent in itself.
+    const genuine = [1, 2].map((i) => d.signers[i]!.keys.get('default')!);
+    for (const i of [1, 2]) {
+      const forged = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
+      d.signers[i]!.keys.set('default', { keyPackage: [...forged.keyPackages.values()][i]!, pkp: forged.publicKeyPackage });
+    }
     await d.registry.checkAll();
     expect(d.registry.key('default')).toBeUndefined();
     expect(codeOf(() => d.registry.signingKey('default'))).toBe('UNKNOWN_KEY');
@@ -165,10 +167,39 @@ describe('keys learnt from the signers', () => {
     expect(await sample(d.metrics, 'frost_coordinator_key_conflicts_total')).toBe(1);
     await d.registry.checkAll(); // the same conflict is not counted again
     expect(await sample(d.metrics, 'frost_coordinator_key_conflicts_total')).toBe(1);
-    d.signers[1]!.keys.set('default', genuine);
+    [1, 2].forEach((i, k) => d.signers[i]!.keys.set('default', genuine[k]!));
     await d.registry.checkAll();
     expect(d.registry.key('default')?.state).toBe('active');
     expect(idsOf(d, 'default')).toEqual([1, 2, 3]);
+  });
+
+  it('one signer alone never makes a key known (nor published): not a key it made up, nor another package for an existing id while the holders are down', async () => {
+    const d = await fakeDeployment(2, 3);
+    const made = trustedDealerKeygen({ minSigners: 2, maxSigners: 2 });
+    d.signers[2]!.keys.set('evil', { keyPackage: [...made.keyPackages.values()][0]!, pkp: made.publicKeyPackage, state: 'retired' });
+    await d.registry.checkAll();
+    expect(d.registry.key('evil')).toBeUndefined();
+    expect(d.registry.keys().map((k) => k.keyId)).toEqual(['default']);
+    // The honest holders go down; the last one standing reports another package for `default`.
+    const genuine = Buffer.from(d.registry.key('default')!.pkp.verifyingKeyBytes);
+    d.signers[0]!.behaviour = 'down';
+    d.signers[1]!.behaviour = 'down';
+    const forged = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
+    d.signers[2]!.keys.set('default', { keyPackage: [...forged.keyPackages.values()][2]!, pkp: forged.publicKeyPackage, state: 'retired' });
+    await d.registry.checkAll();
+    expect(Buffer.from(d.registry.key('default')!.pkp.verifyingKeyBytes).equals(genuine)).toBe(true);
+    expect(d.registry.key('default')!.state).toBe('active');
+  });
+
+  it('one signer reporting another package only leaves itself out: the package a threshold reports is the key', async () => {
+    const d = await fakeDeployment(2, 3);
+    const forged = trustedDealerKeygen({ minSigners: 2, maxSigners: 3 });
+    d.signers[1]!.keys.set('default', { keyPackage: [...forged.keyPackages.values()][1]!, pkp: forged.publicKeyPackage });
+    await d.registry.checkAll();
+    expect(d.registry.key('default')?.state).toBe('active');
+    expect(Buffer.from(d.registry.key('default')!.pkp.verifyingKeyBytes).equals(Buffer.from(forged.publicKeyPackage.verifyingKeyBytes))).toBe(false);
+    expect(idsOf(d, 'default')).toEqual([1, undefined, 3]);
+    expect(await sample(d.metrics, 'frost_coordinator_key_conflicts_total')).toBe(0);
   });
 
   it('a report whose package does not hold its own share is refused for that key alone', async () => {
@@ -190,9 +221,13 @@ describe('keys learnt from the signers', () => {
     expect(await sample(d.metrics, 'frost_coordinator_key_conflicts_total')).toBe(0);
   });
 
-  it('a key is retired when any holder reports it retired, pending while any is pending, and signingKey says so', async () => {
+  it('a key is active while a threshold of holders report it active; else retired once any holder retired it, else pending; signingKey says so', async () => {
     const d = await fakeDeployment(2, 3);
+    // One holder pending (or lying about it) does not take the key out of service.
     d.signers[1]!.keys.get('default')!.state = 'pending';
+    await d.registry.checkAll();
+    expect(d.registry.key('default')!.state).toBe('active');
+    d.signers[2]!.keys.get('default')!.state = 'pending';
     await d.registry.checkAll();
     expect(d.registry.key('default')!.state).toBe('pending');
     expect(codeOf(() => d.registry.signingKey('default'))).toBe('KEY_NOT_ACTIVE');
