@@ -17,7 +17,7 @@
  * @module
  */
 import type { Request, Response } from 'express';
-import { KEYGEN_PATHS, KEY_ID_RE, SignerCallError } from '@hoarfrost/rpc';
+import { KEYGEN_PATHS, KEY_ID_RE, SignerCallError, parseEmptyAnswer } from '@hoarfrost/rpc';
 import type { AuditTrail, Logger } from '@hoarfrost/runtime';
 import { ApiError } from './errors.js';
 import { KeygenFailed, runKeygen, type KeygenResult, type KeygenTransport } from './keygen.js';
@@ -160,7 +160,12 @@ export function createAdminHandlers(deps: AdminDeps): AdminHandlers {
       const key = registry.key(keyId);
       if (!key) throw new ApiError('UNKNOWN_KEY', `no key "${keyId}" here`);
       const holders = [...key.holders.keys()];
-      const outcomes = await Promise.allSettled(holders.map((h) => h.keygenCall(KEYGEN_PATHS.keyRetire, { key_id: keyId }, AbortSignal.timeout(deps.stepTimeoutMs))));
+      const outcomes = await Promise.allSettled(
+        holders.map(async (h) => {
+          const answer = parseEmptyAnswer(await h.keygenCall(KEYGEN_PATHS.keyRetire, { key_id: keyId }, AbortSignal.timeout(deps.stepTimeoutMs)), 'retire answer');
+          if ('abort' in answer) throw new Error(`${answer.abort.code}: ${answer.abort.message}`);
+        }),
+      );
       const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${holders[i]!.id}: ${o.reason instanceof SignerCallError ? o.reason.code : (o.reason as Error).message}`] : []));
       const principal = principalOf(req);
       await deps.audit?.append({ event: 'key_retire', keyId, principal, outcome: failed.length === 0 ? 'ok' : 'partial', failed });
