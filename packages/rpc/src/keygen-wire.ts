@@ -33,6 +33,9 @@ export type KeygenRpc = keyof typeof KEYGEN_PATHS;
 /** Signer ids as the coordinator's registry and the certificates' DNS SANs spell them. */
 export const SIGNER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
 
+/** Largest issued_at accepted by the parser (seconds; year 2514): a plain bound, the clock check is the signer's. */
+const MAX_ISSUED_AT = 2 ** 34;
+
 /** Most participants of one key generation (bounds every list a step carries). */
 export const MAX_KEYGEN_PARTICIPANTS = 64;
 
@@ -64,6 +67,12 @@ export interface KeygenParams {
   participants: KeygenParticipantWire[];
   /** The group verifying key a refresh keeps (refresh only). */
   group_key?: Uint8Array;
+  /**
+   * When the coordinator made these parameters (seconds since the epoch). A signer begins a session
+   * only for parameters issued within its window of its own clock, and never twice for one digest
+   * within it: parameters cannot be replayed to make a signer sign a second round-1 message.
+   */
+  issued_at: number;
 }
 
 /** The begin request is the parameters themselves. */
@@ -83,6 +92,7 @@ export function compareIdentifierBytes(a: Uint8Array, b: Uint8Array): number {
 export function encodeKeygenParams(p: KeygenParams): Uint8Array {
   const ordered: Record<string, unknown> = { kind: p.kind, key_id: p.key_id };
   if (p.group_key !== undefined) ordered.group_key = p.group_key;
+  ordered.issued_at = p.issued_at;
   ordered.session_id = p.session_id;
   ordered.min_signers = p.min_signers;
   ordered.participants = p.participants.map((e) => ({ signer: e.signer, identifier: e.identifier }));
@@ -100,7 +110,7 @@ export function sessionDigest(p: KeygenParams): Uint8Array {
  * a refresh. (Whether an identifier is a valid scalar is the protocol library's check.)
  */
 export function parseKeygenParams(v: unknown): KeygenParams {
-  const o = obj(v, 'keygen params', ['session_id', 'kind', 'key_id', 'min_signers', 'participants'], ['group_key']);
+  const o = obj(v, 'keygen params', ['session_id', 'kind', 'key_id', 'min_signers', 'participants', 'issued_at'], ['group_key']);
   if (o.kind !== 'create' && o.kind !== 'refresh') throw invalid('kind must be "create" or "refresh"');
   const participants = list(o.participants, 'participants', 2, MAX_KEYGEN_PARTICIPANTS).map((e, i) => {
     const p = obj(e, `participants[${i}]`, ['identifier', 'signer']);
@@ -118,6 +128,7 @@ export function parseKeygenParams(v: unknown): KeygenParams {
     key_id: keyId(o.key_id),
     min_signers: int(o.min_signers, 'min_signers', 2, participants.length),
     participants,
+    issued_at: int(o.issued_at, 'issued_at', 0, MAX_ISSUED_AT),
   };
   if (o.kind === 'refresh') {
     if (o.group_key === undefined) throw invalid('a refresh must name its group_key');
@@ -282,12 +293,22 @@ export interface SignRequest {
   session: Uint8Array;
   commitments: ActivationCommitmentWire[];
 }
+/**
+ * Activates the pending key `key_id` made by `session`. The signer needs no live session for it: it
+ * finds the pending key by its id and checks that session made it, so an activation interrupted by a
+ * session's expiry or a restart can be re-sent.
+ */
 export interface ActivateRequest {
   session: Uint8Array;
+  key_id: string;
   /** The Ed25519 signature (R ‖ z) of the activation message under the new group key. */
   signature: Uint8Array;
 }
-/** Drops the session and the pending key it stored (the key id finds a pending key of an expired session). */
+/**
+ * Drops the session, and the pending key it stored unless this signer already gave its share of the
+ * activation signature (then the key may be active elsewhere: it stays pending, unusable, until
+ * activated or replaced by a later run for that key id).
+ */
 export interface AbortRequest {
   session: Uint8Array;
   key_id: string;
@@ -324,8 +345,8 @@ export function parseSignRequest(v: unknown): SignRequest {
   };
 }
 export function parseActivateRequest(v: unknown): ActivateRequest {
-  const o = obj(v, 'activate request', ['session', 'signature']);
-  return { session: bytes(o.session, 'session', 32), signature: bytes(o.signature, 'signature', 64) };
+  const o = obj(v, 'activate request', ['session', 'key_id', 'signature']);
+  return { session: bytes(o.session, 'session', 32), key_id: keyId(o.key_id), signature: bytes(o.signature, 'signature', 64) };
 }
 export function parseAbortRequest(v: unknown): AbortRequest {
   const o = obj(v, 'abort request', ['session', 'key_id']);
@@ -347,7 +368,11 @@ function parseCommitment(v: unknown, what: string): ActivationCommitmentWire {
  * Why a participant dropped the session (an abort answer):
  * - `DKG_CULPRIT`: a participant sent something it signed and that fails the protocol (a bad proof of
  *   knowledge, a bad share, an unreadable package); `culprits` names it.
- * - `DKG_EQUIVOCATION`: a participant signed two different round-1 messages in this session.
+ * - `DKG_EQUIVOCATION`: the participants do not agree on the round-1 messages: an echo lists another
+ *   digest for some participant than this one saw, or a participant signed two different messages for
+ *   one slot. From echoes alone a participant cannot tell whether the message's sender signed two or
+ *   the echo's signer lied, so it names nobody there (`culprits` empty; the message says which echo
+ *   disagreed about whom); the coordinator, which relayed round 1 itself, names an echo that lies.
  * - `DKG_MISSING_MESSAGE`: the set delivered lacks a participant's message (the relay dropped it, or
  *   the participant never sent it): `culprits` names the participants missing.
  * - `DKG_RELAY_FAULT`: the relay delivered something no honest participant sent (altered, replayed
@@ -443,9 +468,12 @@ export function parseEmptyAnswer(v: unknown, what = 'answer'): StepAnswer<EmptyR
 
 // --- the activation message ------------------------------------------------------------------------------
 
+/** The prefix of every activation message; a signer's round 2 signs no message that starts with it. */
+const ACTIVATION_MESSAGE_PREFIX = 'hoarfrost-key-activation-v1';
+
 /** "hoarfrost-key-activation-v1" ‖ session_digest ‖ pkp_digest: the only message a key generation signs. */
 export function activationMessage(session: Uint8Array, pkpDigest: Uint8Array): Uint8Array {
-  const prefix = utf8.encode('hoarfrost-key-activation-v1');
+  const prefix = utf8.encode(ACTIVATION_MESSAGE_PREFIX);
   const out = new Uint8Array(prefix.length + 64);
   out.set(prefix);
   out.set(session, prefix.length);

@@ -107,6 +107,12 @@ export interface KeyInfoWire {
    * bytes, same package. Optional: older signers leave it out.
    */
   public_key_package?: Uint8Array;
+  /**
+   * A version made by key generation, once active: its session digest and the Ed25519 signature
+   * that activated it (public). The coordinator re-sends them to a holder still pending, which
+   * verifies the signature itself before it activates.
+   */
+  activation?: { session: Uint8Array; signature: Uint8Array };
 }
 export interface InfoResponse {
   /**
@@ -260,7 +266,7 @@ export function parseInfoResponse(v: unknown): InfoResponse {
   const r: InfoResponse = {
     keys: list(o.keys, 'keys', 0, 1000).map((k, i) => {
       const what = `keys[${i}]`;
-      const e = obj(k, what, ['key_id', 'verifying_share', 'verifying_key', 'min_signers'], ['identifier', 'state', 'version', 'created_at', 'public_key_package']);
+      const e = obj(k, what, ['key_id', 'verifying_share', 'verifying_key', 'min_signers'], ['identifier', 'state', 'version', 'created_at', 'public_key_package', 'activation']);
       const key: KeyInfoWire = {
         key_id: keyId(e.key_id),
         verifying_share: bytes(e.verifying_share, 'verifying_share', 32),
@@ -278,6 +284,10 @@ export function parseInfoResponse(v: unknown): InfoResponse {
         const pkp = bytes(e.public_key_package, `${what}.public_key_package`);
         if (pkp.length === 0 || pkp.length > MAX_PUBLIC_KEY_PACKAGE_BYTES) throw new WireFormatError('INVALID_REQUEST', `${what}.public_key_package must be 1..${MAX_PUBLIC_KEY_PACKAGE_BYTES} bytes`);
         key.public_key_package = pkp;
+      }
+      if (e.activation !== undefined) {
+        const a = obj(e.activation, `${what}.activation`, ['session', 'signature']);
+        key.activation = { session: bytes(a.session, `${what}.activation.session`, 32), signature: bytes(a.signature, `${what}.activation.signature`, 64) };
       }
       return key;
     }),

@@ -11,6 +11,7 @@ import {
   parseBeginAnswer,
   parseDealAnswer,
   parseEmptyAnswer,
+  parseActivateRequest,
   parseKeygenParams,
   sessionDigest,
   signedData,
@@ -23,6 +24,7 @@ const base: KeygenParams = {
   kind: 'create',
   key_id: 'mint-2026',
   min_signers: 2,
+  issued_at: 1_800_000_000,
   participants: [
     { identifier: id(1), signer: 'signer-1' },
     { identifier: id(2), signer: 'signer-2' },
@@ -33,7 +35,7 @@ const wire = (v: unknown) => decodeCbor(encodeCbor(v));
 
 describe('session parameters', () => {
   it('have one encoding whatever the field order given, and it parses back to the same parameters', () => {
-    const shuffled = { participants: base.participants.map((p) => ({ signer: p.signer, identifier: p.identifier })), min_signers: 2, key_id: 'mint-2026', kind: 'create', session_id: base.session_id } as KeygenParams;
+    const shuffled = { participants: base.participants.map((p) => ({ signer: p.signer, identifier: p.identifier })), issued_at: 1_800_000_000, min_signers: 2, key_id: 'mint-2026', kind: 'create', session_id: base.session_id } as KeygenParams;
     expect(Buffer.from(encodeKeygenParams(shuffled))).toEqual(Buffer.from(encodeKeygenParams(base)));
     const parsed = parseKeygenParams(wire(base));
     expect(Buffer.from(sessionDigest(parsed))).toEqual(Buffer.from(sessionDigest(base)));
@@ -46,6 +48,7 @@ describe('session parameters', () => {
       { ...base, session_id: new Uint8Array(32).fill(6) },
       { ...base, key_id: 'other' },
       { ...base, min_signers: 3 },
+      { ...base, issued_at: base.issued_at + 1 },
       { ...base, participants: base.participants.map((p, i) => (i === 2 ? { ...p, signer: 'signer-4' } : p)) },
       { ...base, participants: base.participants.slice(0, 2) },
       { ...base, kind: 'refresh', group_key: new Uint8Array(32).fill(1) },
@@ -62,11 +65,16 @@ describe('session parameters', () => {
     ['a group key on create', { group_key: new Uint8Array(32) }],
     ['a refresh without group key', { kind: 'refresh' }],
     ['a short session id', { session_id: new Uint8Array(31) }],
+    ['no issue time', { issued_at: undefined }],
+    ['an issue time that is not a number', { issued_at: '1800000000' }],
+    ['a negative issue time', { issued_at: -1 }],
     ['an unknown field', { extra: true }],
     ['a bad key id', { key_id: '../etc' }],
     ['a bad signer id', { participants: base.participants.map((p, i) => (i === 0 ? { ...p, signer: 'a b' } : p)) }],
   ])('refuses %s', (_, change) => {
-    expect(() => parseKeygenParams(wire({ ...base, ...change }))).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    // A field changed to undefined is left out.
+    const params = Object.fromEntries(Object.entries({ ...base, ...change }).filter(([, v]) => v !== undefined));
+    expect(() => parseKeygenParams(wire(params))).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
   });
 });
 
@@ -84,6 +92,12 @@ describe('messages', () => {
     const body = encodeKeygenMessage(m);
     expect(Buffer.from(signedData('round2', body))).not.toEqual(Buffer.from(signedData('confirm', body)));
     expect(Buffer.from(signedData('round2', body)).subarray(0, 24).toString()).toBe('hoarfrost-dkg-v1/round2\0');
+  });
+
+  it('an activation request names the key it activates (a pending key is found by its id without a live session)', () => {
+    const req = { session: new Uint8Array(32).fill(1), key_id: 'mint-2026', signature: new Uint8Array(64).fill(2) };
+    expect(parseActivateRequest(wire(req))).toEqual(req);
+    expect(() => parseActivateRequest(wire({ session: req.session, signature: req.signature }))).toThrow(/missing field "key_id"/);
   });
 
   it('the activation message binds the session and the public key package', () => {

@@ -97,10 +97,28 @@ export function createAdminHandlers(deps: AdminDeps): AdminHandlers {
           ? e
           : new KeygenFailed({ code: 'DKG_SIGNER_UNREACHABLE', message: (e as Error).message, step: 'begin' });
       metrics.keygenRuns.inc({ kind, outcome: f.code });
-      for (const c of f.culprits) metrics.keygenCulprits.inc({ signer: c });
-      logger.warn({ keyId, kind, principal, code: f.code, step: f.step, culprits: f.culprits, relayFault: f.relayFault, err: f.message }, 'key generation failed: nothing activated');
-      await deps.audit?.append({ event: `key_${kind}`, keyId, principal, outcome: f.code, step: f.step, culprits: f.culprits, relayFault: f.relayFault }).catch(() => undefined);
-      write({ event: 'failed', error: { code: f.code, message: f.message, culprits: f.culprits, relay_fault: f.relayFault, step: f.step, ...(f.signerCode ? { signer_code: f.signerCode } : {}) } });
+      const incomplete = f.code === 'DKG_ACTIVATION_INCOMPLETE';
+      // A signer that missed its activation is not at fault (it was down or slow); the others are named.
+      if (!incomplete) for (const c of f.culprits) metrics.keygenCulprits.inc({ signer: c });
+      const partial = incomplete ? { activated: f.activated ?? [], notActivated: f.notActivated ?? [] } : {};
+      logger.warn(
+        { keyId, kind, principal, code: f.code, step: f.step, culprits: f.culprits, relayFault: f.relayFault, err: f.message, ...partial },
+        incomplete ? 'key activation incomplete: active where activated; the health loop re-sends the activation to the others' : 'key generation failed: nothing activated',
+      );
+      await deps.audit?.append({ event: `key_${kind}`, keyId, principal, outcome: f.code, step: f.step, culprits: f.culprits, relayFault: f.relayFault, ...partial }).catch(() => undefined);
+      if (incomplete) await registry.checkAll().catch(() => undefined);
+      write({
+        event: 'failed',
+        error: {
+          code: f.code,
+          message: f.message,
+          culprits: f.culprits,
+          relay_fault: f.relayFault,
+          step: f.step,
+          ...(f.signerCode ? { signer_code: f.signerCode } : {}),
+          ...(incomplete ? { activated: f.activated ?? [], not_activated: f.notActivated ?? [] } : {}),
+        },
+      });
     } finally {
       res.end();
     }

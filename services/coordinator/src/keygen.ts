@@ -7,11 +7,17 @@
  * succeed with a key it knows, and never sees a share. What it checks (every answer's shape, that
  * each signer speaks for its own slot, that the confirmations agree, and the activation signature,
  * share by share and then with node:crypto) is there to name a misbehaving signer early and to send
- * `activate` only for a signature that verifies.
+ * `activate` only for a signature that verifies. It also checks every echo against the round-1
+ * messages it relayed (the same set to every participant): an echo that lists another digest names
+ * its own signer, before `deal`, as the signers themselves name nobody on one echo's word.
  *
- * On any failure every participant is sent `abort` (best effort: it drops the session and the
- * pending key), and {@link KeygenFailed} says which step failed, why (a stable code), whom the
- * signers named and whether they saw the relay at fault.
+ * On a failure before the activation signature is made, every participant is sent `abort` (best
+ * effort: it drops the session and the pending key), and {@link KeygenFailed} says which step
+ * failed, why (a stable code), whom the signers named and whether they saw the relay at fault. Once
+ * the activation signature verifies, nothing is aborted: the key may be active on some participants
+ * already, and a refresh's activation replaces the old shares. `activate` is retried for the
+ * participants that failed; those still failing are reported (DKG_ACTIVATION_INCOMPLETE, with the
+ * signature and session digest) to be activated later with {@link activateKey}.
  * @module
  */
 import { createPublicKey, randomBytes, verify as nodeVerify } from 'node:crypto';
@@ -77,12 +83,17 @@ export interface RunKeygenOptions {
   /** Refresh: the group verifying key that must stay. */
   groupKey?: Uint8Array;
   onProgress?: (progress: KeygenProgress) => void;
-  /** Cuts the whole run (then every participant is sent abort). */
+  /**
+   * Cuts the run before its activation (then every participant is sent abort). Once the activation
+   * signature is made, activation runs to its end (bounded by the step timeout) whatever the signal.
+   */
   signal?: AbortSignal;
-  /** Time each step may take across all participants (default 30 000 ms). */
+  /** Time each step may take across all participants (default 30 000 ms); activation's retries included. */
   stepTimeoutMs?: number;
   /** 32 random bytes (tests); default node:crypto. */
   randomSessionId?: () => Uint8Array;
+  /** Milliseconds since the epoch, for the parameters' issued_at (tests); default Date.now. */
+  clock?: () => number;
 }
 
 export interface KeygenResult {
@@ -107,7 +118,9 @@ export type KeygenFailureCode =
   | 'DKG_TIMEOUT'
   | 'DKG_SIGNER_UNREACHABLE'
   | 'DKG_SIGNER_REFUSED'
-  | 'DKG_INVALID_OPTIONS';
+  | 'DKG_INVALID_OPTIONS'
+  /** The key is active on some participants, not yet on the others: re-send activate to them. */
+  | 'DKG_ACTIVATION_INCOMPLETE';
 
 /** What one participant reported when a step failed. */
 export interface KeygenReport {
@@ -118,7 +131,11 @@ export interface KeygenReport {
   relayFault: boolean;
 }
 
-/** A run that did not produce an active key. Nothing was activated unless `step` is `activate`. */
+/**
+ * A run that did not produce a key active on every participant. Nothing was activated unless the code
+ * is DKG_ACTIVATION_INCOMPLETE: then the key is active on `activated`, pending on `notActivated`,
+ * and `activationSignature` with `sessionDigest` activate it there ({@link activateKey}).
+ */
 export class KeygenFailed extends Error {
   override name = 'KeygenFailed';
   readonly code: KeygenFailureCode;
@@ -134,7 +151,27 @@ export class KeygenFailed extends Error {
   readonly signerCode: string | undefined;
   /** Each participant's own report of the failed step. */
   readonly reports: KeygenReport[];
-  constructor(args: { code: KeygenFailureCode; message: string; culprits?: string[]; relayFault?: boolean; step: KeygenStep | 'options'; signerCode?: string; reports?: KeygenReport[] }) {
+  /** DKG_ACTIVATION_INCOMPLETE: the session digest of the run (what `activate` names). */
+  readonly sessionDigest: Uint8Array | undefined;
+  /** DKG_ACTIVATION_INCOMPLETE: the verified activation signature to re-send. */
+  readonly activationSignature: Uint8Array | undefined;
+  /** DKG_ACTIVATION_INCOMPLETE: the participants whose key is active. */
+  readonly activated: string[];
+  /** DKG_ACTIVATION_INCOMPLETE: the participants whose key is still pending. */
+  readonly notActivated: string[];
+  constructor(args: {
+    code: KeygenFailureCode;
+    message: string;
+    culprits?: string[];
+    relayFault?: boolean;
+    step: KeygenStep | 'options';
+    signerCode?: string;
+    reports?: KeygenReport[];
+    sessionDigest?: Uint8Array;
+    activationSignature?: Uint8Array;
+    activated?: string[];
+    notActivated?: string[];
+  }) {
     super(args.message);
     this.code = args.code;
     this.culprits = args.culprits ?? [];
@@ -142,6 +179,10 @@ export class KeygenFailed extends Error {
     this.step = args.step;
     this.signerCode = args.signerCode;
     this.reports = args.reports ?? [];
+    this.sessionDigest = args.sessionDigest;
+    this.activationSignature = args.activationSignature;
+    this.activated = args.activated ?? [];
+    this.notActivated = args.notActivated ?? [];
   }
 }
 
@@ -151,7 +192,11 @@ interface Participant {
   identifier: Identifier;
 }
 
-/** Runs one key generation (or refresh) to an active key, or throws KeygenFailed after aborting it everywhere. */
+/**
+ * Runs one key generation (or refresh) to a key active on every participant. Throws KeygenFailed:
+ * before the activation signature is made, after aborting the run everywhere; after it, never
+ * aborting, with DKG_ACTIVATION_INCOMPLETE when some participants could not be activated.
+ */
 export async function runKeygen(options: RunKeygenOptions): Promise<KeygenResult> {
   const { participants, params } = plan(options);
   const digest = sessionDigest(params);
@@ -159,11 +204,78 @@ export async function runKeygen(options: RunKeygenOptions): Promise<KeygenResult
   try {
     return await run.drive(params);
   } catch (e) {
-    await run.abortAll();
+    // Past the activation signature an abort could leave fewer than t shares of either version.
+    if (!run.activating) await run.abortAll();
     if (e instanceof KeygenFailed) throw e;
     throw new KeygenFailed({ code: 'DKG_INTERNAL', message: `key generation failed: ${(e as Error)?.message ?? String(e)}`, step: run.step });
   }
 }
+
+export interface ActivateKeyOptions {
+  keyId: string;
+  /** The session digest of the run that made the pending key. */
+  sessionDigest: Uint8Array;
+  /** Its activation signature (each participant verifies it under the pending key itself). */
+  activationSignature: Uint8Array;
+  /** The participants to activate the key on. */
+  participants: readonly { id: string; rpc: KeygenTransport }[];
+  /** Time all attempts may take together (default 30 000 ms). */
+  timeoutMs?: number;
+  /** Attempts per participant (default 4), with a doubling pause between them. */
+  attempts?: number;
+  /** Stops further attempts. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Sends `activate` to each participant, again to those that failed (a few attempts with a doubling
+ * pause, all within the timeout). A participant whose key that session already made active answers
+ * ok, so re-sending to every participant is harmless. Returns the participants activated; throws
+ * KeygenFailed DKG_ACTIVATION_INCOMPLETE naming those still pending (never aborts anything).
+ */
+export async function activateKey(o: ActivateKeyOptions): Promise<{ activated: string[] }> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const attempts = o.attempts ?? 4;
+  const deadline = Date.now() + timeoutMs;
+  const body = { session: o.sessionDigest, key_id: o.keyId, signature: o.activationSignature };
+  let left = [...o.participants];
+  const activated: string[] = [];
+  let reports: KeygenReport[] = [];
+  for (let attempt = 0; attempt < attempts && left.length > 0; attempt++) {
+    if (attempt > 0) {
+      const pause = Math.min(ACTIVATE_RETRY_MS * 2 ** (attempt - 1), deadline - Date.now());
+      if (pause <= 0 || o.signal?.aborted) break;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(remaining)]) : AbortSignal.timeout(remaining);
+    const outcomes = await Promise.all(left.map((p) => callStep(p, [KEYGEN_PATHS.keygenActivate, body], (v) => parseEmptyAnswer(v, 'activate answer'), () => undefined, signal)));
+    reports = outcomes.flatMap((out) => ('ok' in out ? [] : [out.report]));
+    activated.push(...left.filter((_, i) => 'ok' in outcomes[i]!).map((p) => p.id));
+    left = left.filter((_, i) => !('ok' in outcomes[i]!));
+  }
+  if (left.length === 0) return { activated };
+  const notActivated = left.map((p) => p.id);
+  throw new KeygenFailed({
+    code: 'DKG_ACTIVATION_INCOMPLETE',
+    message:
+      `activate: key "${o.keyId}" is active on ${activated.length > 0 ? activated.join(', ') : 'no participant'} and still pending on ${notActivated.join(', ')} ` +
+      `(${reports.map((r) => `${r.signer}: ${r.code}: ${r.message}`).join('; ')}); the key is active where activated, and the others can be activated later by ` +
+      `re-sending activate with this session digest and activation signature`,
+    culprits: notActivated,
+    relayFault: reports.some((r) => r.relayFault),
+    step: 'activate',
+    reports,
+    sessionDigest: o.sessionDigest,
+    activationSignature: o.activationSignature,
+    activated,
+    notActivated,
+  });
+}
+
+/** First pause before activate is sent again to a participant that failed it. */
+const ACTIVATE_RETRY_MS = 100;
 
 /** Checks the options and fixes the participants' identifiers and the session parameters. */
 function plan(o: RunKeygenOptions): { participants: Participant[]; params: KeygenParams } {
@@ -190,6 +302,8 @@ function plan(o: RunKeygenOptions): { participants: Participant[]; params: Keyge
   if (!(sessionId instanceof Uint8Array) || sessionId.length !== 32) throw bad('the session id must be 32 bytes');
   const params: KeygenParams = {
     session_id: sessionId,
+    // Each signer begins only parameters issued recently by its clock, and each digest once.
+    issued_at: Math.floor((o.clock ?? Date.now)() / 1000),
     kind: o.kind,
     key_id: o.keyId,
     min_signers: o.minSigners,
@@ -205,9 +319,52 @@ function plan(o: RunKeygenOptions): { participants: Participant[]; params: Keyge
 /** Why one participant's step did not give a usable result. */
 type Outcome<T> = { ok: T } | { report: KeygenReport; kind: 'abort' | 'refused' | 'timeout' | 'unreachable' | 'bad-answer' };
 
+/** One participant's call of a step: its answer parsed and `check`ed, or why it gave none usable. */
+async function callStep<P extends { id: string; rpc: KeygenTransport }, A, R>(
+  p: P,
+  [path, body]: [string, unknown],
+  parse: (v: unknown) => StepAnswer<A>,
+  check: (p: P, ok: A) => R,
+  signal: AbortSignal,
+): Promise<Outcome<R>> {
+  const report = (code: string, message: string, culprits: string[] = [], relayFault = false): KeygenReport => ({ signer: p.id, code, message, culprits, relayFault });
+  let raw: unknown;
+  try {
+    raw = await p.rpc.call(path, body, signal);
+  } catch (e) {
+    if (e instanceof SignerCallError) {
+      if (e.code === 'SIGNER_TIMEOUT') return { kind: 'timeout', report: report('DKG_TIMEOUT', e.message, [p.id]) };
+      if (e.code === 'SIGNER_UNREACHABLE') return { kind: 'unreachable', report: report('DKG_SIGNER_UNREACHABLE', e.message, [p.id]) };
+      if (e.code === 'SIGNER_BAD_RESPONSE' || e.code === 'SIGNER_INVALID_RESPONSE' || e.code === 'SIGNER_ERROR' || e.code === 'INTERNAL') {
+        return { kind: 'bad-answer', report: report(e.code, e.message, [p.id]) };
+      }
+      return { kind: 'refused', report: report(e.code, e.message) };
+    }
+    if (signal.aborted) return { kind: 'timeout', report: report('DKG_TIMEOUT', `${p.id}: no answer in time`, [p.id]) };
+    return { kind: 'unreachable', report: report('DKG_SIGNER_UNREACHABLE', `${p.id}: ${(e as Error)?.message ?? String(e)}`, [p.id]) };
+  }
+  let answer: StepAnswer<A>;
+  try {
+    answer = parse(raw);
+  } catch (e) {
+    return { kind: 'bad-answer', report: report('DKG_CULPRIT', `${p.id} answered malformed: ${(e as Error).message}`, [p.id]) };
+  }
+  if (isKeygenAbort(answer)) {
+    const a = answer.abort;
+    return { kind: 'abort', report: report(a.code, `${p.id}: ${a.message}`, a.culprits, a.relay_fault) };
+  }
+  try {
+    return { ok: check(p, answer.ok) };
+  } catch (e) {
+    return { kind: 'bad-answer', report: report('DKG_CULPRIT', `${p.id}: ${(e as Error).message}`, [p.id]) };
+  }
+}
+
 /** One run's state: the participants, the session, the step it is at. */
 class Run {
   step: KeygenStep = 'begin';
+  /** The activation signature verified: from here nothing is aborted. */
+  activating = false;
   readonly #o: RunKeygenOptions;
   readonly #ps: Participant[];
   readonly #digest: Uint8Array;
@@ -229,7 +386,12 @@ class Run {
     const round1 = await this.#all((p) => [KEYGEN_PATHS.keygenBegin, params], parseBeginAnswer, (p, r) => this.#own(p, 'round1', r.round1).signed);
 
     this.#enter('echo', `${n} round-1 messages to each participant`);
-    const echoes = await this.#all(() => [KEYGEN_PATHS.keygenEcho, { session, round1 }], parseEchoAnswer, (p, r) => this.#own(p, 'echo', r.echo).signed);
+    const relayed = round1.map((m) => sha256(m.body));
+    const echoes = await this.#all(() => [KEYGEN_PATHS.keygenEcho, { session, round1 }], parseEchoAnswer, (p, r) => {
+      const echo = this.#own(p, 'echo', r.echo);
+      this.#checkEcho(echo.message.digests, relayed);
+      return echo.signed;
+    });
 
     this.#enter('deal', `${n} echoes to each participant`);
     const dealt = await this.#all(() => [KEYGEN_PATHS.keygenDeal, { session, echoes }], (v) => parseDealAnswer(v, n - 1), (p, r) => this.#round2(p, r.round2));
@@ -255,8 +417,14 @@ class Run {
     const shares = await this.#all(() => [KEYGEN_PATHS.keygenSign, { session, commitments }], parseSignAnswer, (_, r) => r.share);
     const signature = this.#activationSignature(pkp, pkpDigest, commitments, shares);
 
-    this.#enter('activate', 'activation signature to each participant');
-    await this.#all(() => [KEYGEN_PATHS.keygenActivate, { session, signature }], (v) => parseEmptyAnswer(v, 'activate answer'), () => undefined);
+    this.activating = true;
+    this.step = 'activate';
+    try {
+      this.#o.onProgress?.({ step: 'activate', detail: 'activation signature to each participant' });
+    } catch {
+      // A progress listener's failure is not the run's.
+    }
+    await activateKey({ keyId: params.key_id, sessionDigest: session, activationSignature: signature, participants: ps, timeoutMs: this.#timeoutMs });
 
     return {
       keyId: params.key_id,
@@ -293,44 +461,21 @@ class Run {
    */
   async #all<A, R>(request: (p: Participant) => [string, unknown], parse: (v: unknown) => StepAnswer<A>, check: (p: Participant, ok: A) => R): Promise<R[]> {
     const signal = this.#o.signal ? AbortSignal.any([this.#o.signal, AbortSignal.timeout(this.#timeoutMs)]) : AbortSignal.timeout(this.#timeoutMs);
-    const outcomes = await Promise.all(this.#ps.map((p) => this.#one(p, request(p), parse, check, signal)));
+    const outcomes = await Promise.all(this.#ps.map((p) => callStep(p, request(p), parse, check, signal)));
     const failed = outcomes.filter((o): o is Exclude<Outcome<R>, { ok: R }> => !('ok' in o));
     if (failed.length > 0) throw this.#failure(failed);
     return outcomes.map((o) => (o as { ok: R }).ok);
   }
 
-  async #one<A, R>(p: Participant, [path, body]: [string, unknown], parse: (v: unknown) => StepAnswer<A>, check: (p: Participant, ok: A) => R, signal: AbortSignal): Promise<Outcome<R>> {
-    const report = (code: string, message: string, culprits: string[] = [], relayFault = false): KeygenReport => ({ signer: p.id, code, message, culprits, relayFault });
-    let raw: unknown;
-    try {
-      raw = await p.rpc.call(path, body, signal);
-    } catch (e) {
-      if (e instanceof SignerCallError) {
-        if (e.code === 'SIGNER_TIMEOUT') return { kind: 'timeout', report: report('DKG_TIMEOUT', e.message, [p.id]) };
-        if (e.code === 'SIGNER_UNREACHABLE') return { kind: 'unreachable', report: report('DKG_SIGNER_UNREACHABLE', e.message, [p.id]) };
-        if (e.code === 'SIGNER_BAD_RESPONSE' || e.code === 'SIGNER_INVALID_RESPONSE' || e.code === 'SIGNER_ERROR' || e.code === 'INTERNAL') {
-          return { kind: 'bad-answer', report: report(e.code, e.message, [p.id]) };
-        }
-        return { kind: 'refused', report: report(e.code, e.message) };
-      }
-      if (signal.aborted) return { kind: 'timeout', report: report('DKG_TIMEOUT', `${p.id}: no answer in time`, [p.id]) };
-      return { kind: 'unreachable', report: report('DKG_SIGNER_UNREACHABLE', `${p.id}: ${(e as Error)?.message ?? String(e)}`, [p.id]) };
-    }
-    let answer: StepAnswer<A>;
-    try {
-      answer = parse(raw);
-    } catch (e) {
-      return { kind: 'bad-answer', report: report('DKG_CULPRIT', `${p.id} answered malformed: ${(e as Error).message}`, [p.id]) };
-    }
-    if (isKeygenAbort(answer)) {
-      const a = answer.abort;
-      return { kind: 'abort', report: report(a.code, `${p.id}: ${a.message}`, a.culprits, a.relay_fault) };
-    }
-    try {
-      return { ok: check(p, answer.ok) };
-    } catch (e) {
-      return { kind: 'bad-answer', report: report('DKG_CULPRIT', `${p.id}: ${(e as Error).message}`, [p.id]) };
-    }
+  /**
+   * An echo must list, in identifier order, the digests of the round-1 messages this driver relayed
+   * (one set, the same to every participant): one that lists another digest misstates what its
+   * signer received, and names that signer, whose word alone would otherwise end the run.
+   */
+  #checkEcho(digests: Uint8Array[], relayed: Uint8Array[]): void {
+    if (digests.length !== relayed.length) throw new Error(`its echo lists ${digests.length} round-1 digests, not ${relayed.length}`);
+    const misstated = this.#ps.filter((_, j) => Buffer.compare(digests[j]!, relayed[j]!) !== 0).map((q) => q.id);
+    if (misstated.length > 0) throw new Error(`its echo lists other round-1 messages than those relayed to it, for ${misstated.join(', ')}`);
   }
 
   /**

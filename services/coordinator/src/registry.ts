@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Identifier, type PublicKeyPackage } from '@hoarfrost/frost';
-import { SignerCallError, decodePublicKeyPackage, encodePublicKeyPackage, type ChannelState, type InfoResponse, type KeyInfoWire, type KeyStateWire, type SignerRpc } from '@hoarfrost/rpc';
+import { KEYGEN_PATHS, SignerCallError, decodePublicKeyPackage, parseEmptyAnswer, encodePublicKeyPackage, type ChannelState, type InfoResponse, type KeyInfoWire, type KeyStateWire, type SignerRpc } from '@hoarfrost/rpc';
 import type { Logger } from '@hoarfrost/runtime';
 import { CircuitBreaker } from './breaker.js';
 import type { CoordinatorConfig, SignerEntry } from './config.js';
@@ -44,6 +44,9 @@ export interface KnownKey {
   holders: ReadonlyMap<SignerHandle, Identifier>;
 }
 
+/** Time a re-sent activation may take. */
+const ACTIVATION_TIMEOUT_MS = 10_000;
+
 /** Why a signer's report of one key is not taken (logged; the signer is not used for that key). */
 class KeyReportError extends Error {}
 
@@ -60,6 +63,8 @@ export class SignerRegistry {
   readonly #metrics: CoordinatorMetrics;
   readonly #log: Logger;
   readonly #onRestart: (h: SignerHandle) => void;
+  /** Activations re-sent by #completeActivations (signer, key, session): once each. */
+  readonly #activationsSent = new Set<string>();
   /** The participant each signer must answer as for the default key (COORDINATOR_SIGNER_PARTICIPANTS). */
   readonly #pinned = new Map<SignerHandle, Identifier>();
   readonly #onChannelUp: (h: SignerHandle) => void;
@@ -187,11 +192,46 @@ export class SignerRegistry {
   async checkAll(): Promise<void> {
     await Promise.all(this.handles.map((h) => this.#probe(h)));
     this.#recompute();
+    this.#completeActivations();
   }
 
   async check(h: SignerHandle): Promise<void> {
     await this.#probe(h);
     this.#recompute();
+    this.#completeActivations();
+  }
+
+  /**
+   * A key generation or refresh whose activation reached only some participants (the coordinator
+   * that ran it stopped, a signer was down) is finished here: a signer that reports an active key's
+   * id but is not among its active holders (its version still pending, or the version a refresh
+   * replaced) is sent the activation its active holders report — each signer verifies the signature
+   * under its pending key itself, and one with no matching pending version refuses. Sent once per
+   * signer and session.
+   */
+  #completeActivations(): void {
+    for (const key of this.#keys.values()) {
+      if (key.state !== 'active') continue;
+      const source = [...key.holders.keys()].map((h) => h.reported.get(key.keyId)!).find((r) => r.state === 'active' && r.activation);
+      if (!source?.activation) continue;
+      const { session, signature } = source.activation;
+      const sessionHex = Buffer.from(session).toString('hex');
+      for (const h of this.handles) {
+        const mine = h.reported.get(key.keyId);
+        if (!h.healthy || !mine || (key.holders.has(h) && mine.state === 'active')) continue;
+        const mark = `${h.id}\0${key.keyId}\0${sessionHex}`;
+        if (this.#activationsSent.has(mark)) continue;
+        this.#activationsSent.add(mark);
+        h.keygenCall(KEYGEN_PATHS.keygenActivate, { session, key_id: key.keyId, signature }, AbortSignal.timeout(ACTIVATION_TIMEOUT_MS))
+          .then((answer) => {
+            const parsed = parseEmptyAnswer(answer, 'activate answer');
+            if ('abort' in parsed) throw new Error(`${parsed.abort.code}: ${parsed.abort.message}`);
+            this.#log.info({ signer: h.id, keyId: key.keyId }, 'key activated on a signer that had missed its activation');
+            return this.check(h);
+          })
+          .catch((e: unknown) => this.#log.info({ signer: h.id, keyId: key.keyId, err: (e as Error).message }, 'signer did not take the activation of a key it reports (no matching pending version)'));
+      }
+    }
   }
 
   /** The info RPC to one signer: its health, limits and key reports (each key checked on its own). */
@@ -250,6 +290,7 @@ export class SignerRegistry {
       minSigners: k.min_signers,
     };
     if (k.created_at !== undefined) report.createdAt = k.created_at * 1000;
+    if (k.activation) report.activation = k.activation;
     if (k.public_key_package) {
       report.pkpDigest = digestOf(k.public_key_package);
       report.pkp = this.#decodePackage(report.pkpDigest, k.public_key_package);

@@ -79,6 +79,8 @@ export interface ReportedKey {
   /** The package it reported (decoded, consistent, holding its share), and that encoding's SHA-256 in hex; absent from older signers. */
   pkp?: PublicKeyPackage;
   pkpDigest?: string;
+  /** For an active version made by key generation: its session digest and activation signature. */
+  activation?: { session: Uint8Array; signature: Uint8Array };
 }
 
 export class SignerHandle {

@@ -2,8 +2,8 @@
 // in-memory store per signer), directly and through a hostile relay that alters, replays, swaps or
 // drops what it carries: every such run aborts, names the culprit or the relay, and activates nothing.
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { ORDER, aggregate, round1, round2, SigningPackage, type KeyPackage, type SignatureShare } from '@hoarfrost/frost';
-import { KEYGEN_PATHS, decodeKeygenMessage, encodeKeygenMessage, type SignedMessage } from '@hoarfrost/rpc';
+import { Identifier, ORDER, aggregate, round1, round2, SigningPackage, type KeyPackage, type SignatureShare } from '@hoarfrost/frost';
+import { KEYGEN_PATHS, SignerCallError, decodeKeygenMessage, encodeKeygenMessage, sessionDigest, type KeygenParams, type SignedMessage } from '@hoarfrost/rpc';
 import { MessageSigner } from '../../signer/src/peer-identity.js';
 import {
   Relay,
@@ -21,7 +21,7 @@ import {
   type Tamper,
   type TestParticipant,
 } from '../../signer/tests/keygen-fixture.js';
-import { KeygenFailed, runKeygen, type KeygenProgress, type RunKeygenOptions } from '../src/keygen.js';
+import { KeygenFailed, activateKey, runKeygen, type KeygenProgress, type RunKeygenOptions } from '../src/keygen.js';
 
 const IDS = ['signer-1', 'signer-2', 'signer-3', 'signer-4', 'signer-5'];
 const pki: Pki = await createPki(IDS);
@@ -288,51 +288,142 @@ describe('runKeygen through a hostile relay', () => {
     expect(ps[1]!.store.discarded.map((d) => d.keyId)).toEqual(['hostile']);
   });
 
-  it('an activation signature altered on its way: that signer verifies it itself and activates nothing', async () => {
+  it('an activation signature altered on its way: that signer verifies it itself and activates nothing; the others are active, nothing aborted; re-sent unaltered, it activates', async () => {
     const e = await expectFailure(
       create(3, 2, 'activation', new Relay({
         request(target, path, body) {
           if (path === KEYGEN_PATHS.keygenActivate && target === 'signer-2') body.signature = Uint8Array.from(body.signature).fill(1, 40, 41);
           return body;
         },
-      })),
+      }), { stepTimeoutMs: 3000 }),
     );
-    expect(e.code).toBe('DKG_ACTIVATION_FAILED');
-    expect(e.relayFault).toBe(true);
+    expect(e).toMatchObject({ code: 'DKG_ACTIVATION_INCOMPLETE', step: 'activate', relayFault: true, activated: ['signer-1', 'signer-3'], notActivated: ['signer-2'] });
+    expect(e.reports.map((r) => r.code)).toEqual(['DKG_ACTIVATION_FAILED']);
     expect(ps[1]!.store.active('activation')).toBeUndefined();
-    expect(ps[1]!.store.pending.has('activation')).toBe(false);
+    expect(ps[1]!.store.pending.has('activation')).toBe(true);
+    for (const p of [ps[0]!, ps[2]!]) expect(p.store.active('activation')).toBeDefined();
+    for (const p of ps.slice(0, 3)) expect(p.store.discarded).toEqual([]);
+    await activateKey({ keyId: 'activation', sessionDigest: e.sessionDigest!, activationSignature: e.activationSignature!, participants: ps.slice(0, 3).map((p) => ({ id: p.id, rpc: transportOf(p) })) });
+    expect(ps[1]!.store.active('activation')).toBeDefined();
   });
 
-  it('a participant that signs two different round-1 messages in one session is named by the others', async () => {
+  it('a participant that signed two different round-1 messages, one given to each side by the relay: no signer names anyone on an echo\'s word', async () => {
     // signer-2's double: the same certificate and key, a second polynomial for the same session.
     const twin = makeParticipant(pki, 'signer-2', IDS);
-    let second: SignedMessage | undefined;
-    const relay = new Relay({
-      request(target, path, body) {
-        if (path === KEYGEN_PATHS.keygenEcho && target === 'signer-3') body.round1[1] = second!;
-        return body;
+    const t = ps.slice(0, 3).map((p) => transportOf(p));
+    // A relay that drives the steps itself (without the driver's checks) and gives signer-3 the second one.
+    const params: KeygenParams = {
+      session_id: new Uint8Array(32).fill(4),
+      kind: 'create',
+      key_id: 'equivocation',
+      min_signers: 2,
+      issued_at: Math.floor(Date.now() / 1000),
+      participants: IDS.slice(0, 3).map((signer, i) => ({ signer, identifier: Identifier.fromNumber(i + 1).toBytes() })),
+    };
+    const session = sessionDigest(params);
+    const round1 = await Promise.all(t.map(async (x) => ((await x.call(KEYGEN_PATHS.keygenBegin, params)) as { ok: { round1: SignedMessage } }).ok.round1));
+    const second = ((await transportOf(twin).call(KEYGEN_PATHS.keygenBegin, params)) as { ok: { round1: SignedMessage } }).ok.round1;
+    const echoes = await Promise.all(
+      t.map(async (x, i) => ((await x.call(KEYGEN_PATHS.keygenEcho, { session, round1: i === 2 ? [round1[0], second, round1[2]] : round1 })) as { ok: { echo: SignedMessage } }).ok.echo),
+    );
+    const answers = (await Promise.all(t.map((x) => x.call(KEYGEN_PATHS.keygenDeal, { session, echoes })))) as { abort: { code: string; culprits: string[]; message: string } }[];
+    for (const a of answers) {
+      expect(a.abort).toMatchObject({ code: 'DKG_EQUIVOCATION', culprits: [], relay_fault: false });
+      expect(a.abort.message).toMatch(/echo about signer-2's/);
+    }
+    for (const p of ps.slice(0, 3)) {
+      expect(p.store.active('equivocation')).toBeUndefined();
+      expect(p.participant.liveSessions).toBe(0);
+    }
+  });
+
+  it("a hostile participant's echo that lies about an honest participant's round-1 message: the driver names the liar before deal, and the honest one is named by nobody", async () => {
+    const c3 = pki.certs.get('signer-3')!;
+    const signer3 = new MessageSigner(derOf(c3.certPem), c3.keyPem);
+    const e = await hostile({
+      answer(target, path, a) {
+        if (path === KEYGEN_PATHS.keygenEcho && target === 'signer-3') {
+          const inner: any = decodeKeygenMessage('echo', a.ok.echo.body);
+          inner.digests[0] = new Uint8Array(32).fill(9); // "signer-1 sent me something else"
+          a.ok.echo = signer3.sign('echo', encodeKeygenMessage(inner));
+        }
+        return a;
       },
     });
-    const equivocating = {
-      id: 'signer-2',
-      async call(path: string, body: unknown, signal?: AbortSignal) {
-        if (path === KEYGEN_PATHS.keygenBegin) second = ((await transportOf(twin).call(path, body)) as { ok: { round1: SignedMessage } }).ok.round1;
-        return transportOf(ps[1]!).call(path, body, signal);
+    expect(e).toMatchObject({ code: 'DKG_CULPRIT', culprits: ['signer-3'], relayFault: false, step: 'echo' });
+    expect(e.message).toMatch(/signer-3: its echo lists other round-1 messages than those relayed to it, for signer-1/);
+    for (const r of e.reports) expect(r.culprits).not.toContain('signer-1');
+  });
+});
+
+describe('runKeygen: activation', () => {
+  /** signer-3's transport, its first `failures` activate calls failing as an unreachable signer's. */
+  function flaky(p: TestParticipant, failures: number, calls: string[]) {
+    const t = transportOf(p);
+    return {
+      id: p.id,
+      call(path: string, body: unknown, signal?: AbortSignal) {
+        calls.push(path);
+        if (path === KEYGEN_PATHS.keygenActivate && failures-- > 0) return Promise.reject(new SignerCallError(p.id, 'SIGNER_UNREACHABLE', 'connection reset'));
+        return t.call(path, body, signal);
       },
     };
+  }
+
+  it('an activate that fails is sent again; the run completes, and nothing is aborted', async () => {
+    const calls: string[] = [];
+    const result = await runKeygen({
+      kind: 'create',
+      keyId: 'retried',
+      minSigners: 2,
+      participants: ps.slice(0, 3).map((p, i) => ({ id: p.id, rpc: i === 2 ? flaky(p, 2, calls) : transportOf(p) })),
+    });
+    expect(calls.filter((c) => c === KEYGEN_PATHS.keygenActivate)).toHaveLength(3);
+    expect(calls).not.toContain(KEYGEN_PATHS.keygenAbort);
+    for (const p of ps.slice(0, 3)) expect(Buffer.from(p.store.active('retried')!.publicKeyPackage.verifyingKeyBytes)).toEqual(Buffer.from(result.verifyingKey));
+  });
+
+  it('a refresh cut during activation keeps every share: new version where activated, old one active and new one pending elsewhere, completed by re-sending activate', async () => {
+    const made = await create(3, 2, 'split');
+    const old = keyPackages(3, 'split');
+    const calls: string[] = [];
+    const cut = new AbortController();
     const e = await expectFailure(
       runKeygen({
-        kind: 'create',
-        keyId: 'equivocation',
+        kind: 'refresh',
+        keyId: 'split',
         minSigners: 2,
-        participants: [ps[0]!, undefined, ps[2]!].map((p, i) => ({ id: IDS[i]!, rpc: relay.wrap(p ? transportOf(p) : equivocating) })),
+        groupKey: made.verifyingKey,
+        participants: ps.slice(0, 3).map((p, i) => ({ id: p.id, rpc: i === 2 ? flaky(p, 100, calls) : transportOf(p), identifier: old[i]!.identifier.toBytes() })),
+        // The operator going away once activation began does not cut it.
+        onProgress: (p) => p.step === 'activate' && cut.abort(),
+        signal: cut.signal,
+        stepTimeoutMs: 2000,
       }),
     );
-    expect(e.code).toBe('DKG_EQUIVOCATION');
-    expect(e.culprits).toEqual(['signer-2']);
-    expect(e.relayFault).toBe(false);
-    expect(e.step).toBe('deal');
-    for (const r of e.reports) expect(r.culprits).toEqual(['signer-2']);
-    expectNothingActivated(3, 'equivocation');
+    expect(e).toMatchObject({ code: 'DKG_ACTIVATION_INCOMPLETE', step: 'activate', activated: ['signer-1', 'signer-2'], notActivated: ['signer-3'], culprits: ['signer-3'] });
+    expect(e.sessionDigest).toHaveLength(32);
+    expect(e.message).toMatch(/re-sending activate/);
+    expect(calls).not.toContain(KEYGEN_PATHS.keygenAbort);
+    expect(calls.filter((c) => c === KEYGEN_PATHS.keygenActivate).length).toBeGreaterThan(1);
+    expect(ps[0]!.store.active('split')!.version).toBe(2);
+    expect(ps[1]!.store.active('split')!.version).toBe(2);
+    // signer-3: the old version still active (nothing was aborted), the new one pending.
+    expect(ps[2]!.store.active('split')!.version).toBe(1);
+    expect(ps[2]!.store.pending.get('split')!.key.version).toBe(2);
+    // The new version is held by a threshold of participants already: it signs.
+    const message = text.encode('during the split');
+    expect(ed25519Verify(made.verifyingKey, message, signWith([ps[0]!.store.active('split')!.keyPackage, ps[1]!.store.active('split')!.keyPackage], ps[0]!.store.active('split')!.publicKeyPackage, message))).toBe(true);
+
+    const again = await activateKey({
+      keyId: 'split',
+      sessionDigest: e.sessionDigest!,
+      activationSignature: e.activationSignature!,
+      participants: ps.slice(0, 3).map((p) => ({ id: p.id, rpc: transportOf(p) })),
+    });
+    expect(again.activated).toEqual(['signer-1', 'signer-2', 'signer-3']);
+    const fresh = keyPackages(3, 'split');
+    for (const p of ps.slice(0, 3)) expect(p.store.active('split')!.version).toBe(2);
+    expect(ed25519Verify(made.verifyingKey, message, signWith([fresh[0]!, fresh[2]!], ps[2]!.store.active('split')!.publicKeyPackage, message))).toBe(true);
   });
 });

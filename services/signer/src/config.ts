@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { BackendName } from '@hoarfrost/frost';
+import { SIGNER_ID_RE as KEYGEN_SIGNER_ID_RE } from '@hoarfrost/rpc';
 import { ConfigError, EnvReader, type Env } from '@hoarfrost/runtime';
 
 export interface PolicyConfig {
@@ -55,8 +56,13 @@ export interface SignerConfig {
     peers: string[];
     /** CA bundle that issues the peers' certificates (default: the TLS client CA bundle). */
     peerCaFile: string;
-    /** How long a key generation session is kept in memory without progress. */
+    /**
+     * How long a key generation session is kept in memory without progress (each step completed
+     * starts it again); also the oldest session parameters (by their issued_at) a begin accepts.
+     */
     sessionTtlMs: number;
+    /** The smallest threshold a key generation may create a key with (at least 2). */
+    minThreshold: number;
   };
   maxBodyBytes: number;
   /** Time a client has to send a whole request body (a slow body holds a request slot). */
@@ -84,6 +90,11 @@ export interface SignerConfig {
   testFault: 'none' | 'corrupt-shares';
 }
 
+/**
+ * Signer ids a signer without a sealed store may have (dealer keys only). Key generation names each
+ * signer by the DNS SAN of its certificate: with a store (key generation possible), the id, and every
+ * key-generation peer, must also be a DNS name (KEYGEN_SIGNER_ID_RE: no `_` or `:`).
+ */
 const SIGNER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export function loadConfig(env: Env): Readonly<SignerConfig> {
@@ -100,9 +111,17 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
   if (r.bool('AUDIT_SYNC', false) && !r.optionalString('AUDIT_FILE')) throw new ConfigError(`${r.name('AUDIT_SYNC')} needs ${r.name('AUDIT_FILE')}`);
   const storeDir = r.optionalString('STORE_DIR');
   if (storeDir !== undefined && r.optionalString('KEK_FILE') === undefined) throw new ConfigError(`${r.name('KEK_FILE')} is required with ${r.name('STORE_DIR')} (the sealed store's key-encryption key)`);
+  if (storeDir !== undefined && !KEYGEN_SIGNER_ID_RE.test(id)) {
+    throw new ConfigError(
+      `${r.name('ID')} "${id}" cannot take part in key generation, which ${r.name('STORE_DIR')} enables: the id is its certificate's DNS name there, so only letters, digits, "." and "-" (no "_" or ":")`,
+    );
+  }
   const dkgPeers = r.list('DKG_PEERS');
   for (const peer of dkgPeers) {
     if (!SIGNER_ID_RE.test(peer)) throw new ConfigError(`${r.name('DKG_PEERS')} must list signer ids (1..128 of [A-Za-z0-9._:-]), got "${peer}"`);
+    if (storeDir !== undefined && !KEYGEN_SIGNER_ID_RE.test(peer)) {
+      throw new ConfigError(`${r.name('DKG_PEERS')} must list signer ids as their certificates' DNS names (letters, digits, "." and "-"; no "_" or ":"), got "${peer}"`);
+    }
   }
   const coordinatorUrl = r.optionalString('COORDINATOR_URL');
   if (coordinatorUrl !== undefined) {
@@ -139,6 +158,7 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
       peers: dkgPeers,
       peerCaFile: r.string('DKG_PEER_CA_FILE', r.string('TLS_CLIENT_CA_FILE')),
       sessionTtlMs: r.int('DKG_SESSION_TTL_MS', 120_000, 1000, 3_600_000),
+      minThreshold: r.int('DKG_MIN_THRESHOLD', 2, 2, 64),
     },
     maxBodyBytes: r.int('MAX_BODY_BYTES', policyMax + 64 * 1024, 1024, 32 * 1024 * 1024),
     bodyTimeoutMs: r.int('BODY_TIMEOUT_MS', 5000, 100, 60_000),

@@ -26,6 +26,11 @@ export interface LoadedKey {
   version?: number;
   /** When the key was made or imported (ms since the epoch). */
   createdAt?: number;
+  /**
+   * For a version made by key generation and activated: its session (digest, hex) and the signature
+   * that activated it — public, and enough for any holder still pending to verify and activate.
+   */
+  activation?: { sessionId: string; signature: Uint8Array };
 }
 
 export class KeyLoadError extends Error {

@@ -53,7 +53,8 @@ const groupKeyHex = (k: LoadedKey): string => toHex(k.publicKeyPackage.verifying
 
 /** The public view of a sealed key: what the round handlers and the info RPC read. */
 function loadedOf(k: SealedKey): LoadedKey {
-  return Object.freeze({ keyId: k.keyId, keyPackage: k.keyPackage, publicKeyPackage: k.publicKeyPackage, state: k.state, version: k.version, createdAt: k.createdAt });
+  const activation = k.state !== 'pending' && k.sessionId && k.activationSignature ? { activation: { sessionId: k.sessionId, signature: k.activationSignature } } : {};
+  return Object.freeze({ keyId: k.keyId, keyPackage: k.keyPackage, publicKeyPackage: k.publicKeyPackage, state: k.state, version: k.version, createdAt: k.createdAt, ...activation });
 }
 
 export class KeyVault implements KeygenStore {
@@ -173,6 +174,12 @@ export class KeyVault implements KeygenStore {
     return p && { ...loadedOf(p), sessionId: p.sessionId! };
   }
 
+  /** The session (digest hex) that made the active version of a key, when a key generation made it. */
+  activeSession(keyId: string): string | undefined {
+    const k = this.#current.get(keyId);
+    return k && k.state === 'active' ? k.sessionId : undefined;
+  }
+
   /**
    * Stores `key` durably as the pending version of its id, made by session `sessionId` (replacing any
    * pending one). Its version is the vault's: 1 for a new key, the current version's + 1 for a
@@ -202,11 +209,13 @@ export class KeyVault implements KeygenStore {
   /**
    * Makes the pending version of session `sessionId` the current, active one. A refresh's new version
    * replaces the old one in one rename (the old share's file is gone once the new one is durable);
-   * the pending file is removed after.
+   * the pending file is removed after. Activating the version that session already made active
+   * changes nothing (an activation re-sent, or two at once).
    */
   activate(keyId: string, sessionId: string, activationSignature: Uint8Array): Promise<void> {
     return this.#exclusive(async (store) => {
       const pending = this.#pending.get(keyId);
+      if ((!pending || pending.sessionId !== sessionId) && this.activeSession(keyId) === sessionId) return;
       if (!pending || pending.sessionId !== sessionId) throw new SignerError('DKG_SESSION_UNKNOWN', `no pending key "${keyId}" of that session on this signer`);
       if (activationSignature.length !== 64) throw new Error('an activation signature is 64 bytes');
       const current = this.#current.get(keyId);

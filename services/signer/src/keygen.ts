@@ -14,8 +14,19 @@
  * the session digest, so nothing from another run passes.
  *
  * A check that fails on protocol grounds drops the session (its secrets, and any pending key it
- * stored) and answers an abort naming the participants at fault, or the relay. Requests that are
- * not well-formed, or for no live session, are refused with signer error codes and leave it alone.
+ * stored) and answers an abort naming the participants at fault, or the relay; a participant never
+ * names itself, and never names another on a third participant's word alone. Once this participant
+ * has given its share of the activation signature, nothing but an activation or a later run for the
+ * key id removes its pending key: the signature may exist and the key be active on the others, so
+ * an abort, a failed step or an expiry keeps it, and `activate` works without a live session (after
+ * an expiry or a restart) from the pending key's stored record. Requests that are not well-formed,
+ * or for no live session, are refused with signer error codes and leave it alone.
+ *
+ * A session digest is begun once: the digests begun are remembered for as long as their parameters
+ * are fresh (issued_at within the session time to live and the clock tolerance of this signer's
+ * clock), so a relay cannot abort a session and begin it again to make this participant sign a
+ * second round-1 message for one digest, which the others would take for an equivocation.
+ *
  * Secrets (coefficients, shares, nonces, the HPKE private key) never leave this module and are
  * never logged; bigints cannot be wiped in JavaScript, so a dropped session drops every reference.
  * @module
@@ -94,6 +105,30 @@ const ECHO_SET = utf8.encode('hoarfrost-dkg-v1/echo-set');
 /** Most sessions alive at once on one signer (one per key id; a bound against a flood of begins). */
 const MAX_SESSIONS = 16;
 
+/**
+ * Most session digests remembered as begun. When that many are still fresh, a begin is refused as
+ * busy (failing closed: forgetting a fresh digest would let it be begun again).
+ */
+const MAX_BEGUN = 1024;
+
+/** Default SIGNER_DKG_MIN_THRESHOLD: the smallest threshold a new key may have. */
+export const DEFAULT_DKG_MIN_THRESHOLD = 2;
+
+/** Default difference between this signer's clock and the coordinator's accepted for issued_at. */
+export const DEFAULT_DKG_CLOCK_TOLERANCE_MS = 30_000;
+
+/**
+ * The storage key generation needs: the KeygenStore contract, and the sessions that made the pending
+ * and the active version of a key (to activate without a live session, and to answer an activation
+ * re-sent after it completed). The sealed store's vault implements it.
+ */
+export interface KeygenVault extends KeygenStore {
+  /** The pending version of a key, with the session (digest hex) that made it. */
+  getPending(keyId: string): (LoadedKey & { sessionId: string }) | undefined;
+  /** The session (digest hex) that made the active version of a key, when a key generation made it. */
+  activeSession(keyId: string): string | undefined;
+}
+
 export interface KeygenParticipantOptions {
   /** This signer's id: the DNS SAN of its certificate, the name it has in the session parameters. */
   signerId: string;
@@ -104,9 +139,16 @@ export interface KeygenParticipantOptions {
   peerCaPems: readonly string[];
   /** Signer ids allowed to take part in key generation (SIGNER_DKG_PEERS); this signer must be one. */
   allowedPeers: readonly string[];
-  store: KeygenStore;
-  /** How long a session lives in memory (SIGNER_DKG_SESSION_TTL_MS). */
+  store: KeygenVault;
+  /**
+   * How long a session lives in memory without progress (SIGNER_DKG_SESSION_TTL_MS): each step
+   * completed starts it again. Also the oldest session parameters (issued_at) a begin accepts.
+   */
   sessionTtlMs: number;
+  /** The smallest threshold a key generation may create (SIGNER_DKG_MIN_THRESHOLD, default 2). */
+  minThreshold?: number;
+  /** How far the coordinator's clock may be from this one's for issued_at (default 30 s). */
+  clockToleranceMs?: number;
   logger: Logger;
   /** Milliseconds since the epoch (tests). */
   clock?: () => number;
@@ -115,6 +157,14 @@ export interface KeygenParticipantOptions {
 }
 
 type Stage = 'begun' | 'echoed' | 'dealt' | 'finished' | 'confirmed' | 'signed';
+
+/** A session digest this signer has begun, remembered until its parameters are stale. */
+interface Begun {
+  /** After this time (ms, this signer's clock) a begin with those parameters is refused as stale anyway. */
+  readonly until: number;
+  /** This participant's share of the activation signature went out: its pending key is kept. */
+  shareOut: boolean;
+}
 
 /** One run on this signer, keyed by its session digest. Holds the secrets until it ends. */
 interface Session {
@@ -125,6 +175,7 @@ interface Session {
   readonly signers: readonly string[];
   readonly me: number;
   readonly oldKey: LoadedKey | undefined;
+  readonly begun: Begun;
   stage: Stage;
   busy: boolean;
   expiresAt: number;
@@ -166,18 +217,26 @@ export class KeygenParticipant {
   readonly #signerId: string;
   readonly #signer: MessageSigner;
   readonly #peers: PeerVerifier;
-  readonly #store: KeygenStore;
+  readonly #store: KeygenVault;
   readonly #ttlMs: number;
+  readonly #minThreshold: number;
+  readonly #toleranceMs: number;
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #random: RandomSource | undefined;
   readonly #sessions = new Map<string, Session>();
   readonly #byKey = new Map<string, string>();
+  /** Session digests (hex) begun here, until their parameters are stale. */
+  readonly #begun = new Map<string, Begun>();
 
   constructor(options: KeygenParticipantOptions) {
     const o = options;
     if (typeof o.signerId !== 'string' || !SIGNER_ID_RE.test(o.signerId)) throw new TypeError('signerId must be a signer id');
     if (!Number.isInteger(o.sessionTtlMs) || o.sessionTtlMs < 1000) throw new TypeError('sessionTtlMs must be an integer of at least 1000');
+    const minThreshold = o.minThreshold ?? DEFAULT_DKG_MIN_THRESHOLD;
+    if (!Number.isInteger(minThreshold) || minThreshold < 2) throw new TypeError('minThreshold must be an integer of at least 2');
+    const tolerance = o.clockToleranceMs ?? DEFAULT_DKG_CLOCK_TOLERANCE_MS;
+    if (!Number.isInteger(tolerance) || tolerance < 0) throw new TypeError('clockToleranceMs must be a non-negative integer');
     if (!o.allowedPeers.includes(o.signerId)) throw new TypeError(`allowedPeers must include this signer (${o.signerId})`);
     const cert = new X509Certificate(o.certDer);
     if (!(cert.subjectAltName ?? '').split(/,\s*/).includes(`DNS:${o.signerId}`)) {
@@ -189,6 +248,8 @@ export class KeygenParticipant {
     this.#peers = new PeerVerifier({ caPems: o.peerCaPems, allowedPeers: o.allowedPeers, clock: this.#clock });
     this.#store = o.store;
     this.#ttlMs = o.sessionTtlMs;
+    this.#minThreshold = minThreshold;
+    this.#toleranceMs = tolerance;
     this.#log = o.logger;
     this.#random = o.random;
   }
@@ -229,7 +290,10 @@ export class KeygenParticipant {
 
   // --- steps ---------------------------------------------------------------------------------------
 
-  /** Step 1: checks the parameters, runs part 1, draws the session's HPKE key; returns the signed round-1 message. */
+  /**
+   * Step 1: checks the parameters (fresh, never begun here before, this signer in them, its peers,
+   * the key), runs part 1, draws the session's HPKE key; returns the signed round-1 message.
+   */
   async begin(body: unknown): Promise<StepAnswer<BeginResult>> {
     const params = parseKeygenParams(body);
     const mine = params.participants.findIndex((p) => p.signer === this.#signerId);
@@ -242,8 +306,16 @@ export class KeygenParticipant {
     } catch (e) {
       throw new SignerError('DKG_REFUSED', `participants: ${(e as Error).message}`);
     }
+    if (params.kind === 'create' && params.min_signers < this.#minThreshold) {
+      throw new SignerError('DKG_REFUSED', `this signer makes keys with a threshold of at least ${this.#minThreshold} (SIGNER_DKG_MIN_THRESHOLD)`);
+    }
     const oldKey = this.#checkKey(params, ids[mine]!, ids);
+    const digest = sessionDigest(params);
+    const hex = Buffer.from(digest).toString('hex');
+    const now = this.#clock();
     this.#expire();
+    this.#forgetStale(now);
+    const begun = this.#checkFresh(params, hex, now);
     if (this.#byKey.has(params.key_id)) throw new SignerError('DKG_BUSY', `a key generation for "${params.key_id}" is running`);
     if (this.#sessions.size >= MAX_SESSIONS) throw new SignerError('DKG_BUSY', 'too many key generations are running');
 
@@ -251,8 +323,6 @@ export class KeygenParticipant {
     const n = ids.length;
     const part1Options = { participants: ids, ...(this.#random ? { rng: this.#random } : {}) };
     const part1 = params.kind === 'create' ? dkg.part1(me, n, params.min_signers, part1Options) : refreshDkgPart1(me, n, params.min_signers, part1Options);
-    const digest = sessionDigest(params);
-    const hex = Buffer.from(digest).toString('hex');
     const session: Session = {
       params,
       digest,
@@ -261,15 +331,18 @@ export class KeygenParticipant {
       signers: params.participants.map((p) => p.signer),
       me: mine,
       oldKey,
+      begun,
       stage: 'begun',
       busy: true,
-      expiresAt: this.#clock() + this.#ttlMs,
+      expiresAt: now + this.#ttlMs,
       timer: undefined,
       own: {},
       round1Secret: part1.secretPackage,
       stored: false,
     };
-    // Registered before the first await: a second begin for the key meanwhile is refused as busy.
+    // Registered before the first await: a second begin for the key meanwhile is refused as busy, and
+    // the digest is begun for good (whatever happens to the session, it is never begun again).
+    this.#begun.set(hex, begun);
     this.#sessions.set(hex, session);
     this.#byKey.set(params.key_id, hex);
     session.timer = setTimeout(() => this.#onExpiry(session), this.#ttlMs);
@@ -325,8 +398,10 @@ export class KeygenParticipant {
   }
 
   /**
-   * Step 3: every echo must list the digests this participant saw; a participant whose round-1
-   * digest differs between echoes signed two round-1 messages and is named. Then part 2, each share
+   * Step 3: every echo must list the digests this participant saw. An echo that lists another digest
+   * for some participant ends the run (DKG_EQUIVOCATION) naming nobody: either that participant
+   * signed two round-1 messages or the echo's signer lies, and one echo's word cannot tell which (the
+   * coordinator, which relayed round 1, names a lying echo before this step). Then part 2, each share
    * sealed with HPKE to its recipient's session key, bound to the session and the agreed round 1.
    */
   deal(body: unknown): Promise<StepAnswer<DealResult>> {
@@ -337,11 +412,14 @@ export class KeygenParticipant {
       const malformed = [...echoes].filter(([, e]) => e.message.digests.length !== n).map(([j]) => s.signers[j]!);
       if (malformed.length > 0) throw new StepAbort('DKG_CULPRIT', `echoes of the wrong length from ${malformed.join(', ')}`, malformed);
       const mine = s.round1Digests!;
-      const equivocators = s.ids.flatMap((_, j) =>
-        [...echoes.values()].some((e) => Buffer.compare(e.message.digests[j]!, mine[j]!) !== 0) ? [s.signers[j]!] : [],
+      const disagreements = [...echoes].flatMap(([k, e]) =>
+        s.ids.flatMap((_, j) => (Buffer.compare(e.message.digests[j]!, mine[j]!) !== 0 ? [`${s.signers[k]}'s echo about ${s.signers[j]}'s`] : [])),
       );
-      if (equivocators.length > 0) {
-        throw new StepAbort('DKG_EQUIVOCATION', `participants seen with different round-1 messages: ${equivocators.join(', ')}`, equivocators);
+      if (disagreements.length > 0) {
+        throw new StepAbort(
+          'DKG_EQUIVOCATION',
+          `round-1 messages seen differently: ${disagreements.join(', ')} (a participant signed two, or an echo lies; nobody is named on one echo's word)`,
+        );
       }
       s.echoSetDigest = sha256(ECHO_SET, ...mine);
       const others = s.round1Packages!;
@@ -384,8 +462,6 @@ export class KeygenParticipant {
     return this.#step(req.session, 'dealt', 'finish', async (s) => {
       const received = this.#collect(s, 'round2', req.round2, false);
       const me = s.ids[s.me]!;
-      const misaddressed = [...received.values()].some((r) => Buffer.compare(r.message.recipient, me.toBytes()) !== 0);
-      if (misaddressed) throw relayFault('a round-2 message addressed to another participant was delivered here');
       const info = concat(ROUND2_INFO, s.digest, s.echoSetDigest!);
       const shares = new Map<string, DkgRound2Package>();
       const culprits: string[] = [];
@@ -481,6 +557,8 @@ export class KeygenParticipant {
         if (!s.ids.every((id) => pkg.commitmentsOf(id) !== undefined)) throw relayFault('the activation commitments are not those of the participants');
         if (!pkg.commitmentsOf(s.ids[s.me]!)!.equals(s.commitment!)) throw relayFault('the activation commitment listed for this participant is not its own');
         const share = round2.sign(pkg, nonces, s.keyPackage!);
+        // From here the activation signature may exist: this participant's pending key is kept.
+        s.begun.shareOut = true;
         return { share: share.toBytes() };
       } finally {
         nonces.discard();
@@ -488,36 +566,56 @@ export class KeygenParticipant {
     });
   }
 
-  /** Step 7: the activation signature verified under the new group key here; then the key is made active. */
-  activate(body: unknown): Promise<StepAnswer<EmptyResult>> {
+  /**
+   * Step 7: the activation signature verified here under the pending key's own group key, over the
+   * activation message rebuilt from the stored pending record (its session digest and public key
+   * package); then the key is made active. Needs no live session: an activation cut by a session's
+   * expiry or a restart can be re-sent. Re-sent after it completed, it answers ok.
+   */
+  async activate(body: unknown): Promise<StepAnswer<EmptyResult>> {
     const req = parseActivateRequest(body);
-    return this.#step(req.session, 'signed', 'activate', async (s) => {
-      const message = activationMessage(s.digest, s.pkpDigest!);
-      if (!verifyEd25519(s.publicKeyPackage!.verifyingKeyBytes, message, req.signature)) {
-        throw new StepAbort('DKG_ACTIVATION_FAILED', 'the activation signature does not verify under the new key', [], true);
-      }
-      try {
-        await this.#store.activate(s.params.key_id, s.hex, req.signature);
-      } catch (e) {
-        this.#log.error({ keyId: s.params.key_id, err: { name: (e as Error)?.name, message: (e as Error)?.message } }, 'key not activated');
-        throw new StepAbort('DKG_INTERNAL', 'the key could not be activated');
-      }
-      s.stored = false;
-      this.#log.info({ keyId: s.params.key_id, session: s.hex.slice(0, 16), kind: s.params.kind }, 'key activated');
-      this.#drop(s);
-      return {};
-    });
+    this.#expire();
+    if (this.#sessions.has(Buffer.from(req.session).toString('hex'))) {
+      return this.#step(req.session, 'signed', 'activate', async (s) => {
+        if (s.params.key_id !== req.key_id) throw relayFault(`the activation names key "${req.key_id}", the session makes "${s.params.key_id}"`);
+        await this.#activatePending(req.session, req.key_id, req.signature);
+        s.stored = false;
+        this.#drop(s);
+        return {};
+      });
+    }
+    try {
+      await this.#activatePending(req.session, req.key_id, req.signature);
+      return { ok: {} };
+    } catch (e) {
+      if (!(e instanceof StepAbort)) throw e;
+      this.#log.warn({ keyId: req.key_id, session: Buffer.from(req.session).toString('hex').slice(0, 16), step: 'activate', code: e.code, relayFault: e.relayFault }, 'key not activated');
+      return { abort: { code: e.code, message: `activate: ${e.message}`, culprits: [], relay_fault: e.relayFault } };
+    }
   }
 
-  /** Drops the session, and the pending key it stored (also after the session expired). Idempotent. */
+  /**
+   * Drops the session. The pending key it stored is removed too, unless this participant gave its
+   * share of the activation signature (or cannot tell whether it did: the session is no longer
+   * remembered): that key is kept, unusable, until activated or replaced by a later run. Idempotent.
+   */
   async abort(body: unknown): Promise<StepAnswer<EmptyResult>> {
     const req = parseAbortRequest(body);
     const hex = Buffer.from(req.session).toString('hex');
     const s = this.#sessions.get(hex);
     if (s) this.#drop(s);
+    const shareOut = this.#begun.get(hex)?.shareOut ?? true;
+    const log = { keyId: s?.params.key_id ?? req.key_id, session: hex.slice(0, 16) };
+    if (shareOut) {
+      // The activation signature may exist, and the key be active elsewhere (a refresh: the old shares replaced).
+      if (this.#store.getPending(req.key_id)?.sessionId === hex) {
+        this.#log.warn(log, 'key generation aborted by the coordinator after this signer may have given its activation share: its pending key is kept');
+      } else if (s) this.#log.info(log, 'key generation aborted by the coordinator');
+      return { ok: {} };
+    }
     await this.#store.discardPending(req.key_id, hex);
     if (s && s.params.key_id !== req.key_id) await this.#store.discardPending(s.params.key_id, hex);
-    if (s) this.#log.info({ keyId: s.params.key_id, session: hex.slice(0, 16) }, 'key generation aborted by the coordinator');
+    if (s) this.#log.info(log, 'key generation aborted by the coordinator');
     return { ok: {} };
   }
 
@@ -544,9 +642,31 @@ export class KeygenParticipant {
     if (Buffer.compare(held.publicKeyPackage.verifyingKeyBytes, params.group_key!) !== 0) throw new SignerError('DKG_REFUSED', 'group_key is not the key held');
     if (!held.keyPackage.identifier.equals(me)) throw new SignerError('DKG_REFUSED', 'the identifier listed for this signer is not its identifier for the key');
     if (held.keyPackage.minSigners !== params.min_signers) throw new SignerError('DKG_REFUSED', `a refresh keeps the threshold (${held.keyPackage.minSigners})`);
-    const unknown = ids.filter((id) => !held.publicKeyPackage.verifyingShares.has(id.toHex()));
-    if (unknown.length > 0) throw new SignerError('DKG_REFUSED', 'participants include identifiers outside the key set');
+    const shares = held.publicKeyPackage.verifyingShares;
+    if (ids.length !== shares.size || !ids.every((id) => shares.has(id.toHex()))) {
+      // A refresh leaving a holder out would remove its share from the key set; the key's every holder takes part.
+      throw new SignerError('DKG_REFUSED', `a refresh takes every holder of the key: the participants must be exactly its ${shares.size} identifiers`);
+    }
     return held;
+  }
+
+  /**
+   * Fresh parameters never begun here: issued_at within the session time to live (plus the clock
+   * tolerance) before this signer's clock and at most the tolerance after it, and the digest not
+   * begun here before. Returns the record to remember the digest by, until the parameters are stale.
+   */
+  #checkFresh(params: KeygenParams, hex: string, now: number): Begun {
+    const issued = params.issued_at * 1000;
+    if (issued > now + this.#toleranceMs) throw new SignerError('DKG_REFUSED', `the session parameters are issued in the future (issued_at ${params.issued_at}; this signer's clock says ${Math.floor(now / 1000)})`);
+    if (now - issued > this.#ttlMs + this.#toleranceMs) throw new SignerError('DKG_REFUSED', `the session parameters are stale (issued_at ${params.issued_at}; this signer's clock says ${Math.floor(now / 1000)})`);
+    if (this.#begun.has(hex)) throw new SignerError('DKG_REFUSED', 'this session was begun on this signer before; a session is begun once (a new attempt needs new parameters)');
+    if (this.#begun.size >= MAX_BEGUN) throw new SignerError('DKG_BUSY', 'too many key generations were begun lately');
+    return { until: issued + this.#ttlMs + this.#toleranceMs, shareOut: false };
+  }
+
+  /** Forgets the begun digests whose parameters are stale (a begin would refuse them anyway) and whose session ended. */
+  #forgetStale(now: number): void {
+    for (const [hex, b] of this.#begun) if (now > b.until && !this.#sessions.has(hex)) this.#begun.delete(hex);
   }
 
   /**
@@ -559,7 +679,9 @@ export class KeygenParticipant {
     s.busy = true;
     try {
       if (s.stage !== stage) throw relayFault(`${step} is out of order (the session is at ${s.stage})`);
-      return { ok: await run(s) };
+      const ok = await run(s);
+      this.#progressed(s);
+      return { ok };
     } catch (e) {
       if (!(e instanceof StepAbort)) {
         // Not a protocol failure of the peers: this signer failed. The session cannot go on.
@@ -573,13 +695,50 @@ export class KeygenParticipant {
   }
 
   async #fail(s: Session, step: string, e: StepAbort): Promise<KeygenAbort> {
-    const abort: KeygenAbort = { code: e.code, message: `${step}: ${e.message}`, culprits: [...e.culprits], relay_fault: e.relayFault };
-    this.#log.warn({ keyId: s.params.key_id, session: s.hex.slice(0, 16), step, code: e.code, culprits: abort.culprits, relayFault: e.relayFault }, 'key generation aborted');
+    // Never itself: what it sent is checked byte for byte, so a fault "of its own" is the relay's.
+    const culprits = e.culprits.filter((c) => c !== this.#signerId);
+    const abort: KeygenAbort = { code: e.code, message: `${step}: ${e.message}`, culprits, relay_fault: e.relayFault || culprits.length < e.culprits.length };
+    this.#log.warn({ keyId: s.params.key_id, session: s.hex.slice(0, 16), step, code: e.code, culprits, relayFault: abort.relay_fault }, 'key generation aborted');
     this.#drop(s);
-    if (s.stored) {
+    if (s.stored && s.begun.shareOut) {
+      this.#log.warn({ keyId: s.params.key_id, session: s.hex.slice(0, 16) }, 'its activation share was given: the pending key is kept');
+    } else if (s.stored) {
       await this.#store.discardPending(s.params.key_id, s.hex).catch((err: Error) => this.#log.error({ keyId: s.params.key_id, err: { name: err.name, message: err.message } }, 'pending key not discarded'));
     }
     return abort;
+  }
+
+  /** A step completed: the session's time to live starts again. */
+  #progressed(s: Session): void {
+    if (this.#sessions.get(s.hex) !== s) return;
+    s.expiresAt = this.#clock() + this.#ttlMs;
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = setTimeout(() => this.#onExpiry(s), this.#ttlMs);
+    s.timer.unref();
+  }
+
+  /**
+   * Activates the pending key `keyId` of session `digest` after verifying `signature` over the
+   * activation message under that pending key's group key. Already active from that session: done.
+   */
+  async #activatePending(digest: Uint8Array, keyId: string, signature: Uint8Array): Promise<void> {
+    const hex = Buffer.from(digest).toString('hex');
+    const pending = this.#store.getPending(keyId);
+    if (!pending || pending.sessionId !== hex) {
+      if (this.#store.activeSession(keyId) === hex) return;
+      throw new SignerError('DKG_SESSION_UNKNOWN', `no pending key "${keyId}" of this session on this signer`);
+    }
+    const message = activationMessage(digest, sha256(encodePublicKeyPackage(pending.publicKeyPackage)));
+    if (!verifyEd25519(pending.publicKeyPackage.verifyingKeyBytes, message, signature)) {
+      throw new StepAbort('DKG_ACTIVATION_FAILED', 'the activation signature does not verify under the new key', [], true);
+    }
+    try {
+      await this.#store.activate(keyId, hex, signature);
+    } catch (e) {
+      this.#log.error({ keyId, err: { name: (e as Error)?.name, message: (e as Error)?.message } }, 'key not activated');
+      throw new StepAbort('DKG_INTERNAL', 'the key could not be activated');
+    }
+    this.#log.info({ keyId, session: hex.slice(0, 16), version: this.#store.get(keyId)?.version }, 'key activated');
   }
 
   #live(digest: Uint8Array): Session {
@@ -626,8 +785,9 @@ export class KeygenParticipant {
    * The messages of `type` a step received, by participant index: each authentic (signed by the
    * participant its `sender` names, with a certificate this signer accepts), of this session, this
    * participant's own (when `withOwn`) exactly as it sent it, one per participant and none missing.
-   * Anything the relay could have altered or replayed is a relay fault; two different authentic
-   * messages of one participant are its equivocation.
+   * Round-2 messages must be addressed to this participant. Anything the relay could have altered,
+   * replayed or misaddressed is a relay fault; two different authentic messages of one participant
+   * for one slot (type, sender and, for round 2, recipient) are its equivocation.
    */
   #collect<T extends KeygenMessageType>(s: Session, type: T, messages: readonly SignedMessage[], withOwn: boolean): Map<number, { signed: SignedMessage; message: Extract<KeygenMessage, { type: T }> }> {
     const out = new Map<number, { signed: SignedMessage; message: Extract<KeygenMessage, { type: T }> }>();
@@ -637,7 +797,7 @@ export class KeygenParticipant {
         message = decodeKeygenMessage(type, signed.body);
       } catch {
         const signer = this.#authenticAs(s, signed, type);
-        if (signer !== undefined) throw new StepAbort('DKG_CULPRIT', `an unreadable ${type} message signed by ${signer}`, [signer]);
+        if (signer !== undefined && signer !== this.#signerId) throw new StepAbort('DKG_CULPRIT', `an unreadable ${type} message signed by ${signer}`, [signer]);
         throw relayFault(`an unreadable ${type} message`);
       }
       const j = s.ids.findIndex((id) => Buffer.compare(id.toBytes(), message.sender) === 0);
@@ -649,6 +809,11 @@ export class KeygenParticipant {
         throw e;
       }
       if (Buffer.compare(message.session, s.digest) !== 0) throw relayFault(`a ${type} message of ${s.signers[j]} from another session`);
+      // Checked before any duplicate: two messages of one sender to different recipients are no equivocation.
+      const inner: KeygenMessage = message;
+      if (inner.type === 'round2' && Buffer.compare(inner.recipient, s.ids[s.me]!.toBytes()) !== 0) {
+        throw relayFault(`a round2 message of ${s.signers[j]} addressed to another participant was delivered here`);
+      }
       if (j === s.me) {
         if (!withOwn) throw relayFault(`this participant's own ${type} message was delivered back to it`);
         if (Buffer.compare(signed.body, s.own[type]!) !== 0) throw relayFault(`this participant's own ${type} message was changed`);
@@ -662,7 +827,8 @@ export class KeygenParticipant {
       }
       out.set(j, { signed, message });
     }
-    const missing = s.signers.filter((_, j) => (withOwn || j !== s.me) && !out.has(j));
+    if (withOwn && !out.has(s.me)) throw relayFault(`this participant's own ${type} message was not delivered back to it`);
+    const missing = s.signers.filter((_, j) => j !== s.me && !out.has(j));
     if (missing.length > 0) {
       // This participant cannot tell a message the relay dropped from one never sent: both are named.
       throw new StepAbort('DKG_MISSING_MESSAGE', `no ${type} message from ${missing.join(', ')}`, missing, true);

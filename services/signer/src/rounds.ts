@@ -17,6 +17,7 @@ import {
   type SigningPackage,
 } from '@hoarfrost/frost';
 import {
+  activationMessage,
   decodeRound2Request,
   encodeCbor,
   encodePublicKeyPackage,
@@ -193,8 +194,19 @@ function attempt<T>(f: () => T): T | Error {
   }
 }
 
-/** The key, this signer's listed commitment, and its nonce claimed: synchronous, before any point work. */
+/** The prefix every activation message starts with (the bytes before its two digests). */
+const ACTIVATION_PREFIX = Buffer.from(activationMessage(new Uint8Array(32), new Uint8Array(32)).subarray(0, -64));
+
+/**
+ * The key, this signer's listed commitment, and its nonce claimed: synchronous, before any point work.
+ * A message that starts like a key generation's activation message is refused first, touching no
+ * nonce: only a key generation signs one (with the new key's nonce), so an ordinary signing cannot
+ * be made to produce the signature that activates a key.
+ */
 function claim(deps: RoundsDeps, req: Round2Request): Claimed {
+  if (req.message.length >= ACTIVATION_PREFIX.length && ACTIVATION_PREFIX.equals(req.message.subarray(0, ACTIVATION_PREFIX.length))) {
+    throw new SignerError('DKG_REFUSED', 'the message starts like a key activation message, which only key generation signs');
+  }
   const key = signingKey(deps, req.key_id);
   const me = key.keyPackage.identifier;
   const mine = listedCommitment(req, me);
@@ -290,6 +302,7 @@ export function handleInfo(deps: RoundsDeps, body: unknown): InfoResponse {
         public_key_package: encodedPackage(k.publicKeyPackage),
       };
       if (k.createdAt !== undefined) entry.created_at = Math.floor(k.createdAt / 1000);
+      if (k.activation) entry.activation = { session: new Uint8Array(Buffer.from(k.activation.sessionId, 'hex')), signature: k.activation.signature };
       return entry;
     }),
     instance_id: deps.instanceId,

@@ -126,6 +126,7 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
           allowedPeers: config.dkg.peers,
           store: vault,
           sessionTtlMs: config.dkg.sessionTtlMs,
+          minThreshold: config.dkg.minThreshold,
           logger,
         });
       }

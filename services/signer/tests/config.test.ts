@@ -27,6 +27,11 @@ describe('signer config', () => {
     [{ SIGNER_DKG_PEERS: 'signer-1,signer 2' }, /SIGNER_DKG_PEERS must list signer ids .*got "signer 2"/],
     [{ SIGNER_DKG_SESSION_TTL_MS: '999' }, /SIGNER_DKG_SESSION_TTL_MS must be between 1000 and 3600000/],
     [{ SIGNER_DKG_SESSION_TTL_MS: '2m' }, /SIGNER_DKG_SESSION_TTL_MS must be an integer/],
+    [{ SIGNER_DKG_MIN_THRESHOLD: '1' }, /SIGNER_DKG_MIN_THRESHOLD must be between 2 and 64/],
+    // With a store the id is a certificate DNS name in key generation, which has no "_" or ":".
+    [{ SIGNER_ID: 'signer_1', SIGNER_STORE_DIR: '/s', SIGNER_KEK_FILE: '/k' }, /SIGNER_ID "signer_1" cannot take part in key generation, which SIGNER_STORE_DIR enables/],
+    [{ SIGNER_ID: 'zone:signer-1', SIGNER_STORE_DIR: '/s', SIGNER_KEK_FILE: '/k' }, /SIGNER_ID "zone:signer-1" cannot take part in key generation/],
+    [{ SIGNER_DKG_PEERS: 'signer-1,signer_2', SIGNER_STORE_DIR: '/s', SIGNER_KEK_FILE: '/k' }, /SIGNER_DKG_PEERS must list signer ids as their certificates' DNS names .*got "signer_2"/],
   ])('rejects %j with a precise message', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });
@@ -87,10 +92,15 @@ describe('signer config', () => {
     expect(loadConfig({ ...base, SIGNER_STORE_DIR: '/s', SIGNER_KEK_FILE: '/k' }).keyDir).toBe('/etc/frost/keys');
   });
 
-  it('reads the key generation settings: peers (none by default), their CA (default: the client CA), the session ttl (default 120 s)', () => {
-    expect(loadConfig(base).dkg).toEqual({ peers: [], peerCaFile: '/ca', sessionTtlMs: 120_000 });
+  it('reads the key generation settings: peers (none by default), their CA (default: the client CA), the session ttl (default 120 s), the smallest threshold (default 2)', () => {
+    expect(loadConfig(base).dkg).toEqual({ peers: [], peerCaFile: '/ca', sessionTtlMs: 120_000, minThreshold: 2 });
     expect(
-      loadConfig({ ...base, SIGNER_DKG_PEERS: 'signer-1, signer-2,signer-3', SIGNER_DKG_PEER_CA_FILE: '/peers-ca', SIGNER_DKG_SESSION_TTL_MS: '30000' }).dkg,
-    ).toEqual({ peers: ['signer-1', 'signer-2', 'signer-3'], peerCaFile: '/peers-ca', sessionTtlMs: 30_000 });
+      loadConfig({ ...base, SIGNER_DKG_PEERS: 'signer-1, signer-2,signer-3', SIGNER_DKG_PEER_CA_FILE: '/peers-ca', SIGNER_DKG_SESSION_TTL_MS: '30000', SIGNER_DKG_MIN_THRESHOLD: '3' }).dkg,
+    ).toEqual({ peers: ['signer-1', 'signer-2', 'signer-3'], peerCaFile: '/peers-ca', sessionTtlMs: 30_000, minThreshold: 3 });
+  });
+
+  it('keeps accepting "_" and ":" in an id without a sealed store (dealer keys only, no key generation)', () => {
+    expect(loadConfig({ ...base, SIGNER_ID: 'zone:signer_1' }).id).toBe('zone:signer_1');
+    expect(loadConfig({ ...base, SIGNER_ID: 'signer-1.example', SIGNER_STORE_DIR: '/s', SIGNER_KEK_FILE: '/k' }).id).toBe('signer-1.example');
   });
 });

@@ -262,6 +262,26 @@ describe('KeyVault state changes', () => {
     expect(readdirSync(dir)).toEqual(['mint.pending']);
   });
 
+  it('activating the version a session already made active again changes nothing; the active session is known, also after a reopen', async () => {
+    const dir = fresh();
+    const v = await openAt(dir);
+    expect(v.activeSession('mint')).toBeUndefined();
+    await v.storePending(keyOf('mint', mint), S1);
+    expect(v.activeSession('mint')).toBeUndefined();
+    await Promise.all([v.activate('mint', S1, SIG), v.activate('mint', S1, SIG)]);
+    await v.activate('mint', S1, SIG);
+    expect(v.activeSession('mint')).toBe(S1);
+    expect((await openAt(dir)).activeSession('mint')).toBe(S1);
+    expect(view(v)).toEqual([{ keyId: 'mint', state: 'active', version: 1, share: kpOf(mint).signingShare }]);
+    expect(readdirSync(dir)).toEqual(['mint.key']);
+    // Another session's activation is still refused; a dealer's key has no session.
+    await expectSignerError(v.activate('mint', S2, SIG), 'DKG_SESSION_UNKNOWN');
+    await v.retire('mint');
+    expect(v.activeSession('mint')).toBeUndefined();
+    await expectSignerError(v.activate('mint', S1, SIG), 'DKG_SESSION_UNKNOWN');
+    expect((await openAt(fresh(), { importDir: dealerDir({ mint: base }) })).activeSession('mint')).toBeUndefined();
+  });
+
   it('a later attempt replaces a pending key; discardPending removes only its own session\'s', async () => {
     const dir = fresh();
     const v = await openAt(dir);

@@ -19,12 +19,14 @@ import { SignerCallError, decodeCbor, encodeCbor } from '@hoarfrost/rpc';
 import { createLogger } from '@hoarfrost/runtime';
 import { createCertificateAuthority, type CertificateAuthority, type CertificatePair } from '@hoarfrost/testkit';
 import { SignerError } from '../src/errors.js';
-import type { KeygenStore, LoadedKey } from '../src/key-store.js';
-import { KEYGEN_RPC_OF_PATH, KeygenParticipant, type KeygenParticipantOptions } from '../src/keygen.js';
+import type { LoadedKey } from '../src/key-store.js';
+import { KEYGEN_RPC_OF_PATH, KeygenParticipant, type KeygenParticipantOptions, type KeygenVault } from '../src/keygen.js';
 
-/** The KeygenStore contract in memory, recording what happened to pending keys. */
-export class MemoryKeygenStore implements KeygenStore {
+/** The KeygenVault contract in memory, recording what happened to pending keys. */
+export class MemoryKeygenStore implements KeygenVault {
   readonly keys = new Map<string, LoadedKey>();
+  /** The session that made each key's active version. */
+  readonly sessions = new Map<string, string>();
   readonly pending = new Map<string, { key: LoadedKey; sessionId: string }>();
   readonly discarded: { keyId: string; sessionId: string }[] = [];
   readonly activated: { keyId: string; sessionId: string; signature: Uint8Array }[] = [];
@@ -37,10 +39,19 @@ export class MemoryKeygenStore implements KeygenStore {
   }
   async activate(keyId: string, sessionId: string, signature: Uint8Array): Promise<void> {
     const p = this.pending.get(keyId);
+    if ((!p || p.sessionId !== sessionId) && this.activeSession(keyId) === sessionId) return;
     if (!p || p.sessionId !== sessionId) throw new Error('no pending key of that session');
     this.pending.delete(keyId);
     this.keys.set(keyId, { ...p.key, state: 'active' });
+    this.sessions.set(keyId, sessionId);
     this.activated.push({ keyId, sessionId, signature });
+  }
+  getPending(keyId: string): (LoadedKey & { sessionId: string }) | undefined {
+    const p = this.pending.get(keyId);
+    return p && { ...p.key, sessionId: p.sessionId };
+  }
+  activeSession(keyId: string): string | undefined {
+    return this.active(keyId) ? this.sessions.get(keyId) : undefined;
   }
   async discardPending(keyId: string, sessionId: string): Promise<void> {
     const p = this.pending.get(keyId);

@@ -1,13 +1,23 @@
 // The key-generation participant: who it accepts messages from (certificate, SAN, allowlist), what
-// it refuses to begin, its sessions (one per key, a time to live, steps in order), and that a
-// participant that signs a bad proof of knowledge is named by the others.
-import { describe, expect, it } from '@jest/globals';
+// it refuses to begin (stale or replayed parameters, a threshold below its minimum, a refresh
+// without every holder), its sessions (one per key, a time to live counted from the last step,
+// steps in order), whom it names (never itself, never a participant on another's echo alone), and
+// its pending key once its activation share is out (kept through aborts, activated without a live
+// session, also after a restart over its sealed store).
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Identifier } from '@hoarfrost/frost';
-import { KEYGEN_PATHS, decodeKeygenMessage, encodeKeygenMessage, sessionDigest, type KeygenParams, type SignedMessage } from '@hoarfrost/rpc';
+import { KEYGEN_PATHS, SignerCallError, decodeKeygenMessage, encodeKeygenMessage, sessionDigest, type KeygenParams, type SignedMessage } from '@hoarfrost/rpc';
+import { createLogger } from '@hoarfrost/runtime';
 import { createCertificateAuthority } from '@hoarfrost/testkit';
-import { KeygenFailed, runKeygen } from '../../coordinator/src/keygen.js';
+import { KeygenFailed, activateKey, runKeygen } from '../../coordinator/src/keygen.js';
+import { KeyVault } from '../src/key-vault.js';
 import { MessageSigner, PeerIdentityError, PeerVerifier } from '../src/peer-identity.js';
-import { Relay, createPki, derOf, makeParticipant, transportOf } from './keygen-fixture.js';
+import { Kek } from '../src/sealed-store.js';
+import { Relay, createPki, derOf, makeParticipant, transportOf, type TestParticipant, type Transport } from './keygen-fixture.js';
 
 const IDS = ['signer-1', 'signer-2', 'signer-3'];
 const pki = await createPki([...IDS, 'signer-9']);
@@ -19,8 +29,31 @@ function params(overrides: Partial<KeygenParams> = {}): KeygenParams {
     kind: 'create',
     key_id: 'k1',
     min_signers: 2,
+    issued_at: Math.floor(Date.now() / 1000),
     participants: IDS.map((signer, i) => ({ identifier: Identifier.fromNumber(i + 1).toBytes(), signer })),
     ...overrides,
+  };
+}
+
+/** A signer's own message of `type` re-signed with changed content (what that signer, if hostile, could send). */
+function resign(id: string, type: 'round1' | 'echo', signed: SignedMessage, change: (inner: any) => void): SignedMessage {
+  const inner: any = decodeKeygenMessage(type, signed.body);
+  change(inner);
+  const c = pki.certs.get(id)!;
+  return new MessageSigner(derOf(c.certPem), c.keyPem).sign(type, encodeKeygenMessage(inner));
+}
+
+/** The participants' transports, `override`n for some (by id). */
+function transports(ps: TestParticipant[], relay?: Relay, override: Record<string, Transport> = {}) {
+  return ps.map((p) => ({ id: p.id, rpc: relay ? relay.wrap(override[p.id] ?? transportOf(p)) : (override[p.id] ?? transportOf(p)) }));
+}
+
+/** A transport whose activate calls fail as an unreachable signer's while `down()` says so. */
+function activationLost(p: TestParticipant, down: () => boolean): Transport {
+  const t = transportOf(p);
+  return {
+    id: p.id,
+    call: (path, body, signal) => (path === KEYGEN_PATHS.keygenActivate && down() ? Promise.reject(new SignerCallError(p.id, 'SIGNER_UNREACHABLE', 'connection refused')) : t.call(path, body, signal)),
   };
 }
 
@@ -84,12 +117,45 @@ describe('KeygenParticipant: begin', () => {
   it('a session expires after its time to live; a new one for the key can then begin', async () => {
     let now = 1_000_000;
     const p = makeParticipant(pki, 'signer-1', IDS, { clock: () => now });
-    await p.participant.begin(params());
+    await p.participant.begin(params({ issued_at: 1000 }));
     now += 120_001;
-    const session = sessionDigest(params());
+    const session = sessionDigest(params({ issued_at: 1000 }));
     await expect(p.participant.echo({ session, round1: [] })).rejects.toMatchObject({ code: 'DKG_SESSION_UNKNOWN' });
     expect(p.participant.liveSessions).toBe(0);
-    expect('ok' in (await p.participant.begin(params({ session_id: new Uint8Array(32).fill(3) })))).toBe(true);
+    expect('ok' in (await p.participant.begin(params({ session_id: new Uint8Array(32).fill(3), issued_at: 1120 })))).toBe(true);
+  });
+
+  it('begins a session digest once: after an abort (or an expiry) the same parameters are refused, so no second round-1 message is signed for it', async () => {
+    let now = Date.now();
+    const p = makeParticipant(pki, 'signer-1', IDS, { clock: () => now });
+    const issued = params({ key_id: 'once' });
+    const first = await p.participant.begin(issued);
+    expect('ok' in first).toBe(true);
+    await p.participant.abort({ session: sessionDigest(issued), key_id: 'once' });
+    await expect(p.participant.begin(issued)).rejects.toMatchObject({ code: 'DKG_REFUSED', message: expect.stringMatching(/begun on this signer before/) });
+    now += 120_001; // the session would have expired by now: still refused
+    await expect(p.participant.begin(issued)).rejects.toMatchObject({ code: 'DKG_REFUSED' });
+    now += 60_000; // and once the digest is forgotten, the parameters are stale
+    await expect(p.participant.begin(issued)).rejects.toMatchObject({ code: 'DKG_REFUSED', message: expect.stringMatching(/stale/) });
+    // New parameters (a new session id and issue time) begin.
+    expect('ok' in (await p.participant.begin(params({ key_id: 'once', session_id: new Uint8Array(32).fill(9), issued_at: Math.floor(now / 1000) })))).toBe(true);
+  });
+
+  it('refuses parameters issued too long ago or in the future by its clock (the TTL and a clock tolerance)', async () => {
+    const now = 2_000_000_000_000;
+    const p = makeParticipant(pki, 'signer-1', IDS, { clock: () => now, clockToleranceMs: 10_000 });
+    const at = (seconds: number, n: number) => params({ key_id: `t${n}`, session_id: new Uint8Array(32).fill(n), issued_at: seconds });
+    await expect(p.participant.begin(at(now / 1000 - 131, 1))).rejects.toMatchObject({ code: 'DKG_REFUSED', message: expect.stringMatching(/stale/) });
+    await expect(p.participant.begin(at(now / 1000 + 11, 2))).rejects.toMatchObject({ code: 'DKG_REFUSED', message: expect.stringMatching(/future/) });
+    expect('ok' in (await p.participant.begin(at(now / 1000 - 130, 3)))).toBe(true);
+    expect('ok' in (await p.participant.begin(at(now / 1000 + 10, 4)))).toBe(true);
+  });
+
+  it('refuses to create a key with a threshold below its minimum (SIGNER_DKG_MIN_THRESHOLD)', async () => {
+    const p = makeParticipant(pki, 'signer-1', IDS, { minThreshold: 3 });
+    await expect(p.participant.begin(params({ min_signers: 2 }))).rejects.toMatchObject({ code: 'DKG_REFUSED', message: expect.stringMatching(/at least 3/) });
+    expect('ok' in (await p.participant.begin(params({ min_signers: 3 })))).toBe(true);
+    expect(() => makeParticipant(pki, 'signer-1', IDS, { minThreshold: 1 })).toThrow(/minThreshold/);
   });
 
   it('a step out of order ends the session as a relay fault; abort drops a session', async () => {
@@ -104,6 +170,174 @@ describe('KeygenParticipant: begin', () => {
     expect(p.participant.liveSessions).toBe(1);
     expect(await p.participant.abort({ session: sessionDigest(params({ session_id: new Uint8Array(32).fill(4) })), key_id: 'k1' })).toEqual({ ok: {} });
     expect(p.participant.liveSessions).toBe(0);
+  });
+});
+
+describe('KeygenParticipant: refresh', () => {
+  it('refuses a refresh that leaves a holder of the key out, or changes its threshold', async () => {
+    const ps = IDS.map((id) => makeParticipant(pki, id, IDS));
+    const made = await runKeygen({ kind: 'create', keyId: 'held', minSigners: 2, participants: transports(ps) });
+    const ids = made.participants.map((q) => Buffer.from(q.identifier, 'hex'));
+    const refresh = (n: number, minSigners = 2) =>
+      params({ kind: 'refresh', key_id: 'held', group_key: made.verifyingKey, min_signers: minSigners, participants: IDS.slice(0, n).map((signer, i) => ({ signer, identifier: ids[i]! })) });
+    await expect(ps[0]!.participant.begin(refresh(2))).rejects.toMatchObject({ code: 'DKG_REFUSED', message: expect.stringMatching(/every holder/) });
+    await expect(ps[0]!.participant.begin(refresh(3, 3))).rejects.toMatchObject({ code: 'DKG_REFUSED', message: expect.stringMatching(/keeps the threshold/) });
+    expect('ok' in (await ps[0]!.participant.begin(refresh(3)))).toBe(true);
+  });
+});
+
+describe('KeygenParticipant: sessions', () => {
+  it('a session lives its time to live from its last step: a run whose every step takes most of it completes', async () => {
+    let now = Date.now();
+    const ps = IDS.map((id) => makeParticipant(pki, id, IDS, { clock: () => now }));
+    // 100 s pass before each step reaches the participants (the time to live is 120 s).
+    let last = '';
+    const relay = new Relay({
+      request(_target, path, b) {
+        if (path !== last) now += 100_000;
+        last = path;
+        return b;
+      },
+    });
+    const result = await runKeygen({ kind: 'create', keyId: 'slow', minSigners: 2, participants: transports(ps, relay), clock: () => now });
+    for (const p of ps) expect(p.store.active('slow')?.publicKeyPackage.verifyingKeyBytes).toEqual(result.verifyingKey);
+  });
+});
+
+describe('KeygenParticipant: whom it names', () => {
+  it('an echo that disagrees with the round-1 messages it received: the run ends naming nobody (not the participant the echo is about)', async () => {
+    const ps = IDS.map((id) => makeParticipant(pki, id, IDS));
+    // A relay that checks nothing, and a hostile signer-3 whose echo lies about signer-2's round 1.
+    const relay = new Relay({
+      request(target, path, b) {
+        if (path === KEYGEN_PATHS.keygenDeal && target === 'signer-1') b.echoes[2] = resign('signer-3', 'echo', b.echoes[2], (m) => (m.digests[1] = new Uint8Array(32).fill(6)));
+        return b;
+      },
+    });
+    const e = (await runKeygen({ kind: 'create', keyId: 'lying-echo', minSigners: 2, participants: transports(ps, relay) }).catch((err: unknown) => err)) as KeygenFailed;
+    expect(e).toBeInstanceOf(KeygenFailed);
+    expect(e).toMatchObject({ code: 'DKG_EQUIVOCATION', culprits: [], relayFault: false, step: 'deal' });
+    const report = e.reports.find((r) => r.signer === 'signer-1')!;
+    expect(report.culprits).toEqual([]);
+    expect(report.message).toMatch(/signer-3's echo about signer-2's/);
+    for (const p of ps) expect(p.store.active('lying-echo')).toBeUndefined();
+  });
+
+  it('its own round-1 message missing from the set it is given: the relay is at fault, it never names itself', async () => {
+    const ps = IDS.map((id) => makeParticipant(pki, id, IDS));
+    const relay = new Relay({
+      request(target, path, b) {
+        if (path === KEYGEN_PATHS.keygenEcho && target === 'signer-1') b.round1.splice(0, 1);
+        return b;
+      },
+    });
+    const e = (await runKeygen({ kind: 'create', keyId: 'own-dropped', minSigners: 2, participants: transports(ps, relay) }).catch((err: unknown) => err)) as KeygenFailed;
+    expect(e).toMatchObject({ code: 'DKG_RELAY_FAULT', relayFault: true, step: 'echo' });
+    const report = e.reports.find((r) => r.signer === 'signer-1')!;
+    expect(report.culprits).not.toContain('signer-1');
+    expect(report.message).toMatch(/own round1 message was not delivered/);
+  });
+
+  it("a round-2 message addressed to another participant, delivered beside the sender's own to it: a relay fault, the sender not named", async () => {
+    const ps = IDS.map((id) => makeParticipant(pki, id, IDS));
+    let toSigner3: SignedMessage | undefined;
+    const relay = new Relay({
+      request(target, path, b) {
+        if (path === KEYGEN_PATHS.keygenFinish && target === 'signer-1') b.round2.push(toSigner3!);
+        return b;
+      },
+      answer(target, path, a) {
+        if (path === KEYGEN_PATHS.keygenDeal && target === 'signer-2') toSigner3 = a.ok.round2[1];
+        return a;
+      },
+    });
+    const e = (await runKeygen({ kind: 'create', keyId: 'misaddressed', minSigners: 2, participants: transports(ps, relay) }).catch((err: unknown) => err)) as KeygenFailed;
+    expect(decodeKeygenMessage('round2', toSigner3!.body).recipient).toEqual(Identifier.fromNumber(3).toBytes());
+    expect(e).toMatchObject({ code: 'DKG_RELAY_FAULT', relayFault: true, culprits: [], step: 'finish' });
+    expect(e.reports.find((r) => r.signer === 'signer-1')!.message).toMatch(/round2 message of signer-2 addressed to another participant/);
+  });
+});
+
+describe('KeygenParticipant: its pending key once its activation share is out', () => {
+  it('an abort after the sign step keeps the pending key; activate then works without the live session', async () => {
+    let lost = true;
+    const ps = IDS.map((id) => makeParticipant(pki, id, IDS));
+    const e = (await runKeygen({
+      kind: 'create',
+      keyId: 'kept',
+      minSigners: 2,
+      participants: transports(ps, undefined, { 'signer-3': activationLost(ps[2]!, () => lost) }),
+      stepTimeoutMs: 2000,
+    }).catch((err: unknown) => err)) as KeygenFailed;
+    expect(e.code).toBe('DKG_ACTIVATION_INCOMPLETE');
+    const p3 = ps[2]!;
+    const session = e.sessionDigest!;
+    // A coordinator that aborts anyway: the session goes, the pending key stays.
+    expect(await p3.participant.abort({ session, key_id: 'kept' })).toEqual({ ok: {} });
+    expect(p3.participant.liveSessions).toBe(0);
+    expect(p3.store.pending.get('kept')?.sessionId).toBe(Buffer.from(session).toString('hex'));
+    expect(p3.store.discarded).toEqual([]);
+    // A signature that does not verify under the pending key is refused, and the key stays pending.
+    const bad = Uint8Array.from(e.activationSignature!);
+    bad[0]! ^= 1;
+    expect(await p3.participant.activate({ session, key_id: 'kept', signature: bad })).toEqual({ abort: expect.objectContaining({ code: 'DKG_ACTIVATION_FAILED', relay_fault: true }) });
+    expect(p3.store.pending.has('kept')).toBe(true);
+    lost = false;
+    expect(await activateKey({ keyId: 'kept', sessionDigest: session, activationSignature: e.activationSignature!, participants: transports(ps) })).toEqual({ activated: IDS });
+    for (const p of ps) expect(p.store.active('kept')).toBeDefined();
+    // Another session's pending key is not there to activate.
+    await expect(p3.participant.activate({ session: new Uint8Array(32), key_id: 'kept', signature: e.activationSignature! })).rejects.toMatchObject({ code: 'DKG_SESSION_UNKNOWN' });
+  });
+
+  it('a step failed after the sign step keeps the pending key too: the activation that follows still works', async () => {
+    const ps = IDS.map((id) => makeParticipant(pki, id, IDS));
+    // The sign step sent twice to signer-1: out of order, a relay fault that ends its session.
+    const relay = new Relay({
+      async answer(target, path, a) {
+        if (path === KEYGEN_PATHS.keygenSign && target === 'signer-1') {
+          const again = await transportOf(ps[0]!).call(path, { session: sessionOf(ps[0]!), commitments: [] });
+          expect(again).toEqual({ abort: expect.objectContaining({ code: 'DKG_RELAY_FAULT' }) });
+        }
+        return a;
+      },
+    });
+    const sessionOf = (p: TestParticipant) => Buffer.from(p.store.pending.get('after-sign')!.sessionId, 'hex');
+    const result = await runKeygen({ kind: 'create', keyId: 'after-sign', minSigners: 2, participants: transports(ps, relay) });
+    // signer-1's session ended at the repeated sign step; its pending key did not, and activated.
+    expect(ps[0]!.store.discarded).toEqual([]);
+    for (const p of ps) expect(Buffer.from(p.store.active('after-sign')!.publicKeyPackage.verifyingKeyBytes)).toEqual(Buffer.from(result.verifyingKey));
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'keygen-restart-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('activates after a restart, from the pending record of its sealed store; re-sent once active, it answers ok', async () => {
+    const kek = Kek.fromFileBytes(randomBytes(32), 'kek');
+    const open = () => KeyVault.open({ dir, kek, signerId: 'signer-3' });
+    const vault = await open();
+    const ps = IDS.map((id) => makeParticipant(pki, id, IDS, id === 'signer-3' ? { store: vault } : {}));
+    const e = (await runKeygen({
+      kind: 'create',
+      keyId: 'restarted',
+      minSigners: 2,
+      participants: transports(ps, undefined, { 'signer-3': activationLost(ps[2]!, () => true) }),
+      stepTimeoutMs: 2000,
+    }).catch((err: unknown) => err)) as KeygenFailed;
+    expect(e).toMatchObject({ code: 'DKG_ACTIVATION_INCOMPLETE', step: 'activate', activated: ['signer-1', 'signer-2'], notActivated: ['signer-3'], culprits: ['signer-3'] });
+    expect(e.message).toMatch(/active on signer-1, signer-2 and still pending on signer-3/);
+    expect(vault.getPending('restarted')).toBeDefined();
+    ps[2]!.participant.close();
+
+    // The signer restarts: a new participant over the reopened store, no session in memory.
+    const reopened = await open();
+    const restarted = makeParticipant(pki, 'signer-3', IDS, { store: reopened, logger: createLogger('keygen-test', 'silent') });
+    const rpc = transportOf(restarted);
+    const body = { session: e.sessionDigest!, key_id: 'restarted', signature: e.activationSignature! };
+    expect(await rpc.call(KEYGEN_PATHS.keygenActivate, body)).toEqual({ ok: {} });
+    expect(reopened.get('restarted')).toMatchObject({ state: 'active', version: 1 });
+    expect(Buffer.from(reopened.get('restarted')!.publicKeyPackage.verifyingKeyBytes)).toEqual(Buffer.from(ps[0]!.store.active('restarted')!.publicKeyPackage.verifyingKeyBytes));
+    expect(await rpc.call(KEYGEN_PATHS.keygenActivate, body)).toEqual({ ok: {} });
+    expect((await open()).get('restarted')).toMatchObject({ state: 'active', version: 1 });
   });
 });
 

@@ -23,6 +23,7 @@ import {
 } from '@hoarfrost/frost';
 import {
   WireFormatError,
+  activationMessage,
   decodeRound2Request,
   decodeRound2Response,
   encodeCbor,
@@ -145,6 +146,18 @@ describe('handleRound2', () => {
     await expectSignerError(shareOf(s1!, requestFor([commitOnce(s2!), commitOnce(s3!)])), 'NOT_A_PARTICIPANT');
     // No single nonce was named, so none was claimed: the one outstanding still signs.
     expect(s1!.nonces.size).toBe(1);
+    await shareOf(s1!, requestFor([mine, commitOnce(s2!)]));
+  });
+
+  it('a message that starts like a key activation message is DKG_REFUSED, before any nonce is touched', async () => {
+    const [s1, s2] = trio();
+    const mine = commitOnce(s1!);
+    const activation = new Uint8Array(activationMessage(new Uint8Array(32).fill(7), new Uint8Array(32).fill(8)));
+    for (const msg of [activation, new TextEncoder().encode('hoarfrost-key-activation-v1 and anything after')]) {
+      await expectSignerError(shareOf(s1!, requestFor([mine, commitOnce(s2!)], msg)), 'DKG_REFUSED');
+    }
+    // The nonce it named was not claimed: it still signs an ordinary message.
+    expect(noncesOf(s1!, mine).used).toBe(false);
     await shareOf(s1!, requestFor([mine, commitOnce(s2!)]));
   });
 
@@ -546,6 +559,16 @@ describe('handleRound2Batch', () => {
     expect(s1!.nonces.size).toBe(0);
     expect(await sampleValue(s1!.metrics.registry, 'frost_signer_round2_total', { outcome: 'ok' })).toBe(2);
     expect(await sampleValue(s1!.metrics.registry, 'frost_signer_round2_total', { outcome: 'POLICY_NOT_JWS' })).toBe(1);
+  });
+
+  it('a request whose message starts like a key activation message is DKG_REFUSED alone, its nonce untouched', async () => {
+    const [s1, s2] = trio();
+    const mine = commitOnce(s1!);
+    const activation = new Uint8Array(activationMessage(new Uint8Array(32).fill(7), new Uint8Array(32).fill(8)));
+    const out = await batchAt(s1!, [requestFor([mine, commitOnce(s2!)], activation), requestFor([commitOnce(s1!), commitOnce(s2!)])]);
+    expect(out.map((o) => (typeof o === 'string' ? o : 'share'))).toEqual(['DKG_REFUSED', 'share']);
+    expect(noncesOf(s1!, mine).used).toBe(false);
+    expect(s1!.nonces.size).toBe(1);
   });
 
   it('every listed nonce is claimed before any point work: an invalid point in one package still burns the nonces of all', async () => {
