@@ -44,6 +44,13 @@ export interface Round2Request {
   key_id: string;
   message: Uint8Array;
   commitments: (CommitmentWire & { identifier: Uint8Array })[];
+  /**
+   * The version of the key (its shares) the coordinator verifies the shares against. A signer
+   * holding another version (a refresh activated since the coordinator last looked) refuses with
+   * KEY_VERSION_CHANGED before claiming anything, so a coordinator with a stale view re-reads the
+   * signer instead of convicting it. Optional: older coordinators leave it out.
+   */
+  key_version?: number;
 }
 export interface Round2Response {
   identifier: Uint8Array;
@@ -204,8 +211,8 @@ export function parseRound1Response(v: unknown, maxCount: number = MAX_ROUND1_BA
 }
 
 export function parseRound2Request(v: unknown, maxParticipants = 255): Round2Request {
-  const o = obj(v, 'round2 request', ['key_id', 'message', 'commitments']);
-  return {
+  const o = obj(v, 'round2 request', ['key_id', 'message', 'commitments'], ['key_version']);
+  const req: Round2Request = {
     key_id: keyId(o.key_id),
     message: bytes(o.message, 'message'),
     commitments: list(o.commitments, 'commitments', 1, maxParticipants).map((c, i) => {
@@ -217,6 +224,8 @@ export function parseRound2Request(v: unknown, maxParticipants = 255): Round2Req
       };
     }),
   };
+  if (o.key_version !== undefined) req.key_version = int(o.key_version, 'key_version', 1, 2 ** 31);
+  return req;
 }
 
 /** The largest round-2 batch either side accepts (the signer's configuration bound). */
@@ -332,12 +341,14 @@ export function decodePublicKeyPackage(encoded: Uint8Array): PublicKeyPackage {
  * The round-2 request for `pkg`: every participant's identifier and commitments, and the message.
  * The coordinator's only way of putting a signing package on the wire.
  */
-export function encodeRound2Request(keyId: string, pkg: SigningPackage): Round2Request {
+export function encodeRound2Request(keyId: string, pkg: SigningPackage, keyVersion?: number): Round2Request {
   const commitments = [];
   for (const { identifier, commitments: c } of pkg.signingCommitments.values()) {
     commitments.push({ identifier: identifier.toBytes(), hiding: c.hidingBytes, binding: c.bindingBytes });
   }
-  return { key_id: keyId, message: pkg.message, commitments };
+  const req: Round2Request = { key_id: keyId, message: pkg.message, commitments };
+  if (keyVersion !== undefined) req.key_version = keyVersion;
+  return req;
 }
 
 /**
@@ -435,6 +446,7 @@ export const SIGNER_ERROR_CODES = {
   DKG_UNAVAILABLE: 'unavailable',
   UNKNOWN_COMMITMENT: 'stale',
   COMMITMENT_EXPIRED: 'stale',
+  KEY_VERSION_CHANGED: 'stale',
   POLICY_MESSAGE_TOO_LARGE: 'policy',
   POLICY_EMPTY_MESSAGE: 'policy',
   POLICY_NOT_JWS: 'policy',

@@ -91,15 +91,20 @@ interface BatchCommitted {
 /** Everything one request learns across its attempts. */
 export interface SigningState {
   readonly request: SignRequest;
-  /** The key, as known when the request began: its package and the signers usable for it. */
-  readonly key: KnownKey;
+  /**
+   * The key, as known when the request began (or when a signer said its version changed): its
+   * package and the signers usable for it.
+   */
+  key: KnownKey;
   /** The preprocessed commitments of that key. */
   readonly pool: KeyCommitmentPool;
   readonly deadline: number;
   /** The caller pinned the participants: no substitution, no breaker gating. */
   readonly pinned: boolean;
   /** The signers this request may use. */
-  readonly eligible: readonly SignerHandle[];
+  eligible: readonly SignerHandle[];
+  /** Signers that hold another version of the key than `key` (refreshed since it was read). */
+  readonly versionChanged: Set<SignerHandle>;
   /** Failed, refused or cheated in an earlier attempt. */
   readonly excluded: Set<SignerHandle>;
   /** Proven to have sent invalid commitments or shares. */
@@ -117,13 +122,13 @@ export interface SigningState {
 
 export class Orchestrator {
   readonly #config: Pick<CoordinatorConfig, 'keyId' | 'signDeadlineMs' | 'signerTimeoutMs'>;
-  readonly #registry: Pick<SignerRegistry, 'handles' | 'signingKey'>;
+  readonly #registry: Pick<SignerRegistry, 'handles' | 'signingKey' | 'check'>;
   readonly #metrics: Pick<CoordinatorMetrics, 'retries' | 'culprits'>;
   readonly #pool: CommitmentPool;
 
   constructor(args: {
     config: Pick<CoordinatorConfig, 'keyId' | 'signDeadlineMs' | 'signerTimeoutMs'>;
-    registry: Pick<SignerRegistry, 'handles' | 'signingKey'>;
+    registry: Pick<SignerRegistry, 'handles' | 'signingKey' | 'check'>;
     metrics: Pick<CoordinatorMetrics, 'retries' | 'culprits'>;
     pool: CommitmentPool;
   }) {
@@ -143,6 +148,7 @@ export class Orchestrator {
       state.attempts++;
       if (state.attempts > 1) this.#metrics.retries.inc();
       this.#checkDeadline(state);
+      if (state.versionChanged.size > 0) await this.#reloadKey(state);
       try {
         const quorum = this.chooseQuorum(state);
         const committed = await this.collectCommitments(state, quorum);
@@ -188,7 +194,7 @@ export class Orchestrator {
       this.#checkDeadline(lead);
       const committed = await this.#collectBatchCommitments(states, this.chooseQuorum(lead));
       const pkgs = states.map((s, i) => new SigningPackage(committed.map((c) => ({ identifier: c.identifier, commitments: c.list[i]! })), s.request.message));
-      const wires = pkgs.map((pkg) => encodeRound2Request(lead.key.keyId, pkg));
+      const wires = pkgs.map((pkg) => encodeRound2Request(lead.key.keyId, pkg, lead.key.version));
       const signal = this.#signal(lead);
       const answers = await Promise.all(committed.map((c) => c.handle.signMany(wires, signal).finally(() => lead.trials.delete(c.handle))));
       states.forEach((state, i) => {
@@ -245,22 +251,42 @@ export class Orchestrator {
     return committed;
   }
 
-  #begin(request: SignRequest): SigningState {
-    const key = this.#registry.signingKey(request.keyId ?? this.#config.keyId);
-    let eligible: readonly SignerHandle[];
+  /** The signers `request` may use for `key`. */
+  #eligible(request: SignRequest, key: KnownKey): readonly SignerHandle[] {
     if (request.participants) {
-      eligible = request.participants.map((id) => {
+      return request.participants.map((id) => {
         const h = [...key.holders].find(([, mine]) => mine.equals(id))?.[0];
         if (!h) throw new ApiError('QUORUM_UNAVAILABLE', `no reachable signer holds participant ${id}`);
         return h;
       });
-    } else {
-      // Only holders that sign with the key now (one that retired it, or has not activated it, would refuse).
-      eligible = (request.signers ?? this.#registry.handles).filter((h) => key.holders.has(h) && (h.reported.get(key.keyId)?.state ?? 'active') === 'active');
     }
+    // Only holders that sign with the key now (one that retired it, or has not activated it, would refuse).
+    return (request.signers ?? this.#registry.handles).filter((h) => key.holders.has(h) && (h.reported.get(key.keyId)?.state ?? 'active') === 'active');
+  }
+
+  /**
+   * Some signers answered that they hold another version of the key (a refresh activated since it was
+   * read): read them again, and go on with the key as the registry now knows it — those signers are
+   * usable again when their version is the one it agrees on.
+   */
+  async #reloadKey(state: SigningState): Promise<void> {
+    const changed = [...state.versionChanged];
+    state.versionChanged.clear();
+    await Promise.all(changed.map((h) => this.#registry.check(h)));
+    const fresh = this.#registry.signingKey(state.key.keyId);
+    if (fresh.version === state.key.version) return;
+    state.key = fresh;
+    state.eligible = this.#eligible(state.request, fresh);
+    for (const h of changed) state.excluded.delete(h);
+  }
+
+  #begin(request: SignRequest): SigningState {
+    const key = this.#registry.signingKey(request.keyId ?? this.#config.keyId);
+    const eligible = this.#eligible(request, key);
     return {
       request,
       key,
+      versionChanged: new Set(),
       pool: this.#pool.key(key.keyId),
       deadline: request.deadline ?? Date.now() + this.#config.signDeadlineMs,
       pinned: request.participants !== undefined,
@@ -312,7 +338,7 @@ export class Orchestrator {
 
   /** Step 3: round 2 with every signer of the package; undefined when a share is missing. */
   async collectShares(state: SigningState, committed: Committed[], pkg: SigningPackage): Promise<Map<string, SignatureShare> | undefined> {
-    const wire = encodeRound2Request(state.key.keyId, pkg);
+    const wire = encodeRound2Request(state.key.keyId, pkg, state.key.version);
     const results = await Promise.allSettled(
       committed.map((c) => c.handle.sign(wire, this.#signal(state)).finally(() => state.trials.delete(c.handle))),
     );
@@ -337,7 +363,7 @@ export class Orchestrator {
     const claims = failures.filter(([, e]) => failureKind(e) === 'blame').map(([c]) => c.handle);
     for (const [c, e] of failures) if (failureKind(e) !== 'blame') this.#recordFailure(state, c.handle, e, c.pooled);
     if (claims.length > 0) this.#settleBlame(state, committed, claims);
-    if (state.pinned && state.eligible.some((h) => state.excluded.has(h))) {
+    if (state.pinned && state.eligible.some((h) => state.excluded.has(h) && !state.versionChanged.has(h))) {
       this.#checkDeadline(state); // a call cut by the deadline is the deadline's doing, not the signer's
       throw this.#cannotSign(state, 0);
     }
@@ -426,6 +452,13 @@ export class Orchestrator {
     state.trials.delete(h);
     const e = asCallError(h.id, reason);
     const kind = failureKind(e);
+    if (e.code === 'KEY_VERSION_CHANGED') {
+      // The key was refreshed since this coordinator last read the signer: its shares are of another
+      // version. Not a fault: the next attempt reads it again first (#reloadKey).
+      state.excluded.add(h);
+      state.versionChanged.add(h);
+      return;
+    }
     if (kind === 'stale' && pooled && !state.stale.has(h)) {
       // The signer no longer knows a preprocessed commitment (it restarted, or it expired): not a
       // fault. Drop its pool; the next attempt asks it for a fresh commitment by round 1.

@@ -44,6 +44,23 @@ export interface KnownKey {
   holders: ReadonlyMap<SignerHandle, Identifier>;
 }
 
+/**
+ * The version of a key's shares: the one most of the signers reporting its package report (the
+ * lowest on a tie). Every honest holder of one package holds one version (a refresh changes the
+ * package), so one signer reporting another version only leaves itself out; the version is what a
+ * round-2 request names, and a signer holding another refuses it (KEY_VERSION_CHANGED).
+ */
+function versionOf(reports: readonly ReportedKey[]): number {
+  const count = new Map<number, number>();
+  for (const r of reports) count.set(r.version, (count.get(r.version) ?? 0) + 1);
+  let best = 1;
+  let most = 0;
+  for (const [v, n] of [...count].sort((a, b) => a[0] - b[0])) {
+    if (n > most) [best, most] = [v, n];
+  }
+  return best;
+}
+
 /** Time a re-sent activation may take. */
 const ACTIVATION_TIMEOUT_MS = 10_000;
 
@@ -393,7 +410,8 @@ export class SignerRegistry {
       const [digest, hs] = signable[0]!;
       agreed = { pkp: hs[0]!.reported.get(keyId)!.pkp!, digest };
     }
-    const holders = this.#holders(keyId, agreed, reporting);
+    const version = versionOf(reporting.map((h) => h.reported.get(keyId)!).filter((r) => r.pkpDigest === agreed.digest || r.pkpDigest === undefined));
+    const holders = this.#holders(keyId, agreed, version, reporting);
     const states = [...holders.keys()].map((h) => h.reported.get(keyId)!);
     // Active while a threshold of its holders sign with it: a retirement that reached only some
     // holders leaves it active (the operator is told and retries), and one signer reporting it retired
@@ -405,7 +423,7 @@ export class SignerRegistry {
       keyId,
       pkp: agreed.pkp,
       state,
-      version: Math.max(1, ...states.map((r) => r.version)),
+      version,
       pinned: pinned !== undefined,
       holders,
     };
@@ -418,7 +436,7 @@ export class SignerRegistry {
    * held by one signer only (the one that held it before keeps it; for the default key, a signer
    * pinned to a participant must answer as that one).
    */
-  #holders(keyId: string, agreed: { pkp: PublicKeyPackage; digest: string }, reporting: SignerHandle[]): Map<SignerHandle, Identifier> {
+  #holders(keyId: string, agreed: { pkp: PublicKeyPackage; digest: string }, version: number, reporting: SignerHandle[]): Map<SignerHandle, Identifier> {
     const previous = this.#keys.get(keyId)?.holders;
     const order = [...reporting].sort((a, b) => Number(!previous?.has(a)) - Number(!previous?.has(b)));
     const holders = new Map<SignerHandle, Identifier>();
@@ -431,6 +449,7 @@ export class SignerRegistry {
       if (r.pkpDigest !== undefined && r.pkpDigest !== agreed.digest) problem = 'it reports another public key package';
       else if (Buffer.compare(r.verifyingKey, agreed.pkp.verifyingKeyBytes) !== 0) problem = 'it holds a different group key';
       else if (!fitsShare(r, agreed.pkp)) problem = 'its verifying share differs from the public key package';
+      else if (r.version !== version) problem = `it reports version ${r.version} of the key; its holders hold version ${version}`;
       else if (pinned && !r.identifier.equals(pinned)) problem = `it answered as participant ${r.identifier}; it is pinned to ${pinned}`;
       else if (taken.has(r.identifier.toHex())) problem = `identifier ${r.identifier} is also claimed by ${taken.get(r.identifier.toHex())!.id}`;
       if (problem) {

@@ -172,7 +172,9 @@ export class FakeSigner implements SignerRpc {
       case 'hang':
         await this.#hang(signal);
     }
-    const { keyPackage } = this.#key(req.key_id);
+    const { keyPackage, version } = this.#key(req.key_id);
+    // As the real signer: another version of the key's shares than the coordinator verifies against.
+    if (req.key_version !== undefined && req.key_version !== (version ?? 1)) this.#fail('KEY_VERSION_CHANGED');
     const me = keyPackage.identifier;
     const mine = listedCommitment(req, me);
     if (!mine) this.#fail('NOT_A_PARTICIPANT');

@@ -60,6 +60,22 @@ describe('Orchestrator', () => {
     expect(d.signers[0]!.calls.round2).toBe(before.round2);
   });
 
+  it('a signer holding another version of the key than the coordinator read is left out of the request, not convicted, and read again first', async () => {
+    const d = await fakeDeployment(2, 3);
+    d.signers[0]!.keys.get('default')!.version = 2;
+    const infos = d.signers[0]!.calls.info;
+    const r = await signOk(d);
+    expect(r.participants).toEqual([2, 3]);
+    expect(r.culprits).toEqual([]);
+    expect(await sample(d.metrics, 'frost_coordinator_culprits_total', { signer: 'signer-1' })).toBe(0);
+    expect(d.registry.handles[0]!.breaker.state).toBe('closed');
+    expect(d.signers[0]!.calls.info).toBeGreaterThan(infos);
+    // Alone in its version (the others, with the same package, hold version 1), it is left out of the
+    // key: one signer cannot make the coordinator ask the others for a version they do not hold.
+    expect(d.registry.key('default')!.version).toBe(1);
+    expect(d.registry.handles.map((h) => h.identifierFor('default')?.toNumber())).toEqual([undefined, 2, 3]);
+  });
+
   it('replaces a signer that is down and names nobody', async () => {
     const d = await fakeDeployment(2, 3);
     d.signers[0]!.behaviour = 'down';

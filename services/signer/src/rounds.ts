@@ -208,6 +208,9 @@ function claim(deps: RoundsDeps, req: Round2Request): Claimed {
     throw new SignerError('DKG_REFUSED', 'the message starts like a key activation message, which only key generation signs');
   }
   const key = signingKey(deps, req.key_id);
+  if (req.key_version !== undefined && req.key_version !== (key.version ?? 1)) {
+    throw new SignerError('KEY_VERSION_CHANGED', `this signer holds version ${key.version ?? 1} of key "${req.key_id}", not ${req.key_version}`);
+  }
   const me = key.keyPackage.identifier;
   const mine = listedCommitment(req, me);
   if (!mine) throw new SignerError('NOT_A_PARTICIPANT', 'signing package must list this signer exactly once');
