@@ -433,6 +433,26 @@ describe('key states and per-key identifiers', () => {
     await expect(shareOf(s1!, req)).resolves.toBeDefined();
   });
 
+  it('round 2 naming another version of the key than the one held is KEY_VERSION_CHANGED before its nonce is claimed; naming it, or none, signs', async () => {
+    const [s1, s2] = trio();
+    const req = requestFor([commitOnce(s1!), commitOnce(s2!)]);
+    (s1!.deps.keys as unknown as Map<string, { version?: number }>).get(KEY_ID)!.version = 2;
+    await expectSignerError(handleRound2(s1!.deps, wire({ ...req, key_version: 1 }), silentLog), 'KEY_VERSION_CHANGED');
+    const batch = await handleRound2Batch(s1!.deps, wire({ requests: [{ ...req, key_version: 3 }] }), silentLog);
+    expect(batch.results[0]).toEqual({ error: { code: 'KEY_VERSION_CHANGED', message: expect.any(String) } });
+    await expect(shareOf(s1!, { ...req, key_version: 2 })).resolves.toBeDefined();
+  });
+
+  it('info reports the activation of a version made by key generation (session and signature, both public)', () => {
+    const s = testSigner(2, { [KEY_ID]: dealt });
+    const session = 'ab'.repeat(32);
+    const signature = new Uint8Array(64).fill(7);
+    Object.assign((s.deps.keys as unknown as Map<string, object>).get(KEY_ID)!, { activation: { sessionId: session, signature } });
+    const r = parseInfoResponse(wire(handleInfo(s.deps, wire({}))));
+    expect(Buffer.from(r.keys[0]!.activation!.session).toString('hex')).toBe(session);
+    expect(Buffer.from(r.keys[0]!.activation!.signature)).toEqual(Buffer.from(signature));
+  });
+
   it('info describes every key in every state, with its identifier, version, creation time and canonical public key package', () => {
     const s = testSigner(2, { [KEY_ID]: dealt, other });
     const keys = s.deps.keys as unknown as Map<string, { state?: string; version?: number; createdAt?: number }>;
