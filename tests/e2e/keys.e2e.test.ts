@@ -173,6 +173,23 @@ describe('keys over the life of a 2-of-3 deployment', () => {
     await signAndVerify(d.client, 'beta', randomBytes(16));
   }, 60_000);
 
+  it('remove: asked for by name, a retired key\'s shares are deleted on every signer and it leaves the JWKS; an active key is not removed', async () => {
+    const unconfirmed = await frostctl(d.cluster, 'keys', 'remove', '--key-id', 'alpha');
+    expect(unconfirmed.status).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/--delete-shares/);
+    const active = await frostctl(d.cluster, 'keys', 'remove', '--key-id', 'beta', '--delete-shares');
+    expect(active.status).toBe(1);
+    expect(active.stderr).toMatch(/KEY_NOT_RETIRED/);
+    const r = await frostctl(d.cluster, 'keys', 'remove', '--key-id', 'alpha', '--delete-shares');
+    expect(r.status).toBe(0);
+    expect((await jwks(d.client)).keys.map((k) => k.kid)).not.toContain('alpha');
+    for (const s of d.cluster.env.signers) expect(readdirSync(s.storeDir).filter((f) => f.startsWith('alpha.'))).toEqual(['alpha.removed']);
+    const refused = await d.client.sign(randomBytes(8), { key_id: 'alpha' });
+    expect(refused.status).toBe(404);
+    expect(refused.json.error?.code).toBe('UNKNOWN_KEY');
+    await signAndVerify(d.client, 'beta', randomBytes(16));
+  }, 60_000);
+
   it('a corrupted sealed file, or a wrong KEK: that signer is not ready with a precise reason; the others keep signing', async () => {
     const env = d.cluster.env;
     const victim = env.signers[0]!;

@@ -22,7 +22,7 @@ const commands: Record<string, { run: Command; usage: string; summary: string }>
   verify: { run: verify, usage: verifyUsage, summary: 'verify an Ed25519 signature under a group key' },
   inspect: { run: inspect, usage: inspectUsage, summary: 'decode and validate any frost-rs JSON object' },
   sign: { run: sign, usage: signUsage, summary: 'sign through a coordinator and verify the result' },
-  keys: { run: keys, usage: keysUsage, summary: "a deployment's keys: list, create by DKG (no dealer), refresh, retire" },
+  keys: { run: keys, usage: keysUsage, summary: "a deployment's keys: list, create by DKG (no dealer), refresh, retire, remove" },
   'k8s-manifests': { run: k8sManifests, usage: k8sUsage, summary: 'Kubernetes Secrets/ConfigMaps for the Helm chart from a key folder' },
   audit: { run: audit, usage: auditUsage, summary: 'check the hash chain of an audit file or of service logs (tamper evidence)' },
   relay: { run: relay, usage: relayUsage, summary: 'relay identities (X25519) and the sessions of one on a frostd-compatible relay' },

@@ -27,6 +27,7 @@ export const KEYGEN_PATHS = {
   keygenActivate: '/v1/keygen/activate',
   keygenAbort: '/v1/keygen/abort',
   keyRetire: '/v1/keys/retire',
+  keyRemove: '/v1/keys/remove',
 } as const;
 export type KeygenRpc = keyof typeof KEYGEN_PATHS;
 

@@ -440,6 +440,7 @@ export const SIGNER_ERROR_CODES = {
   KEY_NOT_ACTIVE: 'package',
   KEY_RETIRED: 'package',
   KEY_EXISTS: 'package',
+  KEY_NOT_RETIRED: 'package',
   DKG_REFUSED: 'request',
   DKG_SESSION_UNKNOWN: 'stale',
   DKG_BUSY: 'unavailable',

@@ -7,7 +7,10 @@
  * - `POST /admin/v1/keys` `{key_id, threshold, signers?}`: a key generation among the named signers
  *   (default: every configured signer). Nothing is kept here: a run lives in this request.
  * - `POST /admin/v1/keys/{id}/refresh` `{}`: new shares of the same key for the signers holding it.
- * - `POST /admin/v1/keys/{id}/retire` `{}`: every holder stops signing with it.
+ * - `POST /admin/v1/keys/{id}/retire` `{}`: every holder stops signing with it (its public key stays
+ *   published).
+ * - `POST /admin/v1/keys/{id}/remove` `{}`: a retired key's shares are deleted on every holder, and its
+ *   public key is published no more.
  *
  * Create and refresh answer `application/x-ndjson`: one JSON object per line as the run advances
  * (`{"event":"step","step":"begin","detail":...}`), the last one `{"event":"done","key":{...}}` or
@@ -67,7 +70,9 @@ function describe(r: KeygenResult): Record<string, unknown> {
 export interface AdminHandlers {
   create(req: Request, res: Response, body: unknown): Promise<void>;
   refresh(req: Request, res: Response, body: unknown): Promise<void>;
-  retire(req: Request, res: Response, body: unknown): Promise<{ key_id: string; retired_on: string[] }>;
+  retire(req: Request, res: Response, body: unknown): Promise<{ key_id: string; retired_on?: string[] }>;
+  /** Deletes a retired key's shares on every holder: its public key leaves the JWKS. */
+  remove(req: Request, res: Response, body: unknown): Promise<{ key_id: string; removed_from?: string[] }>;
 }
 
 export function createAdminHandlers(deps: AdminDeps): AdminHandlers {
@@ -124,6 +129,38 @@ export function createAdminHandlers(deps: AdminDeps): AdminHandlers {
     }
   }
 
+  /**
+   * Retires (or removes, once retired) a key on every holder. A holder that does not answer leaves the
+   * operation incomplete (KEY_RETIRE_INCOMPLETE, naming it): both are idempotent, so the operator
+   * runs it again.
+   */
+  async function everyHolder(req: Request, body: unknown, op: 'retire' | 'remove'): Promise<{ key_id: string; retired_on?: string[]; removed_from?: string[] }> {
+    fields(body, []);
+    const keyId = keyIdOf(req.params.keyId);
+    const key = registry.key(keyId);
+    if (!key) throw new ApiError('UNKNOWN_KEY', `no key "${keyId}" here`);
+    if (op === 'remove' && key.state !== 'retired') throw new ApiError('KEY_NOT_RETIRED', `key "${keyId}" is ${key.state}: only a retired key is removed (retire it first)`);
+    const holders = [...key.holders.keys()];
+    const path = op === 'retire' ? KEYGEN_PATHS.keyRetire : KEYGEN_PATHS.keyRemove;
+    const outcomes = await Promise.allSettled(
+      holders.map(async (h) => {
+        const answer = parseEmptyAnswer(await h.keygenCall(path, { key_id: keyId }, AbortSignal.timeout(deps.stepTimeoutMs)), `${op} answer`);
+        if ('abort' in answer) throw new Error(`${answer.abort.code}: ${answer.abort.message}`);
+      }),
+    );
+    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${holders[i]!.id}: ${o.reason instanceof SignerCallError ? o.reason.code : (o.reason as Error).message}`] : []));
+    const principal = principalOf(req);
+    await deps.audit?.append({ event: `key_${op}`, keyId, principal, outcome: failed.length === 0 ? 'ok' : 'partial', failed });
+    await registry.checkAll();
+    if (failed.length > 0) {
+      logger.warn({ keyId, principal, failed }, `key ${op} reached some holders only`);
+      throw new ApiError('KEY_RETIRE_INCOMPLETE', `key "${keyId}" was not ${op === 'retire' ? 'retired' : 'removed'} on every holder (${failed.join('; ')}); run it again`);
+    }
+    logger.info({ keyId, principal }, op === 'retire' ? 'key retired' : 'retired key removed from every holder');
+    const ids = holders.map((h) => h.id);
+    return op === 'retire' ? { key_id: keyId, retired_on: ids } : { key_id: keyId, removed_from: ids };
+  }
+
   const principalOf = (req: Request) => String((req as Request & { principal?: string }).principal ?? 'admin');
 
   return {
@@ -172,29 +209,7 @@ export function createAdminHandlers(deps: AdminDeps): AdminHandlers {
       );
     },
 
-    async retire(req, _res, body) {
-      fields(body, []);
-      const keyId = keyIdOf(req.params.keyId);
-      const key = registry.key(keyId);
-      if (!key) throw new ApiError('UNKNOWN_KEY', `no key "${keyId}" here`);
-      const holders = [...key.holders.keys()];
-      const outcomes = await Promise.allSettled(
-        holders.map(async (h) => {
-          const answer = parseEmptyAnswer(await h.keygenCall(KEYGEN_PATHS.keyRetire, { key_id: keyId }, AbortSignal.timeout(deps.stepTimeoutMs)), 'retire answer');
-          if ('abort' in answer) throw new Error(`${answer.abort.code}: ${answer.abort.message}`);
-        }),
-      );
-      const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${holders[i]!.id}: ${o.reason instanceof SignerCallError ? o.reason.code : (o.reason as Error).message}`] : []));
-      const principal = principalOf(req);
-      await deps.audit?.append({ event: 'key_retire', keyId, principal, outcome: failed.length === 0 ? 'ok' : 'partial', failed });
-      await registry.checkAll();
-      if (failed.length > 0) {
-        logger.warn({ keyId, principal, failed }, 'key retired on some signers only');
-        // Retiring again is harmless: the operator retries until every holder has it.
-        throw new ApiError('KEY_RETIRE_INCOMPLETE', `key "${keyId}" was not retired on every holder (${failed.join('; ')}); retry`);
-      }
-      logger.info({ keyId, principal }, 'key retired');
-      return { key_id: keyId, retired_on: holders.map((h) => h.id) };
-    },
+    retire: (req, _res, body) => everyHolder(req, body, 'retire'),
+    remove: (req, _res, body) => everyHolder(req, body, 'remove'),
   };
 }

@@ -477,6 +477,7 @@ export function createCoordinatorApp(deps: CoordinatorAppDeps): express.Express 
     route('post', '/admin/v1/keys', adminRoute((req, res, body) => admin.create(req, res, body)));
     route('post', '/admin/v1/keys/:keyId/refresh', adminRoute((req, res, body) => admin.refresh(req, res, body)));
     route('post', '/admin/v1/keys/:keyId/retire', adminRoute((req, res, body) => admin.retire(req, res, body)));
+    route('post', '/admin/v1/keys/:keyId/remove', adminRoute((req, res, body) => admin.remove(req, res, body)));
   }
 
   app.use((req: Request, res: Response) => {

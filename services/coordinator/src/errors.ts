@@ -32,6 +32,7 @@ export const STATUS = {
   KEY_NOT_ACTIVE: 409,
   KEY_RETIRED: 409,
   KEY_EXISTS: 409,
+  KEY_NOT_RETIRED: 409,
   KEY_RETIRE_INCOMPLETE: 503,
   JWS_HEADER_NOT_ALLOWED: 400,
   METHOD_NOT_ALLOWED: 405,
@@ -49,7 +50,7 @@ export type ApiErrorCode = keyof typeof STATUS;
  * Codes only the admin API answers (key management): never an outcome of a signing request, so not
  * in the signing SLO's error ratio.
  */
-export const ADMIN_ONLY_CODES: readonly ApiErrorCode[] = ['KEY_EXISTS', 'KEY_RETIRE_INCOMPLETE'];
+export const ADMIN_ONLY_CODES: readonly ApiErrorCode[] = ['KEY_EXISTS', 'KEY_NOT_RETIRED', 'KEY_RETIRE_INCOMPLETE'];
 
 /**
  * A participant as the public API names it: its number when the identifier is a small integer (the

@@ -130,4 +130,24 @@ describe('admin API: refresh and retirement', () => {
     expect(done).toEqual({ key_id: 'default', retired_on: ['signer-1', 'signer-2', 'signer-3'] });
     expect(d.registry.key('default')!.state).toBe('retired');
   });
+
+  it('remove refuses a key that is not retired (KEY_NOT_RETIRED) and asks no signer; once retired, every holder removes it and the key is gone', async () => {
+    const d = await fakeDeployment(2, 3);
+    const asked: string[] = [];
+    for (const s of d.signers) {
+      (s as unknown as { call: (path: string, body: unknown) => Promise<unknown> }).call = async (path) => {
+        asked.push(`${s.id} ${path}`);
+        if (path.endsWith('/retire')) s.keys.get('default')!.state = 'retired';
+        else s.keys.delete('default');
+        return { ok: {} };
+      };
+    }
+    const admin = handlers(d);
+    expect(await refusal(admin.remove(request({ keyId: 'default' }), new FakeResponse() as unknown as Response, {}))).toBe('KEY_NOT_RETIRED');
+    expect(asked).toEqual([]);
+    await admin.retire(request({ keyId: 'default' }), new FakeResponse() as unknown as Response, {});
+    expect(await admin.remove(request({ keyId: 'default' }), new FakeResponse() as unknown as Response, {})).toEqual({ key_id: 'default', removed_from: ['signer-1', 'signer-2', 'signer-3'] });
+    expect(asked.filter((a) => a.endsWith('/v1/keys/remove'))).toHaveLength(3);
+    expect(d.registry.key('default')).toBeUndefined();
+  });
 });

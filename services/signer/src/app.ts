@@ -68,6 +68,7 @@ const RPC_LABEL: Record<Rpc, string> = {
   keygenActivate: 'keygen_activate',
   keygenAbort: 'keygen_abort',
   keyRetire: 'key_retire',
+  keyRemove: 'key_remove',
 };
 
 export interface SignerApp {
@@ -110,6 +111,7 @@ export function createSignerApp(deps: SignerAppDeps): SignerApp {
     keygenActivate: keygen('keygenActivate'),
     keygenAbort: keygen('keygenAbort'),
     keyRetire: keygen('keyRetire'),
+    keyRemove: keygen('keyRemove'),
   };
 
   /** Token, decode, handler: the part of every RPC after its body has arrived. */

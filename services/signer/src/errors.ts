@@ -59,6 +59,7 @@ export const STATUS: Readonly<Record<SignerErrorCode, number>> = {
   KEY_NOT_ACTIVE: 409,
   KEY_RETIRED: 409,
   KEY_EXISTS: 409,
+  KEY_NOT_RETIRED: 409,
   DKG_REFUSED: 400,
   DKG_SESSION_UNKNOWN: 409,
   DKG_BUSY: 503,

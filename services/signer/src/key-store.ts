@@ -97,4 +97,9 @@ export interface KeygenStore {
   discardPending(keyId: string, sessionId: string): Promise<void>;
   /** The key signs nothing more; its public key stays published. Throws UNKNOWN_KEY when not held. */
   retire(keyId: string): Promise<void>;
+  /**
+   * Deletes a retired key's stored share for good (its public key is then published no more).
+   * Throws UNKNOWN_KEY when not held, KEY_NOT_RETIRED unless retired.
+   */
+  remove(keyId: string): Promise<void>;
 }

@@ -8,7 +8,7 @@
  * (loadKeys), and every state change is refused with DKG_UNAVAILABLE.
  * @module
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toHex } from '@hoarfrost/frost';
 import { KEY_ID_RE } from '@hoarfrost/rpc';
@@ -23,6 +23,7 @@ import {
   readSealedKey,
   removeFileDurably,
   sealedFileName,
+  writeFileAtomic,
   writeSealedKey,
   type SealedKey,
 } from './sealed-store.js';
@@ -52,6 +53,12 @@ const sameGroupKey = (a: LoadedKey, b: LoadedKey): boolean => Buffer.from(a.publ
 const groupKeyHex = (k: LoadedKey): string => toHex(k.publicKeyPackage.verifyingKeyBytes);
 
 /** The public view of a sealed key: what the round handlers and the info RPC read. */
+/**
+ * The marker a removed key leaves in the store (`<key id>.removed`, its group key in hex): a dealer's
+ * key directory that still holds the key does not bring it back at the next start.
+ */
+const REMOVED_SUFFIX = '.removed';
+
 function loadedOf(k: SealedKey): LoadedKey {
   const activation = k.state !== 'pending' && k.sessionId && k.activationSignature ? { activation: { sessionId: k.sessionId, signature: k.activationSignature } } : {};
   return Object.freeze({ keyId: k.keyId, keyPackage: k.keyPackage, publicKeyPackage: k.publicKeyPackage, state: k.state, version: k.version, createdAt: k.createdAt, ...activation });
@@ -72,6 +79,8 @@ export class KeyVault implements KeygenStore {
   readonly #keys = new Map<string, LoadedKey>();
   readonly #current = new Map<string, SealedKey>();
   readonly #pending = new Map<string, SealedKey>();
+  /** Keys removed from this store (key id → group key hex), from their markers: never imported again. */
+  readonly #removed = new Map<string, string>();
   readonly #store: Store | undefined;
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
@@ -121,6 +130,13 @@ export class KeyVault implements KeygenStore {
     for (const name of names) {
       if (isTemporaryFileName(name)) {
         temporary.push(name);
+        continue;
+      }
+      if (name.endsWith(REMOVED_SUFFIX) && !name.startsWith('.')) {
+        const text = await readFile(join(dir, name), 'utf8').catch((e: Error) => {
+          throw new SealedKeyError('io', `removal marker ${join(dir, name)}: cannot read: ${e.message}`);
+        });
+        vault.#removed.set(name.slice(0, -REMOVED_SUFFIX.length), text.trim());
         continue;
       }
       const slot = parseSealedFileName(name);
@@ -272,6 +288,20 @@ export class KeyVault implements KeygenStore {
   }
 
   /** Brings `keys` up to date for `keyId`: its current version, else its pending one, else nothing. */
+  remove(keyId: string): Promise<void> {
+    return this.#exclusive(async (store) => {
+      const current = this.#current.get(keyId);
+      if (!current) throw new SignerError(this.#pending.has(keyId) ? 'KEY_NOT_RETIRED' : 'UNKNOWN_KEY', `no retired key "${keyId}" on this signer`);
+      if (current.state !== 'retired') throw new SignerError('KEY_NOT_RETIRED', `key "${keyId}" is ${current.state}: only a retired key is removed (retire it first)`);
+      // The marker first: a dealer's key directory still holding this key must not bring it back.
+      await writeFileAtomic(store.dir, keyId + REMOVED_SUFFIX, new TextEncoder().encode(groupKeyHex(current) + '\n'));
+      this.#removed.set(keyId, groupKeyHex(current));
+      await removeFileDurably(join(store.dir, sealedFileName(keyId, 'current')));
+      this.#current.delete(keyId);
+      this.#publish(keyId);
+    });
+  }
+
   #publish(keyId: string): void {
     const k = this.#current.get(keyId) ?? this.#pending.get(keyId);
     if (k) this.#keys.set(keyId, loadedOf(k));
@@ -306,6 +336,10 @@ export class KeyVault implements KeygenStore {
     }
     for (const [keyId, key] of dealt) {
       if (this.#current.has(keyId)) continue; // the same key, already sealed (perhaps refreshed since)
+      if (this.#removed.get(keyId) === groupKeyHex(key)) {
+        this.#logger?.warn({ keyId }, 'dealer key not imported: it was retired and removed from this signer (remove it from the dealer key directory)');
+        continue;
+      }
       const sealed: SealedKey = { keyId, keyPackage: key.keyPackage, publicKeyPackage: key.publicKeyPackage, state: 'active', version: 1, createdAt: this.#now() };
       await writeSealedKey(store.dir, sealed, store.signerId, store.kek);
       this.#current.set(keyId, sealed);

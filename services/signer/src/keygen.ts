@@ -275,6 +275,8 @@ export class KeygenParticipant {
         return this.abort(body);
       case 'keyRetire':
         return this.retire(body);
+      case 'keyRemove':
+        return this.remove(body);
     }
   }
 
@@ -620,6 +622,14 @@ export class KeygenParticipant {
   }
 
   /** Retires a key: it signs nothing more; its public key stays published. */
+  /** Deletes a retired key's share (the request has the retire request's shape). */
+  async remove(body: unknown): Promise<StepAnswer<EmptyResult>> {
+    const req = parseRetireRequest(body);
+    await this.#store.remove(req.key_id);
+    this.#log.warn({ keyId: req.key_id }, 'retired key removed: its share is deleted');
+    return { ok: {} };
+  }
+
   async retire(body: unknown): Promise<StepAnswer<EmptyResult>> {
     const req = parseRetireRequest(body);
     await this.#store.retire(req.key_id);

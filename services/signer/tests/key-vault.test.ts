@@ -320,6 +320,24 @@ describe('KeyVault state changes', () => {
     await expectSignerError(v.retire('audit'), 'UNKNOWN_KEY');
   });
 
+  it('remove: only a retired key; its share is deleted for good, and a dealer directory still holding it does not bring it back', async () => {
+    const dir = fresh();
+    const dealer = dealerDir({ mint: base });
+    const v = await openAt(dir, { importDir: dealer });
+    await expectSignerError(v.remove('mint'), 'KEY_NOT_RETIRED');
+    await expectSignerError(v.remove('other'), 'UNKNOWN_KEY');
+    expect(v.get('mint')).toMatchObject({ state: 'active' });
+    await v.retire('mint');
+    await v.remove('mint');
+    expect(v.get('mint')).toBeUndefined();
+    expect(v.keys.has('mint')).toBe(false);
+    expect(readdirSync(dir)).toEqual(['mint.removed']);
+    // Started again with the same dealer directory: the removed key stays removed.
+    const again = await openAt(dir, { importDir: dealer });
+    expect(again.keys.has('mint')).toBe(false);
+    expect(again.imported).toEqual([]);
+  });
+
   it('a change that cannot be written leaves the keys in use as they were', async () => {
     const dir = fresh();
     const v = await openAt(dir, { importDir: dealerDir({ mint }) });

@@ -65,6 +65,12 @@ export class MemoryKeygenStore implements KeygenVault {
     if (!k) throw new SignerError('UNKNOWN_KEY', `no key "${keyId}"`);
     this.keys.set(keyId, { ...k, state: 'retired' });
   }
+  async remove(keyId: string): Promise<void> {
+    const k = this.keys.get(keyId);
+    if (!k) throw new SignerError('UNKNOWN_KEY', `no key "${keyId}"`);
+    if (k.state !== 'retired') throw new SignerError('KEY_NOT_RETIRED', `key "${keyId}" is not retired`);
+    this.keys.delete(keyId);
+  }
   /** The key as active, or undefined. */
   active(keyId: string): LoadedKey | undefined {
     const k = this.keys.get(keyId);

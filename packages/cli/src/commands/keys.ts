@@ -2,7 +2,7 @@
  * `frostctl keys`: the keys of a deployment, through its coordinator. `list` reads the public key list;
  * `create` has the signers make a key by distributed key generation (no dealer, the coordinator only
  * relays); `refresh` gives the signers new shares of the same key; `retire` stops a key signing (its
- * public key stays in the JWKS). create, refresh and retire use the coordinator's admin API with the
+ * public key stays in the JWKS); `remove` deletes a retired key's shares (and its JWKS entry). create, refresh and retire use the coordinator's admin API with the
  * operator's certificate; against the local cluster, the dev folder supplies every credential.
  * @module
  */
@@ -12,7 +12,7 @@ import { CliError, type Io } from '../cli-error.js';
 import { openCoordinatorApi, type CoordinatorApi } from '../coordinator-api.js';
 
 export const keysUsage =
-  'frostctl keys list [--json] | keys create --key-id K --threshold T [--signers a,b,c] | keys refresh --key-id K | keys retire --key-id K   ' +
+  'frostctl keys list [--json] | keys create --key-id K --threshold T [--signers a,b,c] | keys refresh --key-id K | keys retire --key-id K | keys remove --key-id K --delete-shares   ' +
   '(each also takes [--url https://127.0.0.1:7100] [--dev-dir .frost-dev] [--ca F --cert F --key F] [--servername NAME])';
 
 const connection = {
@@ -155,7 +155,22 @@ async function retire(args: string[], io: Io): Promise<number> {
   }
 }
 
-const SUBCOMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = { list, create, refresh, retire };
+/** Deletes a retired key's shares everywhere: asked for by name, as it cannot be undone. */
+async function remove(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...connection, 'key-id': { type: 'string' }, 'delete-shares': { type: 'boolean', default: false } }, strict: true });
+  const keyId = keyIdOf(values['key-id']);
+  if (!values['delete-shares']) throw new CliError('USAGE', `removing key "${keyId}" deletes every signer's share of it for good (its public key leaves the JWKS): add --delete-shares\nusage: ${keysUsage}`);
+  const coordinator = api(values, 'operator');
+  try {
+    const r = await coordinator.json('POST', `/admin/v1/keys/${encodeURIComponent(keyId)}/remove`, {});
+    io.out(JSON.stringify(r, null, 2));
+    return 0;
+  } finally {
+    await coordinator.close();
+  }
+}
+
+const SUBCOMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = { list, create, refresh, retire, remove };
 
 export async function keys(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
