@@ -121,7 +121,14 @@ export function createAdminHandlers(deps: AdminDeps): AdminHandlers {
           relay_fault: f.relayFault,
           step: f.step,
           ...(f.signerCode ? { signer_code: f.signerCode } : {}),
-          ...(incomplete ? { activated: f.activated ?? [], not_activated: f.notActivated ?? [] } : {}),
+          ...(incomplete
+            ? {
+                activated: f.activated ?? [],
+                not_activated: f.notActivated ?? [],
+                ...(f.sessionDigest ? { session_digest: Buffer.from(f.sessionDigest).toString('hex') } : {}),
+                ...(f.activationSignature ? { activation_signature: Buffer.from(f.activationSignature).toString('base64') } : {}),
+              }
+            : {}),
         },
       });
     } finally {
@@ -194,6 +201,9 @@ export function createAdminHandlers(deps: AdminDeps): AdminHandlers {
       const key: KnownKey | undefined = registry.key(keyId);
       if (!key) throw new ApiError('UNKNOWN_KEY', `no key "${keyId}" here`);
       if (key.state !== 'active') throw new ApiError(key.state === 'retired' ? 'KEY_RETIRED' : 'KEY_NOT_ACTIVE', `key "${keyId}" is ${key.state}; only an active key is refreshed`);
+      // A pinned package names every verifying share: refreshed shares would no longer match it, and
+      // the key would stop signing on every coordinator pinned to it.
+      if (key.pinned) throw new ApiError('INVALID_REQUEST', `key "${keyId}" is pinned by COORDINATOR_PUBLIC_KEY_PACKAGE_FILE; unset it on every coordinator (the key is then learnt from the signers) before a refresh`);
       const holders = [...key.holders.entries()];
       await stream(res, 'refresh', keyId, principalOf(req), (onProgress, signal) =>
         runKeygen({

@@ -15,8 +15,11 @@
  *
  * What the attempts learn (who failed, who refused by policy, who cheated, whose pooled commitments
  * went stale) is kept in one explicit {@link SigningState}; a signer that failed or cheated is excluded
- * from later attempts. A request that pins its participants gets no substitution: the first failure of
- * a pinned signer ends it. Never returns a signature that did not verify.
+ * from later attempts. A signer that answers that it holds another version of the key (a refresh this
+ * coordinator has not seen) is only set aside: before the next attempt every holder of the key is read
+ * again, and the request goes on with the key as the registry then knows it. A request that pins its
+ * participants gets no substitution: the first failure of a pinned signer ends it. Never returns a
+ * signature that did not verify.
  *
  * A batch of messages ({@link Orchestrator.signBatch}) takes its first attempt jointly: one quorum,
  * a commitment per message from each of its signers, and one round 2 per signer for the whole batch;
@@ -88,6 +91,12 @@ interface BatchCommitted {
   pooled: boolean[];
 }
 
+/** Why a signer is left out of a request's later attempts (see {@link SigningState.excluded}). */
+export type Exclusion = 'failed' | 'version';
+
+/** A signer of an attempt and its identifier for the attempt's key. */
+type Member = Pick<Committed, 'handle' | 'identifier'>;
+
 /** Everything one request learns across its attempts. */
 export interface SigningState {
   readonly request: SignRequest;
@@ -103,12 +112,18 @@ export interface SigningState {
   readonly pinned: boolean;
   /** The signers this request may use. */
   eligible: readonly SignerHandle[];
-  /** Signers that hold another version of the key than `key` (refreshed since it was read). */
-  readonly versionChanged: Set<SignerHandle>;
-  /** Failed, refused or cheated in an earlier attempt. */
-  readonly excluded: Set<SignerHandle>;
-  /** Proven to have sent invalid commitments or shares. */
-  readonly culprits: Set<SignerHandle>;
+  /**
+   * Signers that answered, since the key was last read again, that they hold another version of it,
+   * each with the version it was sent (undefined: the request named none).
+   */
+  readonly versionChanged: Map<SignerHandle, number | undefined>;
+  /**
+   * Left out of later attempts, and why: `failed` (failed, refused, cheated, or claimed a version
+   * change it had not made) for the whole request; `version` only until the key is read again.
+   */
+  readonly excluded: Map<SignerHandle, Exclusion>;
+  /** Proven to have sent invalid commitments or shares, each with its identifier when convicted. */
+  readonly culprits: Map<SignerHandle, Identifier>;
   /** Refused the message by policy, with the codes they gave. */
   readonly refusals: Map<SignerHandle, SignerErrorCode>;
   /** Their pooled commitments proved stale once: later attempts run round 1 with them. */
@@ -194,7 +209,7 @@ export class Orchestrator {
       this.#checkDeadline(lead);
       const committed = await this.#collectBatchCommitments(states, this.chooseQuorum(lead));
       const pkgs = states.map((s, i) => new SigningPackage(committed.map((c) => ({ identifier: c.identifier, commitments: c.list[i]! })), s.request.message));
-      const wires = pkgs.map((pkg) => encodeRound2Request(lead.key.keyId, pkg, lead.key.version));
+      const wires = pkgs.map((pkg) => encodeRound2Request(lead.key.keyId, pkg, sentVersion(lead.key)));
       const signal = this.#signal(lead);
       const answers = await Promise.all(committed.map((c) => c.handle.signMany(wires, signal).finally(() => lead.trials.delete(c.handle))));
       states.forEach((state, i) => {
@@ -244,7 +259,7 @@ export class Orchestrator {
       );
       results.forEach((r, i) => {
         if (r.status === 'fulfilled') committed.push(r.value);
-        else for (const s of states) this.#recordFailure(s, batch[i]!, r.reason, false);
+        else for (const s of states) this.#recordFailure(s, { handle: batch[i]!, identifier: s.key.holders.get(batch[i]!)! }, r.reason, false);
       });
       this.#checkDeadline(lead);
     }
@@ -266,18 +281,29 @@ export class Orchestrator {
 
   /**
    * Some signers answered that they hold another version of the key (a refresh activated since it was
-   * read): read them again, and go on with the key as the registry now knows it — those signers are
-   * usable again when their version is the one it agrees on.
+   * read). Every holder of the key as this request knows it is read again, with the signers that
+   * answered so (a refresh changes every holder: reading only those that answered could leave the
+   * registry agreeing on the old version from the others' old reports), and the request goes on with
+   * the key as the registry now knows it. A signer that still reports the version it was sent claimed
+   * a change it had not made: that counts against it, and it stays out of this request. Every other
+   * signer set aside for a version change is usable again when it holds the key as now known.
    */
   async #reloadKey(state: SigningState): Promise<void> {
-    const changed = [...state.versionChanged];
+    const claims = [...state.versionChanged];
     state.versionChanged.clear();
-    await Promise.all(changed.map((h) => this.#registry.check(h)));
-    const fresh = this.#registry.signingKey(state.key.keyId);
-    if (fresh.version === state.key.version) return;
-    state.key = fresh;
-    state.eligible = this.#eligible(state.request, fresh);
-    for (const h of changed) state.excluded.delete(h);
+    // Each signer once; the registry's check is single-flight, so the messages of a batch, each
+    // reading the key again, share one info RPC per signer.
+    const read = new Set([...state.key.holders.keys(), ...claims.map(([h]) => h)]);
+    await Promise.allSettled([...read].map((h) => this.#registry.check(h)));
+    for (const [h, sent] of claims) {
+      if (!h.healthy || (sent !== undefined && h.reported.get(state.key.keyId)?.version !== sent)) continue;
+      state.request.log.warn({ signer: h.id, keyId: state.key.keyId, version: sent }, 'signer refused a version of the key it holds: signer excluded');
+      state.excluded.set(h, 'failed');
+      h.breaker.failure();
+    }
+    state.key = this.#registry.signingKey(state.key.keyId);
+    state.eligible = this.#eligible(state.request, state.key);
+    for (const [h, why] of state.excluded) if (why === 'version') state.excluded.delete(h);
   }
 
   #begin(request: SignRequest): SigningState {
@@ -286,13 +312,13 @@ export class Orchestrator {
     return {
       request,
       key,
-      versionChanged: new Set(),
+      versionChanged: new Map(),
       pool: this.#pool.key(key.keyId),
       deadline: request.deadline ?? Date.now() + this.#config.signDeadlineMs,
       pinned: request.participants !== undefined,
       eligible,
-      excluded: new Set(),
-      culprits: new Set(),
+      excluded: new Map(),
+      culprits: new Map(),
       refusals: new Map(),
       stale: new Set(),
       refusedRequest: new Map(),
@@ -328,7 +354,7 @@ export class Orchestrator {
       results.forEach((r, i) => {
         const h = batch[i]!;
         if (r.status === 'fulfilled') committed.push(r.value);
-        else this.#recordFailure(state, h, r.reason, false);
+        else this.#recordFailure(state, { handle: h, identifier: state.key.holders.get(h)! }, r.reason, false);
       });
       this.#checkDeadline(state);
       if (state.pinned && committed.length < t) throw this.#cannotSign(state, committed.length);
@@ -338,7 +364,7 @@ export class Orchestrator {
 
   /** Step 3: round 2 with every signer of the package; undefined when a share is missing. */
   async collectShares(state: SigningState, committed: Committed[], pkg: SigningPackage): Promise<Map<string, SignatureShare> | undefined> {
-    const wire = encodeRound2Request(state.key.keyId, pkg, state.key.version);
+    const wire = encodeRound2Request(state.key.keyId, pkg, sentVersion(state.key));
     const results = await Promise.allSettled(
       committed.map((c) => c.handle.sign(wire, this.#signal(state)).finally(() => state.trials.delete(c.handle))),
     );
@@ -360,10 +386,10 @@ export class Orchestrator {
    * request fails on any real failure; a stale pooled commitment only costs a new attempt.
    */
   #recordShareFailures(state: SigningState, committed: Committed[], failures: [Committed, SignerCallError][]): void {
-    const claims = failures.filter(([, e]) => failureKind(e) === 'blame').map(([c]) => c.handle);
-    for (const [c, e] of failures) if (failureKind(e) !== 'blame') this.#recordFailure(state, c.handle, e, c.pooled);
+    const claims = failures.filter(([, e]) => failureKind(e) === 'blame').map(([c]) => c);
+    for (const [c, e] of failures) if (failureKind(e) !== 'blame') this.#recordFailure(state, c, e, c.pooled);
     if (claims.length > 0) this.#settleBlame(state, committed, claims);
-    if (state.pinned && state.eligible.some((h) => state.excluded.has(h) && !state.versionChanged.has(h))) {
+    if (state.pinned && state.eligible.some((h) => state.excluded.get(h) === 'failed')) {
       this.#checkDeadline(state); // a call cut by the deadline is the deadline's doing, not the signer's
       throw this.#cannotSign(state, 0);
     }
@@ -374,22 +400,23 @@ export class Orchestrator {
    * the issuer of each invalid one is convicted (and the claimants were right); when every one is
    * valid, the claimants lied about a package they could sign, and are convicted instead.
    */
-  #settleBlame(state: SigningState, committed: Committed[], claimants: SignerHandle[]): void {
+  #settleBlame(state: SigningState, committed: Committed[], claimants: Member[]): void {
     const invalid = committed.flatMap((c) => {
       const v = validCommitments(c.commitments);
       return v instanceof FrostError ? [[c, v] as const] : [];
     });
     for (const [c, err] of invalid) {
       state.pool.flush(c.handle);
-      this.#recordFailure(state, c.handle, c.handle.convict('round1', err), c.pooled);
+      this.#recordFailure(state, c, c.handle.convict('round1', err), c.pooled);
     }
-    for (const h of claimants) {
+    for (const claimant of claimants) {
+      const h = claimant.handle;
       if (invalid.length > 0) {
         h.breaker.success(); // a well-formed refusal of a package it had to refuse; a new attempt may use it again
         continue;
       }
       state.request.log.warn({ signer: h.id }, 'signer refused a valid package as holding an invalid point: signer excluded');
-      this.#recordFailure(state, h, new SignerCallError(h.id, 'SIGNER_INVALID_RESPONSE', 'refused a valid signing package as holding an invalid point'), false);
+      this.#recordFailure(state, claimant, new SignerCallError(h.id, 'SIGNER_INVALID_RESPONSE', 'refused a valid signing package as holding an invalid point'), false);
       h.breaker.failure(true);
     }
   }
@@ -414,8 +441,8 @@ export class Orchestrator {
       if (!(e instanceof InvalidSignatureShareError)) throw e;
       for (const hex of e.culprits) {
         const c = committed.find((x) => x.identifier.toHex() === hex)!;
-        state.culprits.add(c.handle);
-        state.excluded.add(c.handle);
+        state.culprits.set(c.handle, c.identifier);
+        state.excluded.set(c.handle, 'failed');
         c.handle.breaker.failure(true);
         this.#metrics.culprits.inc({ signer: c.handle.id });
         state.request.log.warn({ signer: c.handle.id, identifier: c.identifier.toString() }, 'invalid signature share: signer excluded');
@@ -447,16 +474,18 @@ export class Orchestrator {
     return { handle: h, identifier: state.key.holders.get(h)!, commitments, pooled: fromPool !== undefined };
   }
 
-  /** What a failed call means for this request (see FailureKind). */
-  #recordFailure(state: SigningState, h: SignerHandle, reason: unknown, pooled: boolean): void {
+  /** What a failed call of `who` means for this request (see FailureKind). */
+  #recordFailure(state: SigningState, who: Member, reason: unknown, pooled: boolean): void {
+    const h = who.handle;
     state.trials.delete(h);
     const e = asCallError(h.id, reason);
     const kind = failureKind(e);
     if (e.code === 'KEY_VERSION_CHANGED') {
       // The key was refreshed since this coordinator last read the signer: its shares are of another
-      // version. Not a fault: the next attempt reads it again first (#reloadKey).
-      state.excluded.add(h);
-      state.versionChanged.add(h);
+      // version. Not a fault (unless the signer made it up): the next attempt reads the key again first
+      // (#reloadKey). The key is the one the call was sent for: it changes only between attempts.
+      if (!state.excluded.has(h)) state.excluded.set(h, 'version');
+      state.versionChanged.set(h, sentVersion(state.key));
       return;
     }
     if (kind === 'stale' && pooled && !state.stale.has(h)) {
@@ -466,10 +495,10 @@ export class Orchestrator {
       state.pool.flush(h);
       return;
     }
-    state.excluded.add(h);
+    state.excluded.set(h, 'failed');
     if (kind === 'policy') state.refusals.set(h, e.code as SignerErrorCode);
     if (kind === 'request') state.refusedRequest.set(h, e.code);
-    if (kind === 'culprit') state.culprits.add(h);
+    if (kind === 'culprit') state.culprits.set(h, who.identifier);
   }
 
   /**
@@ -508,9 +537,15 @@ export class Orchestrator {
     return controller.signal;
   }
 
+  /** The culprits as convicted (a key read again since may no longer list them). */
   #culpritIds(state: SigningState): ParticipantId[] {
-    return sortIds([...state.culprits].map((h) => state.key.holders.get(h)!));
+    return sortIds([...state.culprits.values()]);
   }
+}
+
+/** The version a round-2 request names: only when every holder reported one (see KnownKey.versioned). */
+function sentVersion(key: KnownKey): number | undefined {
+  return key.versioned ? key.version : undefined;
 }
 
 /** Time below which no new attempt starts (see #checkDeadline). */

@@ -13,14 +13,14 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { Identifier, type PublicKeyPackage } from '@hoarfrost/frost';
-import { KEYGEN_PATHS, SignerCallError, decodePublicKeyPackage, parseEmptyAnswer, encodePublicKeyPackage, type ChannelState, type InfoResponse, type KeyInfoWire, type KeyStateWire, type SignerRpc } from '@hoarfrost/rpc';
+import { Identifier, verifyEd25519, type PublicKeyPackage } from '@hoarfrost/frost';
+import { KEYGEN_PATHS, SignerCallError, activationMessage, decodePublicKeyPackage, parseEmptyAnswer, encodePublicKeyPackage, type ChannelState, type InfoResponse, type KeyInfoWire, type KeyStateWire, type SignerRpc } from '@hoarfrost/rpc';
 import type { Logger } from '@hoarfrost/runtime';
 import { CircuitBreaker } from './breaker.js';
 import type { CoordinatorConfig, SignerEntry } from './config.js';
 import { ApiError } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
-import { SignerHandle, type ReportedKey } from './signer-handle.js';
+import { SignerHandle, failureKind, type ReportedKey } from './signer-handle.js';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -30,9 +30,14 @@ export type KeyState = KeyStateWire;
 export interface KnownKey {
   keyId: string;
   pkp: PublicKeyPackage;
-  /** Retired when any holder reports retired; active when every holder reports active; else pending. */
+  /** Active while at least its threshold of holders report it active; else retired once any holder retired it; else pending. */
   state: KeyState;
   version: number;
+  /**
+   * Every holder reported its version (signers that know key versions): round 2 then names it.
+   * Older signers would refuse a request carrying a field they do not know.
+   */
+  versioned: boolean;
   /** The earliest creation time a holder reports (ms since the epoch), if any does. */
   createdAt?: number;
   /** Pinned by configuration (COORDINATOR_PUBLIC_KEY_PACKAGE_FILE). */
@@ -80,8 +85,14 @@ export class SignerRegistry {
   readonly #metrics: CoordinatorMetrics;
   readonly #log: Logger;
   readonly #onRestart: (h: SignerHandle) => void;
-  /** Activations re-sent by #completeActivations (signer, key, session): once each. */
+  /** Activations re-sent by #completeActivations (signer, key, session): once each, until a transport failure. */
   readonly #activationsSent = new Set<string>();
+  /** Reported activations (key, session) whose signature did not verify: not checked again. */
+  readonly #badActivations = new Set<string>();
+  /** Key ids some signers report with one package, but fewer than its threshold: not usable now. */
+  #underReported = new Set<string>();
+  /** In-flight info RPCs: one per signer at a time, whoever asks. */
+  readonly #probing = new Map<SignerHandle, Promise<void>>();
   /** The participant each signer must answer as for the default key (COORDINATOR_SIGNER_PARTICIPANTS). */
   readonly #pinned = new Map<SignerHandle, Identifier>();
   readonly #onChannelUp: (h: SignerHandle) => void;
@@ -159,7 +170,12 @@ export class SignerRegistry {
    */
   signingKey(keyId: string): KnownKey {
     const key = this.#keys.get(keyId);
-    if (!key) throw new ApiError('UNKNOWN_KEY', `no key "${keyId}" is known`);
+    if (!key) {
+      // Reported, but by fewer signers than its threshold (the others down or not read yet): the key
+      // exists, it cannot be used now.
+      if (this.#underReported.has(keyId)) throw new ApiError('QUORUM_UNAVAILABLE', `fewer signers than the threshold of key "${keyId}" report it now`);
+      throw new ApiError('UNKNOWN_KEY', `no key "${keyId}" is known`);
+    }
     if (key.state === 'retired') throw new ApiError('KEY_RETIRED', `key "${keyId}" is retired`);
     if (key.state !== 'active') throw new ApiError('KEY_NOT_ACTIVE', `key "${keyId}" is not active yet`);
     return key;
@@ -207,49 +223,85 @@ export class SignerRegistry {
 
   /** One health round: info RPC to every signer, then what the keys are. */
   async checkAll(): Promise<void> {
-    await Promise.all(this.handles.map((h) => this.#probe(h)));
+    await Promise.all(this.handles.map((h) => this.#probeOnce(h)));
     this.#recompute();
     this.#completeActivations();
   }
 
+  /** One signer read again (single-flight: concurrent callers share one info RPC), then the keys. */
   async check(h: SignerHandle): Promise<void> {
-    await this.#probe(h);
+    await this.#probeOnce(h);
     this.#recompute();
     this.#completeActivations();
+  }
+
+  #probeOnce(h: SignerHandle): Promise<void> {
+    let p = this.#probing.get(h);
+    if (!p) {
+      p = this.#probe(h).finally(() => this.#probing.delete(h));
+      this.#probing.set(h, p);
+    }
+    return p;
   }
 
   /**
    * A key generation or refresh whose activation reached only some participants (the coordinator
-   * that ran it stopped, a signer was down) is finished here: a signer that reports an active key's
-   * id but is not among its active holders (its version still pending, or the version a refresh
-   * replaced) is sent the activation its active holders report — each signer verifies the signature
-   * under its pending key itself, and one with no matching pending version refuses. Sent once per
-   * signer and session.
+   * that ran it stopped, signers were down) is finished here, whatever the key's state (it may be
+   * pending everywhere but on fewer than t signers, or in conflict mid-refresh): every activation a
+   * signer reports — checked here first: the Ed25519 signature of the activation message of that
+   * signer's package, under that package's group key, so a junk one is dropped and blocks nothing —
+   * is sent to each signer reporting the key id that is not active at that package. Each signer
+   * verifies it again itself under its pending key, and one with no matching pending version
+   * refuses. One attempt per signer and session, until a transport failure (tried again at the next
+   * health round); marks of a signer active at that package are dropped.
    */
   #completeActivations(): void {
-    for (const key of this.#keys.values()) {
-      if (key.state !== 'active') continue;
-      const source = [...key.holders.keys()].map((h) => h.reported.get(key.keyId)!).find((r) => r.state === 'active' && r.activation);
-      if (!source?.activation) continue;
-      const { session, signature } = source.activation;
-      const sessionHex = Buffer.from(session).toString('hex');
+    const activations = new Map<string, { keyId: string; session: Uint8Array; signature: Uint8Array; pkpDigest: string }>();
+    for (const h of this.handles) {
+      for (const r of h.reported.values()) {
+        if (r.state !== 'active' || !r.activation || !r.pkp || !r.pkpDigest) continue;
+        const sessionHex = Buffer.from(r.activation.session).toString('hex');
+        const id = `${r.keyId}\0${sessionHex}`;
+        if (activations.has(id) || this.#badActivations.has(id)) continue;
+        const message = activationMessage(r.activation.session, Buffer.from(r.pkpDigest, 'hex'));
+        if (!verifyEd25519(r.pkp.verifyingKeyBytes, message, r.activation.signature)) {
+          this.#badActivations.add(id);
+          if (this.#badActivations.size > 1024) this.#badActivations.clear();
+          this.#log.warn({ signer: h.id, keyId: r.keyId }, 'signer reports an activation whose signature does not verify: ignored');
+          continue;
+        }
+        activations.set(id, { keyId: r.keyId, session: r.activation.session, signature: r.activation.signature, pkpDigest: r.pkpDigest });
+      }
+    }
+    for (const [id, a] of activations) {
       for (const h of this.handles) {
-        const mine = h.reported.get(key.keyId);
-        if (!h.healthy || !mine || (key.holders.has(h) && mine.state === 'active')) continue;
-        const mark = `${h.id}\0${key.keyId}\0${sessionHex}`;
-        if (this.#activationsSent.has(mark)) continue;
+        const mine = h.reported.get(a.keyId);
+        const mark = `${h.id}\0${id}`;
+        if (!mine) continue;
+        if (mine.state === 'active' && mine.pkpDigest === a.pkpDigest) {
+          this.#activationsSent.delete(mark);
+          continue;
+        }
+        if (!h.healthy || this.#activationsSent.has(mark)) continue;
         this.#activationsSent.add(mark);
-        h.keygenCall(KEYGEN_PATHS.keygenActivate, { session, key_id: key.keyId, signature }, AbortSignal.timeout(ACTIVATION_TIMEOUT_MS))
+        h.keygenCall(KEYGEN_PATHS.keygenActivate, { session: a.session, key_id: a.keyId, signature: a.signature }, AbortSignal.timeout(ACTIVATION_TIMEOUT_MS))
           .then((answer) => {
             const parsed = parseEmptyAnswer(answer, 'activate answer');
             if ('abort' in parsed) throw new Error(`${parsed.abort.code}: ${parsed.abort.message}`);
-            this.#log.info({ signer: h.id, keyId: key.keyId }, 'key activated on a signer that had missed its activation');
+            this.#log.info({ signer: h.id, keyId: a.keyId }, 'key activated on a signer that had missed its activation');
             return this.check(h);
           })
-          .catch((e: unknown) => this.#log.info({ signer: h.id, keyId: key.keyId, err: (e as Error).message }, 'signer did not take the activation of a key it reports (no matching pending version)'));
+          .catch((e: unknown) => {
+            // Not reached (down, timed out, a failed write): tried again at the next health round. A
+            // refusal (no matching pending version) is final for this session.
+            const transient = !(e instanceof SignerCallError) || failureKind(e) === 'fault' || e.code === 'INTERNAL';
+            if (transient) this.#activationsSent.delete(mark);
+            this.#log.info({ signer: h.id, keyId: a.keyId, err: (e as Error).message, retry: transient }, 'signer did not take the activation of a key it reports');
+          });
       }
     }
   }
+
 
   /** The info RPC to one signer: its health, limits and key reports (each key checked on its own). */
   async #probe(h: SignerHandle): Promise<void> {
@@ -302,6 +354,7 @@ export class SignerRegistry {
       identifier,
       state: k.state ?? 'active',
       version: k.version ?? 1,
+      versioned: k.version !== undefined,
       verifyingKey: k.verifying_key,
       verifyingShare: k.verifying_share,
       minSigners: k.min_signers,
@@ -352,11 +405,13 @@ export class SignerRegistry {
     if (this.#pinnedPkp) ids.add(this.defaultKeyId);
     const keys = new Map<string, KnownKey>();
     const conflicts = new Map<string, string>();
+    const underReported = new Set<string>();
     for (const keyId of [...ids].sort()) {
-      const key = this.#agree(keyId, conflicts);
+      const key = this.#agree(keyId, conflicts, underReported);
       if (key) keys.set(keyId, key);
     }
     this.#keys = keys;
+    this.#underReported = underReported;
     for (const h of this.handles) {
       const mine = new Map<string, Identifier>();
       for (const k of keys.values()) {
@@ -386,7 +441,7 @@ export class SignerRegistry {
    * take over an id, while honest holders are down. One package that a threshold reports wins over
    * a dissenting minority, which is left out by name (#holders); two such packages are a conflict.
    */
-  #agree(keyId: string, conflicts: Map<string, string>): KnownKey | undefined {
+  #agree(keyId: string, conflicts: Map<string, string>, underReported: Set<string>): KnownKey | undefined {
     const reporting = this.handles.filter((h) => h.reported.has(keyId));
     const pinned = keyId === this.defaultKeyId ? this.#pinnedPkp : undefined;
     let agreed: { pkp: PublicKeyPackage; digest: string } | undefined = pinned;
@@ -406,7 +461,10 @@ export class SignerRegistry {
         return undefined;
       }
       // Older signers do not report a package, and too few reports teach nothing.
-      if (signable.length === 0) return undefined;
+      if (signable.length === 0) {
+        if (byDigest.size === 1) underReported.add(keyId);
+        return undefined;
+      }
       const [digest, hs] = signable[0]!;
       agreed = { pkp: hs[0]!.reported.get(keyId)!.pkp!, digest };
     }
@@ -424,6 +482,7 @@ export class SignerRegistry {
       pkp: agreed.pkp,
       state,
       version,
+      versioned: states.length > 0 && states.every((r) => r.versioned),
       pinned: pinned !== undefined,
       holders,
     };

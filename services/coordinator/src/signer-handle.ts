@@ -71,6 +71,8 @@ export interface ReportedKey {
   identifier: Identifier;
   state: KeyStateWire;
   version: number;
+  /** The signer reported `version` (older signers do not, and know no key versions). */
+  versioned: boolean;
   /** When the key was made (ms since the epoch), when the signer says. */
   createdAt?: number;
   verifyingKey: Uint8Array;

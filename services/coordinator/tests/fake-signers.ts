@@ -3,13 +3,14 @@
 import {
   FrostError,
   Identifier,
+  KeyPackage,
   ORDER,
+  Point,
+  PublicKeyPackage,
   SignatureShare,
   round1,
   round2,
   trustedDealerKeygen,
-  type KeyPackage,
-  type PublicKeyPackage,
   type SigningNonces,
   type TrustedDealerOutput,
 } from '@hoarfrost/frost';
@@ -50,9 +51,10 @@ import { SignerRegistry } from '../src/registry.js';
  * - `undocumented`: answers with an error code outside the documented set;
  * - `flood`: round 1 answers with more commitments than asked;
  * - `too-large`: round 2 refuses the request as larger than its body limit (PAYLOAD_TOO_LARGE);
- * - `cry-wolf`: round 2 refuses every package as holding an invalid point (INVALID_POINT), valid or not.
+ * - `cry-wolf`: round 2 refuses every package as holding an invalid point (INVALID_POINT), valid or not;
+ * - `version-liar`: round 2 answers KEY_VERSION_CHANGED whatever version it is sent (its info tells the truth).
  */
-export type Behaviour = 'ok' | 'flood' | 'down' | 'refuse' | 'forget' | 'corrupt' | 'impostor' | 'bad-point' | 'bad-share' | 'hang' | 'undocumented' | 'too-large' | 'cry-wolf';
+export type Behaviour = 'ok' | 'flood' | 'down' | 'refuse' | 'forget' | 'corrupt' | 'impostor' | 'bad-point' | 'bad-share' | 'hang' | 'undocumented' | 'too-large' | 'cry-wolf' | 'version-liar';
 
 const IDENTITY = Uint8Array.from([1, ...new Array<number>(31).fill(0)]);
 
@@ -65,6 +67,8 @@ export interface FakeKey {
   createdAt?: number;
   /** Report it without its public key package, as an older signer does. */
   legacy?: boolean;
+  /** The activation it reports (an active version made by key generation). */
+  activation?: { session: Uint8Array; signature: Uint8Array };
   /** Report this package instead of `pkp` (a signer disagreeing with the others). */
   reportedPkp?: PublicKeyPackage;
 }
@@ -78,6 +82,8 @@ export class FakeSigner implements SignerRpc {
   refuseIf: ((message: Uint8Array) => boolean) | undefined;
   /** `count` of every round-1 request, in order (1: inside a request; more: a pool refill). */
   readonly round1Counts: number[] = [];
+  /** The `key_version` of every round-2 request, in order (undefined: the request named none). */
+  readonly keyVersions: (number | undefined)[] = [];
   readonly #nonces = new Map<string, SigningNonces>();
   /** What the info RPC reports (undefined: the field is left out, as an older signer would). */
   maxMessageBytes: number | undefined;
@@ -153,6 +159,7 @@ export class FakeSigner implements SignerRpc {
 
   async round2(req: Round2Request, signal?: AbortSignal): Promise<Round2Response> {
     this.calls.round2++;
+    this.keyVersions.push(req.key_version);
     if (this.refuseIf?.(req.message)) this.#fail('POLICY_NOT_JWS');
     switch (this.behaviour) {
       case 'down':
@@ -165,6 +172,8 @@ export class FakeSigner implements SignerRpc {
         this.#fail('PAYLOAD_TOO_LARGE');
       case 'cry-wolf':
         this.#fail('INVALID_POINT');
+      case 'version-liar':
+        this.#fail('KEY_VERSION_CHANGED');
       case 'forget':
         this.behaviour = 'ok';
         this.#nonces.clear();
@@ -213,6 +222,7 @@ export class FakeSigner implements SignerRpc {
       ...(k.version ? { version: k.version } : {}),
       ...(k.createdAt !== undefined ? { created_at: Math.floor(k.createdAt / 1000) } : {}),
       ...(k.legacy ? {} : { public_key_package: encodePublicKeyPackage(k.reportedPkp ?? k.pkp) }),
+      ...(k.activation ? { activation: k.activation } : {}),
     }));
     return {
       ...(keys[0] ? { identifier: keys[0].identifier! } : {}),
@@ -300,6 +310,57 @@ export async function addKey(
   });
   await d.registry.checkAll();
   return dealt;
+}
+
+/**
+ * A refresh of key set `pkp`: the same group key, every share moved by a random polynomial with a zero
+ * constant term (so shares of the two versions differ and do not combine). Returns the new package and
+ * the new key package of each holder from its old one.
+ */
+export function refreshKeySet(pkp: PublicKeyPackage): { pkp: PublicKeyPackage; keyPackage: (old: KeyPackage) => KeyPackage } {
+  const coefficients = Array.from({ length: pkp.minSigners - 1 }, randomScalar);
+  // f(x) = a1·x + a2·x² + … (Horner's rule, then one more factor x).
+  const delta = (x: bigint) => (coefficients.reduceRight((acc, a) => (acc * x + a) % ORDER, 0n) * x) % ORDER;
+  const verifyingShares = [...pkp.verifyingShares.values()].map((e) => ({
+    identifier: e.identifier,
+    verifyingShare: e.verifyingShare.add(Point.BASE.multiply(delta(e.identifier.value))),
+  }));
+  const next = new PublicKeyPackage({ verifyingShares, verifyingKey: pkp.verifyingKey, minSigners: pkp.minSigners });
+  return {
+    pkp: next,
+    keyPackage: (old) =>
+      new KeyPackage({
+        identifier: old.identifier,
+        signingShare: (old.signingShare + delta(old.identifier.value)) % ORDER,
+        verifyingShare: next.verifyingShareOf(old.identifier),
+        verifyingKey: old.verifyingKey,
+        minSigners: old.minSigners,
+      }),
+  };
+}
+
+function randomScalar(): bigint {
+  for (;;) {
+    const s = BigInt(`0x${randomBytes(64).toString('hex')}`) % ORDER;
+    if (s !== 0n) return s;
+  }
+}
+
+/**
+ * A refresh of key `keyId` (default: the default key) activated on the signers at the indexes `on`
+ * only (the others missed it), as version `version`. No health round runs: the coordinator has not
+ * looked since. Returns the new public key package.
+ */
+export function refreshKey(d: FakeDeployment, options: { on: number[]; version: number; keyId?: string }): PublicKeyPackage {
+  const keyId = options.keyId ?? 'default';
+  const next = refreshKeySet(d.signers[options.on[0]!]!.keys.get(keyId)!.pkp);
+  for (const i of options.on) {
+    const key = d.signers[i]!.keys.get(keyId)!;
+    key.keyPackage = next.keyPackage(key.keyPackage);
+    key.pkp = next.pkp;
+    key.version = options.version;
+  }
+  return next.pkp;
 }
 
 /** Value of a counter or gauge sample in a prom-client registry. */

@@ -3,7 +3,8 @@ import { describe, expect, it } from '@jest/globals';
 import { Identifier } from '@hoarfrost/frost';
 import { ed25519Verifies } from '@hoarfrost/testkit/support';
 import { ApiError } from '../src/errors.js';
-import { fakeDeployment, sample, silentLog, type FakeDeployment } from './fake-signers.js';
+import { Orchestrator } from '../src/orchestrator.js';
+import { fakeDeployment, refreshKey, sample, silentLog, type FakeDeployment } from './fake-signers.js';
 
 const message = new TextEncoder().encode('mint: 100 tokens to alice');
 
@@ -11,6 +12,17 @@ async function signOk(d: FakeDeployment, extra: Partial<Parameters<FakeDeploymen
   const r = await d.orchestrator.sign({ message, log: silentLog, ...extra });
   expect(ed25519Verifies(d.pkp.verifyingKeyBytes, message, r.signature)).toBe(true);
   return r;
+}
+
+/** Every signer reports the default key's version (1), as signers that know versions do. */
+async function versioned(d: FakeDeployment): Promise<void> {
+  for (const s of d.signers) s.keys.get('default')!.version = 1;
+  await d.registry.checkAll();
+}
+
+/** Another orchestrator over the deployment's signers and pools, with some of its collaborators replaced. */
+function orchestratorOver(d: FakeDeployment, over: Partial<ConstructorParameters<typeof Orchestrator>[0]>): Orchestrator {
+  return new Orchestrator({ config: { keyId: 'default', signDeadlineMs: 5000, signerTimeoutMs: 2000 }, registry: d.registry, metrics: d.metrics, pool: d.pools, ...over });
 }
 
 async function signFails(d: FakeDeployment, extra: Partial<Parameters<FakeDeployment['orchestrator']['sign']>[0]> = {}): Promise<ApiError> {
@@ -62,9 +74,12 @@ describe('Orchestrator', () => {
 
   it('a signer holding another version of the key than the coordinator read is left out of the request, not convicted, and read again first', async () => {
     const d = await fakeDeployment(2, 3);
+    await versioned(d);
     d.signers[0]!.keys.get('default')!.version = 2;
+    d.registry.handles[2]!.healthy = false; // ranked last: signer 1 is in the first quorum
     const infos = d.signers[0]!.calls.info;
     const r = await signOk(d);
+    expect(r.attempts).toBe(2);
     expect(r.participants).toEqual([2, 3]);
     expect(r.culprits).toEqual([]);
     expect(await sample(d.metrics, 'frost_coordinator_culprits_total', { signer: 'signer-1' })).toBe(0);
@@ -74,6 +89,70 @@ describe('Orchestrator', () => {
     // key: one signer cannot make the coordinator ask the others for a version they do not hold.
     expect(d.registry.key('default')!.version).toBe(1);
     expect(d.registry.handles.map((h) => h.identifierFor('default')?.toNumber())).toEqual([undefined, 2, 3]);
+  });
+
+  it('a refresh this coordinator has not seen: every holder is read again, and the signers holding the new version sign', async () => {
+    const d = await fakeDeployment(2, 3);
+    await versioned(d);
+    const pkp2 = refreshKey(d, { on: [0, 1], version: 2 }); // signer 3 missed it
+    d.registry.handles[1]!.healthy = false; // ranked last: the first quorum is {1, 3}
+    const r = await signOk(d); // the same group key signs
+    expect(r.participants).toEqual([1, 2]);
+    expect(r.culprits).toEqual([]);
+    expect(r.attempts).toBe(2);
+    const key = d.registry.key('default')!;
+    expect(key.version).toBe(2);
+    expect(key.pkp.verifyingShareBytesOf(Identifier.fromNumber(1))).toEqual(pkp2.verifyingShareBytesOf(Identifier.fromNumber(1)));
+    expect([...key.holders.keys()].map((h) => h.id)).toEqual(['signer-1', 'signer-2']);
+    for (const h of d.registry.handles) expect(h.breaker.state).toBe('closed');
+  });
+
+  it('a signer convicted before the key is read again is still named, though it holds no share of the new version', async () => {
+    const d = await fakeDeployment(2, 3);
+    await versioned(d);
+    d.signers[2]!.behaviour = 'corrupt';
+    d.registry.handles[0]!.healthy = false; // ranked last: the first quorum is {2, 3}
+    // Signers 1 and 2 activate a refresh (signer 3 misses it) once the first attempt has convicted 3.
+    let refreshed = false;
+    const retries = { inc: () => void (refreshed ||= (refreshKey(d, { on: [0, 1], version: 2 }), true)) } as unknown as FakeDeployment['metrics']['retries'];
+    const r = await orchestratorOver(d, { metrics: { retries, culprits: d.metrics.culprits } }).sign({ message, log: silentLog });
+    expect(ed25519Verifies(d.pkp.verifyingKeyBytes, message, r.signature)).toBe(true);
+    expect(r.participants).toEqual([1, 2]);
+    expect(r.culprits).toEqual([3]);
+    expect(d.registry.key('default')!.version).toBe(2);
+    expect(d.registry.handles[2]!.identifierFor('default')).toBeUndefined();
+  });
+
+  it('a signer claiming a version change it did not make (it reports the version it was sent) is held against it and left out', async () => {
+    const d = await fakeDeployment(2, 3, { failureThreshold: 1 });
+    await versioned(d);
+    d.signers[0]!.behaviour = 'version-liar';
+    d.registry.handles[2]!.healthy = false; // ranked last: signer 1 is in the first quorum
+    const r = await signOk(d);
+    expect(r.participants).toEqual([2, 3]);
+    expect(r.culprits).toEqual([]);
+    expect(d.signers[0]!.calls.round2).toBe(1);
+    expect(d.registry.handles[0]!.breaker.state).toBe('open');
+    // Later requests do not pay for it again.
+    const before = { ...d.signers[0]!.calls };
+    for (let i = 0; i < 3; i++) await signOk(d);
+    expect(d.signers[0]!.calls).toEqual(before);
+  });
+
+  it('names the key version in round 2 only when every holder reported one', async () => {
+    const d = await fakeDeployment(2, 3);
+    await versioned(d);
+    const withVersioned = (v: boolean) =>
+      orchestratorOver(d, { registry: { handles: d.registry.handles, check: (h) => d.registry.check(h), signingKey: (id) => ({ ...d.registry.signingKey(id), versioned: v }) } });
+    const seen = () => d.signers.flatMap((s) => s.keyVersions.splice(0));
+    await withVersioned(false).sign({ message, log: silentLog });
+    expect(seen()).toEqual([undefined, undefined]);
+    await withVersioned(false).signBatch([{ message, log: silentLog }]);
+    expect(seen()).toEqual([undefined, undefined]);
+    await withVersioned(true).sign({ message, log: silentLog });
+    expect(seen()).toEqual([1, 1]);
+    await withVersioned(true).signBatch([{ message, log: silentLog }]);
+    expect(seen()).toEqual([1, 1]);
   });
 
   it('replaces a signer that is down and names nobody', async () => {
@@ -376,6 +455,23 @@ describe('Orchestrator.signBatch', () => {
       expect(ed25519Verifies(d.pkp.verifyingKeyBytes, ms[i]!, r.signature)).toBe(true);
     });
     expect(d.registry.handles[1]!.breaker.state).toBe('open');
+  });
+
+  it('a refresh this coordinator has not seen: each signer is read once for the whole batch, and every message is signed', async () => {
+    const d = await fakeDeployment(2, 3);
+    await versioned(d);
+    refreshKey(d, { on: [0, 1], version: 2 });
+    d.registry.handles[2]!.healthy = false; // ranked last: the joint quorum is {1, 2}
+    const infos = d.signers.map((s) => s.calls.info);
+    const ms = messages(5);
+    const out = await batch(d, ms);
+    out.forEach((o, i) => {
+      expect(o).not.toBeInstanceOf(Error);
+      const r = o as Exclude<typeof o, Error>;
+      expect(r.participants).toEqual([1, 2]);
+      expect(ed25519Verifies(d.pkp.verifyingKeyBytes, ms[i]!, r.signature)).toBe(true);
+    });
+    expect(d.signers.map((s, i) => s.calls.info - infos[i]!)).toEqual([1, 1, 1]);
   });
 
   it('fewer than t signers: every message fails with QUORUM_UNAVAILABLE', async () => {

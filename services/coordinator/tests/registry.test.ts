@@ -1,7 +1,9 @@
 // Health checks, and the keys learnt from the signers: a signer is usable for a key only when it holds
 // a share of exactly the package every other holder reports (or the pinned one).
 import { describe, expect, it } from '@jest/globals';
-import { Identifier, trustedDealerKeygen } from '@hoarfrost/frost';
+import { createHash, randomBytes } from 'node:crypto';
+import { Identifier, SigningPackage, aggregate, round1, round2, trustedDealerKeygen, type KeyPackage, type PublicKeyPackage } from '@hoarfrost/frost';
+import { activationMessage, encodePublicKeyPackage } from '@hoarfrost/rpc';
 import { ApiError } from '../src/errors.js';
 import { SignerRegistry } from '../src/registry.js';
 import { FakeSigner, addKey, fakeDeployment, sample, silentLog } from './fake-signers.js';
@@ -269,5 +271,107 @@ describe('keys learnt from the signers', () => {
     expect(d.registry.healthyCount()).toBe(3);
     expect(d.registry.keys()).toEqual([]);
     expect(d.registry.notReadyReason()).toBeUndefined();
+  });
+
+  it('a key some signers report, but fewer than its threshold, is QUORUM_UNAVAILABLE (it exists; it cannot be used now), not UNKNOWN_KEY', async () => {
+    const d = await fakeDeployment(2, 3);
+    const registry = new SignerRegistry({
+      config: { signers: d.signers.map((s) => ({ id: s.id, url: `https://${s.id}.test:7443` })), keyId: 'default', breaker: { failureThreshold: 3, cooldownMs: 1000 } },
+      connect: (s) => d.signers.find((f) => f.id === s.id)!,
+      metrics: d.metrics,
+      logger: silentLog,
+    });
+    d.signers[0]!.behaviour = 'down';
+    d.signers[1]!.behaviour = 'down';
+    await registry.checkAll();
+    expect(registry.key('default')).toBeUndefined();
+    expect(codeOf(() => registry.signingKey('default'))).toBe('QUORUM_UNAVAILABLE');
+    expect(codeOf(() => registry.signingKey('nope'))).toBe('UNKNOWN_KEY');
+  });
+
+  it('the key version is named in round 2 only when every holder reported one (older signers refuse an unknown field)', async () => {
+    const d = await fakeDeployment(2, 3);
+    expect(d.registry.key('default')!.versioned).toBe(false);
+    for (const s of d.signers) s.keys.get('default')!.version = 1;
+    await d.registry.checkAll();
+    expect(d.registry.key('default')!.versioned).toBe(true);
+    delete d.signers[2]!.keys.get('default')!.version;
+    await d.registry.checkAll();
+    expect(d.registry.key('default')!.versioned).toBe(false);
+  });
+});
+
+/** The activation signature of `pkp` for `session`, made by the given key packages (a threshold of them). */
+function activationOf(session: Uint8Array, pkp: PublicKeyPackage, keyPackages: KeyPackage[]): Uint8Array {
+  const message = activationMessage(session, createHash('sha256').update(encodePublicKeyPackage(pkp)).digest());
+  const committed = keyPackages.map((kp) => ({ kp, ...round1.commit(kp.signingShare) }));
+  const pkg = new SigningPackage(committed.map((c) => ({ identifier: c.kp.identifier, commitments: c.commitments })), message);
+  const shares = new Map(committed.map((c) => [c.kp.identifier.toHex(), round2.sign(pkg, c.nonces, c.kp)]));
+  return aggregate(pkg, shares, pkp).toBytes();
+}
+
+describe('activations completed from the health loop', () => {
+  /** A 2-of-3 deployment whose signers take activations (recorded), signer 1 alone active so far. */
+  async function halfActivated() {
+    const d = await fakeDeployment(2, 3);
+    const session = new Uint8Array(randomBytes(32));
+    const keyPackages = d.signers.map((s) => s.keyPackage);
+    const signature = activationOf(session, d.pkp, keyPackages.slice(0, 2));
+    const sent: { signer: string; body: { session: Uint8Array; key_id: string; signature: Uint8Array } }[] = [];
+    for (const s of d.signers) {
+      (s as unknown as { call: (path: string, body: unknown) => Promise<unknown> }).call = async (path, body) => {
+        if (s.behaviour === 'down') throw new Error('connection refused');
+        const b = body as (typeof sent)[number]['body'];
+        sent.push({ signer: s.id, body: b });
+        if (path.endsWith('/activate') && Buffer.from(b.signature).equals(Buffer.from(signature))) {
+          Object.assign(s.keys.get('default')!, { state: 'active', activation: { session, signature } });
+          return { ok: {} };
+        }
+        return { abort: { code: 'DKG_SESSION_UNKNOWN', message: 'no such pending key', culprits: [], relay_fault: false } };
+      };
+    }
+    Object.assign(d.signers[0]!.keys.get('default')!, { state: 'active', activation: { session, signature } });
+    for (const s of d.signers.slice(1)) s.keys.get('default')!.state = 'pending';
+    return { d, session, signature, sent };
+  }
+
+  const settle = () => new Promise((r) => setTimeout(r, 30));
+
+  it('a key active on fewer than its threshold is finished: the activation signer 1 reports is sent to the others, once, and the key becomes active', async () => {
+    const { d, sent } = await halfActivated();
+    await d.registry.checkAll();
+    expect(d.registry.key('default')!.state).toBe('pending');
+    await settle();
+    expect(sent.map((x) => x.signer).sort()).toEqual(['signer-2', 'signer-3']);
+    await d.registry.checkAll();
+    await settle();
+    expect(d.registry.key('default')!.state).toBe('active');
+    expect(sent).toHaveLength(2); // not sent again
+  });
+
+  it('a junk activation a hostile signer reports is checked and dropped; it blocks nobody, and the real one still goes out', async () => {
+    const { d, sent, signature } = await halfActivated();
+    // Signer 3 claims to be active with an activation whose signature is junk (reported first in registry order would not matter).
+    Object.assign(d.signers[2]!.keys.get('default')!, { state: 'active', activation: { session: new Uint8Array(randomBytes(32)), signature: new Uint8Array(randomBytes(64)) } });
+    await d.registry.checkAll();
+    await settle();
+    // Signer 2, still pending, gets the real activation only; the junk one is sent to nobody.
+    expect(sent.map((x) => x.signer)).toEqual(['signer-2']);
+    expect(Buffer.from(sent[0]!.body.signature).equals(Buffer.from(signature))).toBe(true);
+    await d.registry.checkAll();
+    await settle();
+    expect(d.registry.key('default')!.state).toBe('active');
+  });
+
+  it('a signer that was not reached is sent the activation again at the next health round', async () => {
+    const { d, sent } = await halfActivated();
+    d.signers[2]!.behaviour = 'down';
+    await d.registry.checkAll();
+    await settle();
+    expect(sent.map((x) => x.signer)).toEqual(['signer-2']);
+    d.signers[2]!.behaviour = 'ok';
+    await d.registry.checkAll();
+    await settle();
+    expect(sent.map((x) => x.signer).sort()).toEqual(['signer-2', 'signer-3']);
   });
 });

@@ -93,7 +93,10 @@ export interface KeygenStore {
    * version replaces the old one, whose stored share is removed). Throws when there is no such pending key.
    */
   activate(keyId: string, sessionId: string, activationSignature: Uint8Array): Promise<void>;
-  /** Removes the pending key of that session, if there is one. */
+  /**
+   * Removes the pending key of that session, if there is one — unless its activation share was
+   * given (it may be active on the other holders): that one stays, to be activated.
+   */
   discardPending(keyId: string, sessionId: string): Promise<void>;
   /** The key signs nothing more; its public key stays published. Throws UNKNOWN_KEY when not held. */
   retire(keyId: string): Promise<void>;

@@ -16,6 +16,7 @@ import type { Logger } from '@hoarfrost/runtime';
 import { SignerError } from './errors.js';
 import { KeyLoadError, loadKeys, type KeygenStore, type LoadedKey } from './key-store.js';
 import {
+  BegunSessionsFile,
   Kek,
   SealedKeyError,
   isTemporaryFileName,
@@ -42,6 +43,19 @@ export interface KeyVaultOptions {
 }
 
 const SESSION_ID_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * The refusal of a key generation for `keyId` while its pending version, whose activation share this
+ * signer gave, waits: that version may be active on the other holders, and replacing it could lose a
+ * share of a live key.
+ */
+export function pendingShareGivenError(keyId: string, sessionId: string): SignerError {
+  return new SignerError(
+    'KEY_EXISTS',
+    `key "${keyId}" has a pending version (session ${sessionId.slice(0, 16)}) whose activation share this signer gave: it may be active on the other signers, ` +
+      `and the coordinator's health loop activates it here; no key generation replaces it. Only an operator may delete its .pending file by hand, after checking the other signers`,
+  );
+}
 
 /** Where and how a vault with a sealed store writes. */
 interface Store {
@@ -184,10 +198,22 @@ export class KeyVault implements KeygenStore {
     return k && this.#keys.get(keyId);
   }
 
-  /** The pending version of a key, if one waits for activation, with the session that made it. */
-  getPending(keyId: string): (LoadedKey & { sessionId: string }) | undefined {
+  /**
+   * The pending version of a key, if one waits for activation, with the session that made it and
+   * whether this signer gave its share of the activation signature.
+   */
+  getPending(keyId: string): (LoadedKey & { sessionId: string; activationShareGiven: boolean }) | undefined {
     const p = this.#pending.get(keyId);
-    return p && { ...loadedOf(p), sessionId: p.sessionId! };
+    return p && { ...loadedOf(p), sessionId: p.sessionId!, activationShareGiven: p.activationShareGiven === true };
+  }
+
+  /**
+   * The file of the session digests key generation began on this signer, in the store directory.
+   * Throws DKG_UNAVAILABLE without a sealed store.
+   */
+  begunSessions(): BegunSessionsFile {
+    if (!this.#store) throw new SignerError('DKG_UNAVAILABLE', 'this signer has no sealed key store (SIGNER_STORE_DIR): it takes no part in key generation');
+    return new BegunSessionsFile(this.#store.dir);
   }
 
   /** The session (digest hex) that made the active version of a key, when a key generation made it. */
@@ -197,9 +223,10 @@ export class KeyVault implements KeygenStore {
   }
 
   /**
-   * Stores `key` durably as the pending version of its id, made by session `sessionId` (replacing any
-   * pending one). Its version is the vault's: 1 for a new key, the current version's + 1 for a
-   * refresh (which must keep the group key; a retired key is not refreshed).
+   * Stores `key` durably as the pending version of its id, made by session `sessionId` (replacing a
+   * pending one, unless this signer gave that one's activation share: KEY_EXISTS). Its version is
+   * the vault's: 1 for a new key, the current version's + 1 for a refresh (which must keep the group
+   * key; a retired key is not refreshed).
    */
   storePending(key: LoadedKey, sessionId: string): Promise<void> {
     return this.#exclusive(async (store) => {
@@ -207,6 +234,8 @@ export class KeyVault implements KeygenStore {
       key.keyPackage.assertMatches(key.publicKeyPackage);
       const current = this.#current.get(key.keyId);
       if (current) this.#assertRefreshable(current, key);
+      const kept = this.#pending.get(key.keyId);
+      if (kept?.activationShareGiven) throw pendingShareGivenError(key.keyId, kept.sessionId!);
       const pending: SealedKey = {
         keyId: key.keyId,
         keyPackage: key.keyPackage,
@@ -236,7 +265,8 @@ export class KeyVault implements KeygenStore {
       if (activationSignature.length !== 64) throw new Error('an activation signature is 64 bytes');
       const current = this.#current.get(keyId);
       if (current) this.#assertRefreshable(current, pending);
-      const active: SealedKey = { ...pending, state: 'active', activationSignature: new Uint8Array(activationSignature) };
+      const { activationShareGiven: _given, ...made } = pending;
+      const active: SealedKey = { ...made, state: 'active', activationSignature: new Uint8Array(activationSignature) };
       await writeSealedKey(store.dir, active, store.signerId, store.kek);
       this.#current.set(keyId, active);
       this.#pending.delete(keyId);
@@ -250,10 +280,27 @@ export class KeyVault implements KeygenStore {
     });
   }
 
+  /**
+   * Records durably, in the pending version of session `sessionId`, that this signer gives its share
+   * of the activation signature: from then on no key generation replaces or discards it. Resolves
+   * once the record is on disk, before the share may go out.
+   */
+  markActivationShareGiven(keyId: string, sessionId: string): Promise<void> {
+    return this.#exclusive(async (store) => {
+      const pending = this.#pending.get(keyId);
+      if (!pending || pending.sessionId !== sessionId) throw new SignerError('DKG_SESSION_UNKNOWN', `no pending key "${keyId}" of that session on this signer`);
+      if (pending.activationShareGiven) return;
+      const given: SealedKey = { ...pending, activationShareGiven: true };
+      await writeSealedKey(store.dir, given, store.signerId, store.kek);
+      this.#pending.set(keyId, given);
+    });
+  }
+
+  /** Removes the pending version of session `sessionId`, unless its activation share was given (then it is kept). */
   discardPending(keyId: string, sessionId: string): Promise<void> {
     return this.#exclusive(async (store) => {
       const pending = this.#pending.get(keyId);
-      if (!pending || pending.sessionId !== sessionId) return;
+      if (!pending || pending.sessionId !== sessionId || pending.activationShareGiven) return;
       await removeFileDurably(join(store.dir, sealedFileName(keyId, 'pending')));
       this.#pending.delete(keyId);
       this.#publish(keyId);

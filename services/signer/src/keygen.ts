@@ -15,17 +15,21 @@
  *
  * A check that fails on protocol grounds drops the session (its secrets, and any pending key it
  * stored) and answers an abort naming the participants at fault, or the relay; a participant never
- * names itself, and never names another on a third participant's word alone. Once this participant
- * has given its share of the activation signature, nothing but an activation or a later run for the
- * key id removes its pending key: the signature may exist and the key be active on the others, so
- * an abort, a failed step or an expiry keeps it, and `activate` works without a live session (after
- * an expiry or a restart) from the pending key's stored record. Requests that are not well-formed,
- * or for no live session, are refused with signer error codes and leave it alone.
+ * names itself, and never names another on a third participant's word alone. Before this
+ * participant gives its share of the activation signature, its pending key's sealed record says so
+ * (durably); from then on only an activation removes it: the signature may exist and the key be
+ * active on the others, so an abort, a failed step, an expiry or a restart keeps it, a later begin
+ * for the key id is refused (KEY_EXISTS), and `activate` works without a live session from the
+ * pending key's stored record. Requests that are not well-formed, or for no live session, are
+ * refused with signer error codes and leave it alone.
  *
  * A session digest is begun once: the digests begun are remembered for as long as their parameters
  * are fresh (issued_at within the session time to live and the clock tolerance of this signer's
- * clock), so a relay cannot abort a session and begin it again to make this participant sign a
- * second round-1 message for one digest, which the others would take for an equivocation.
+ * clock), in memory and in the sealed store's `begun-sessions` file, written durably before a begin
+ * answers and read at start; so neither an abort nor a restart lets a relay begin a session again
+ * to make this participant sign a second round-1 message for one digest, which the others would
+ * take for an equivocation. When that file cannot be read, this participant begins nothing
+ * (DKG_UNAVAILABLE) rather than forget.
  *
  * Secrets (coefficients, shares, nonces, the HPKE private key) never leave this module and are
  * never logged; bigints cannot be wiped in JavaScript, so a dropped session drops every reference.
@@ -92,6 +96,7 @@ import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke
 import { X509Certificate } from 'node:crypto';
 import { SignerError } from './errors.js';
 import type { KeygenStore, LoadedKey } from './key-store.js';
+import { pendingShareGivenError } from './key-vault.js';
 import { MessageSigner, PeerIdentityError, PeerVerifier } from './peer-identity.js';
 
 /** HPKE (RFC 9180) base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM. */
@@ -123,10 +128,30 @@ export const DEFAULT_DKG_CLOCK_TOLERANCE_MS = 30_000;
  * re-sent after it completed). The sealed store's vault implements it.
  */
 export interface KeygenVault extends KeygenStore {
-  /** The pending version of a key, with the session (digest hex) that made it. */
-  getPending(keyId: string): (LoadedKey & { sessionId: string }) | undefined;
+  /**
+   * The pending version of a key, with the session (digest hex) that made it, and whether this
+   * signer gave its share of that version's activation signature.
+   */
+  getPending(keyId: string): (LoadedKey & { sessionId: string; activationShareGiven: boolean }) | undefined;
   /** The session (digest hex) that made the active version of a key, when a key generation made it. */
   activeSession(keyId: string): string | undefined;
+  /**
+   * Records durably in the pending version of that session that its activation share is given;
+   * resolves once on disk. From then on storePending refuses to replace it (KEY_EXISTS) and
+   * discardPending keeps it. Throws when there is no such pending key.
+   */
+  markActivationShareGiven(keyId: string, sessionId: string): Promise<void>;
+}
+
+/**
+ * Where the session digests begun on this signer are kept across restarts (the sealed store's
+ * `begun-sessions` file: BegunSessionsFile), each with the time (ms) until which it is remembered.
+ */
+export interface BegunSessionStore {
+  /** The sessions recorded. Throws, with a message naming the fault, when they cannot be read. */
+  load(): Promise<ReadonlyMap<string, number>>;
+  /** Replaces the record with `entries`; resolves once it is durable. */
+  save(entries: ReadonlyMap<string, number>): Promise<void>;
 }
 
 export interface KeygenParticipantOptions {
@@ -140,6 +165,8 @@ export interface KeygenParticipantOptions {
   /** Signer ids allowed to take part in key generation (SIGNER_DKG_PEERS); this signer must be one. */
   allowedPeers: readonly string[];
   store: KeygenVault;
+  /** The durable record of the sessions begun here (read at construction, written by each begin). */
+  begunSessions: BegunSessionStore;
   /**
    * How long a session lives in memory without progress (SIGNER_DKG_SESSION_TTL_MS): each step
    * completed starts it again. Also the oldest session parameters (issued_at) a begin accepts.
@@ -162,7 +189,10 @@ type Stage = 'begun' | 'echoed' | 'dealt' | 'finished' | 'confirmed' | 'signed';
 interface Begun {
   /** After this time (ms, this signer's clock) a begin with those parameters is refused as stale anyway. */
   readonly until: number;
-  /** This participant's share of the activation signature went out: its pending key is kept. */
+  /**
+   * This participant's share of the activation signature is going or went out (in this process): its
+   * pending key is kept. The pending key's sealed record says so durably before the share leaves.
+   */
   shareOut: boolean;
 }
 
@@ -228,6 +258,13 @@ export class KeygenParticipant {
   readonly #byKey = new Map<string, string>();
   /** Session digests (hex) begun here, until their parameters are stale. */
   readonly #begun = new Map<string, Begun>();
+  readonly #begunStore: BegunSessionStore;
+  /** The begun sessions of earlier runs read (settles, never rejects). */
+  readonly #begunLoaded: Promise<void>;
+  /** Why the begun sessions could not be read: then nothing is begun. */
+  #begunUnreadable: string | undefined;
+  /** Writes of the begun sessions, one at a time, each of the whole record as it stands when it starts. */
+  #begunWrites: Promise<unknown> = Promise.resolve();
 
   constructor(options: KeygenParticipantOptions) {
     const o = options;
@@ -252,6 +289,29 @@ export class KeygenParticipant {
     this.#toleranceMs = tolerance;
     this.#log = o.logger;
     this.#random = o.random;
+    this.#begunStore = o.begunSessions;
+    this.#begunLoaded = this.#loadBegun();
+  }
+
+  /** Reads the sessions begun before this start; those still fresh are refused as begun. */
+  async #loadBegun(): Promise<void> {
+    let loaded: ReadonlyMap<string, number>;
+    try {
+      loaded = await this.#begunStore.load();
+    } catch (e) {
+      this.#begunUnreadable = (e as Error).message;
+      this.#log.error({ err: this.#begunUnreadable }, 'the record of begun key generation sessions cannot be read: this signer begins no key generation');
+      return;
+    }
+    const now = this.#clock();
+    for (const [hex, until] of loaded) if (until >= now && !this.#begun.has(hex)) this.#begun.set(hex, { until, shareOut: false });
+  }
+
+  /** Writes the begun sessions durably, this one included; the write of a later begin waits for this one. */
+  #recordBegun(): Promise<void> {
+    const write = this.#begunWrites.then(() => this.#begunStore.save(new Map([...this.#begun].map(([hex, b]) => [hex, b.until]))));
+    this.#begunWrites = write.catch(() => undefined);
+    return write;
   }
 
   /** Runs the handler of `rpc` on a decoded body. */
@@ -298,6 +358,15 @@ export class KeygenParticipant {
    */
   async begin(body: unknown): Promise<StepAnswer<BeginResult>> {
     const params = parseKeygenParams(body);
+    await this.#begunLoaded;
+    if (this.#begunUnreadable !== undefined) {
+      const window = Math.ceil((this.#ttlMs + this.#toleranceMs) / 1000);
+      throw new SignerError(
+        'DKG_UNAVAILABLE',
+        `the record of the key generation sessions begun on this signer cannot be read (${this.#begunUnreadable}); it begins none rather than forget one. ` +
+          `Fix the file, or remove it once ${window} s (the session time to live and the clock tolerance) have passed since this signer last began a session, then restart the signer`,
+      );
+    }
     const mine = params.participants.findIndex((p) => p.signer === this.#signerId);
     if (mine < 0) throw new SignerError('DKG_REFUSED', 'this signer is not a participant of the session');
     const strangers = params.participants.filter((p) => !this.#peers.isAllowed(p.signer)).map((p) => p.signer);
@@ -350,6 +419,13 @@ export class KeygenParticipant {
     session.timer = setTimeout(() => this.#onExpiry(session), this.#ttlMs);
     session.timer.unref();
     try {
+      try {
+        await this.#recordBegun();
+      } catch (e) {
+        // The digest stays begun in memory; only the answer is withheld (nothing was signed).
+        this.#log.error({ keyId: params.key_id, err: (e as Error).message }, 'key generation not begun: the begun session could not be recorded');
+        throw new SignerError('DKG_UNAVAILABLE', 'this signer could not record the session as begun in its sealed store; nothing was begun');
+      }
       session.hpkeKeys = await hpke.kem.generateKeyPair();
       const hpkePublicKey = new Uint8Array(await hpke.kem.serializePublicKey(session.hpkeKeys.publicKey));
       const round1 = this.#emit(session, {
@@ -559,8 +635,15 @@ export class KeygenParticipant {
         if (!s.ids.every((id) => pkg.commitmentsOf(id) !== undefined)) throw relayFault('the activation commitments are not those of the participants');
         if (!pkg.commitmentsOf(s.ids[s.me]!)!.equals(s.commitment!)) throw relayFault('the activation commitment listed for this participant is not its own');
         const share = round2.sign(pkg, nonces, s.keyPackage!);
-        // From here the activation signature may exist: this participant's pending key is kept.
+        // From here the activation signature may exist: this participant's pending key is kept, in
+        // memory at once (an abort meanwhile keeps it) and in its sealed record before the share leaves.
         s.begun.shareOut = true;
+        try {
+          await this.#store.markActivationShareGiven(s.params.key_id, s.hex);
+        } catch (e) {
+          s.begun.shareOut = false;
+          throw e;
+        }
         return { share: share.toBytes() };
       } finally {
         nonces.discard();
@@ -598,19 +681,19 @@ export class KeygenParticipant {
 
   /**
    * Drops the session. The pending key it stored is removed too, unless this participant gave its
-   * share of the activation signature (or cannot tell whether it did: the session is no longer
-   * remembered): that key is kept, unusable, until activated or replaced by a later run. Idempotent.
+   * share of the activation signature (its sealed record says so, or the sign step is under way):
+   * that key is kept, unusable, until activated. Idempotent.
    */
   async abort(body: unknown): Promise<StepAnswer<EmptyResult>> {
     const req = parseAbortRequest(body);
     const hex = Buffer.from(req.session).toString('hex');
     const s = this.#sessions.get(hex);
     if (s) this.#drop(s);
-    const shareOut = this.#begun.get(hex)?.shareOut ?? true;
+    const pending = this.#store.getPending(req.key_id);
     const log = { keyId: s?.params.key_id ?? req.key_id, session: hex.slice(0, 16) };
-    if (shareOut) {
+    if (this.#begun.get(hex)?.shareOut || (pending?.sessionId === hex && pending.activationShareGiven)) {
       // The activation signature may exist, and the key be active elsewhere (a refresh: the old shares replaced).
-      if (this.#store.getPending(req.key_id)?.sessionId === hex) {
+      if (pending?.sessionId === hex) {
         this.#log.warn(log, 'key generation aborted by the coordinator after this signer may have given its activation share: its pending key is kept');
       } else if (s) this.#log.info(log, 'key generation aborted by the coordinator');
       return { ok: {} };
@@ -639,8 +722,13 @@ export class KeygenParticipant {
 
   // --- helpers -------------------------------------------------------------------------------------
 
-  /** Create: no active or retired key of that id. Refresh: the active key, with that group key, identifier and threshold. */
+  /**
+   * Create: no active or retired key of that id. Refresh: the active key, with that group key,
+   * identifier and threshold. Either: no pending version of that id whose activation share was given.
+   */
   #checkKey(params: KeygenParams, me: Identifier, ids: readonly Identifier[]): LoadedKey | undefined {
+    const kept = this.#store.getPending(params.key_id);
+    if (kept?.activationShareGiven) throw pendingShareGivenError(params.key_id, kept.sessionId);
     const held = this.#store.get(params.key_id);
     if (params.kind === 'create') {
       if (held) throw new SignerError('KEY_EXISTS', `key "${params.key_id}" exists`);

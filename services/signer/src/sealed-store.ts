@@ -10,8 +10,8 @@
  *   | group key (32) | nonce (12, random) | header check (8: SHA-256 of the header bytes before it)
  * ciphertext (of the JSON record below) | tag (16)
  * ```
- * Record: `{ key_id, version, state, created_at, session_id?, activation_signature?, key_package,
- * public_key_package }`, the packages in frost-rs JSON. The KEK fingerprint (a domain-separated hash
+ * Record: `{ key_id, version, state, created_at, session_id?, activation_signature?,
+ * activation_share_given?, key_package, public_key_package }`, the packages in frost-rs JSON. The KEK fingerprint (a domain-separated hash
  * of the KEK, never the KEK) tells a file sealed with another KEK from a damaged one, and the header
  * check tells a damaged header from either; both are diagnostics only: authenticity is the AEAD's.
  *
@@ -20,6 +20,10 @@
  * new shares wait there while the current version still signs). Files are written atomically (a
  * temporary file in the same directory, fsync, rename, fsync of the directory), so a crash leaves
  * either the old file or the new one, and at worst a temporary file, which is never read as a key.
+ *
+ * The directory also holds `begun-sessions`: the digests of the key generation sessions this signer
+ * began and still remembers (BegunSessionsFile), so that a restart does not let a session be begun
+ * twice. Not secret (digests and times), written atomically like the keys, mode 0600.
  * @module
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -171,6 +175,11 @@ export interface SealedKey extends LoadedKey {
   sessionId?: string;
   /** The Ed25519 signature, under the group key, that activated this version. */
   activationSignature?: Uint8Array;
+  /**
+   * A pending version only: this signer gave its share of the activation signature, so the version
+   * may be active on the other holders. Key generation never replaces or discards it.
+   */
+  activationShareGiven?: boolean;
 }
 
 /** Which file of a key: its current version (`.key`), or a version waiting for activation (`.pending`). */
@@ -286,6 +295,7 @@ export function sealKey(key: SealedKey, signerId: string, kek: Kek): Uint8Array 
     created_at: key.createdAt,
     ...(key.sessionId !== undefined ? { session_id: key.sessionId } : {}),
     ...(key.activationSignature !== undefined ? { activation_signature: toHex(key.activationSignature) } : {}),
+    ...(key.activationShareGiven ? { activation_share_given: true } : {}),
     key_package: keyPackageToJson(key.keyPackage),
     public_key_package: publicKeyPackageToJson(key.publicKeyPackage),
   };
@@ -297,7 +307,7 @@ export function sealKey(key: SealedKey, signerId: string, kek: Kek): Uint8Array 
   }
 }
 
-const RECORD_FIELDS = ['key_id', 'version', 'state', 'created_at', 'session_id', 'activation_signature', 'key_package', 'public_key_package'];
+const RECORD_FIELDS = ['key_id', 'version', 'state', 'created_at', 'session_id', 'activation_signature', 'activation_share_given', 'key_package', 'public_key_package'];
 const REQUIRED_FIELDS = ['key_id', 'version', 'state', 'created_at', 'key_package', 'public_key_package'];
 
 /**
@@ -362,6 +372,10 @@ function checkRecord(plaintext: Buffer, header: SealedHeader, { expect, what }: 
     activationSignature = typeof r.activation_signature === 'string' ? fromHexStrict(r.activation_signature) : undefined;
     if (!activationSignature || activationSignature.length !== 64) invalid('the sealed record activation_signature is not 64 bytes of hex');
   }
+  if (r.activation_share_given !== undefined && (r.activation_share_given !== true || state !== 'pending')) {
+    invalid('the sealed record activation_share_given is not true on a pending key');
+  }
+  const activationShareGiven = r.activation_share_given === true;
   try {
     const keyPackage = keyPackageFromJson(r.key_package);
     const publicKeyPackage = publicKeyPackageFromJson(r.public_key_package);
@@ -379,6 +393,7 @@ function checkRecord(plaintext: Buffer, header: SealedHeader, { expect, what }: 
       createdAt,
       ...(sessionId !== undefined ? { sessionId } : {}),
       ...(activationSignature !== undefined ? { activationSignature } : {}),
+      ...(activationShareGiven ? { activationShareGiven } : {}),
     };
   } catch (e) {
     if (e instanceof SealedKeyError) throw e;
@@ -453,4 +468,76 @@ export async function removeFileDurably(path: string): Promise<void> {
     throw new Error(`cannot remove ${path}: ${(e as Error).message}`);
   }
   await syncDirectory(dirname(path));
+}
+
+// --- begun key generation sessions --------------------------------------------------------------
+
+/** The file of the sealed store directory that records the key generation sessions begun here. */
+export const BEGUN_SESSIONS_FILE = 'begun-sessions';
+const BEGUN_SESSIONS_HEADER = 'hoarfrost-begun-sessions v1';
+const BEGUN_SESSION_LINE_RE = /^([0-9a-f]{64}) (0|[1-9][0-9]{0,15})$/;
+
+/** The text of a record of begun sessions: a header line, then `<session digest hex> <until ms>` per session. */
+export function encodeBegunSessions(entries: ReadonlyMap<string, number>): Uint8Array {
+  const lines = [BEGUN_SESSIONS_HEADER];
+  for (const [hex, until] of entries) {
+    if (!SESSION_ID_RE.test(hex)) throw new Error('a session digest is 64 lowercase hex characters');
+    if (!Number.isSafeInteger(until) || until < 0) throw new Error('a begun session is remembered until a time in ms');
+    lines.push(`${hex} ${until}`);
+  }
+  return new TextEncoder().encode(lines.join('\n') + '\n');
+}
+
+/**
+ * Parses a record of begun sessions (see encodeBegunSessions). `what` names the file in errors.
+ * Anything else, an empty or truncated file included, is an error: never read as fewer sessions.
+ */
+export function parseBegunSessions(text: string, what: string): Map<string, number> {
+  const fail = (detail: string): never => {
+    throw new Error(`${what}: ${detail}`);
+  };
+  if (!text.endsWith('\n')) fail(text.length === 0 ? 'the file is empty' : 'truncated (no newline at its end)');
+  const lines = text.slice(0, -1).split('\n');
+  if (lines[0] !== BEGUN_SESSIONS_HEADER) fail(`not a record of begun sessions (its first line is not "${BEGUN_SESSIONS_HEADER}")`);
+  const out = new Map<string, number>();
+  for (let i = 1; i < lines.length; i++) {
+    const m = BEGUN_SESSION_LINE_RE.exec(lines[i]!);
+    if (!m) return fail(`line ${i + 1} is not "<session digest: 64 lowercase hex digits> <time in ms>"`);
+    const until = Number(m[2]);
+    if (!Number.isSafeInteger(until)) fail(`line ${i + 1}: the time is out of range`);
+    out.set(m[1]!, Math.max(until, out.get(m[1]!) ?? 0));
+  }
+  return out;
+}
+
+/**
+ * The session digests key generation began on this signer, each with the time (ms, this signer's
+ * clock) until which a begin of it must be refused: the store directory's `begun-sessions` file,
+ * rewritten whole and atomically (fsynced, mode 0600). Not secret: digests and times only.
+ */
+export class BegunSessionsFile {
+  readonly path: string;
+  constructor(readonly dir: string) {
+    this.path = join(dir, BEGUN_SESSIONS_FILE);
+  }
+
+  /**
+   * The sessions recorded: none when the file does not exist. A file that cannot be read or parsed
+   * throws, naming it and what is wrong: forgetting a begun session would let it be begun twice.
+   */
+  async load(): Promise<Map<string, number>> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      throw new Error(`${this.path}: cannot read: ${(e as Error).message}`);
+    }
+    return parseBegunSessions(text, this.path);
+  }
+
+  /** Replaces the record with `entries`, durably: resolves once the new file is on disk. */
+  async save(entries: ReadonlyMap<string, number>): Promise<void> {
+    await writeFileAtomic(this.dir, BEGUN_SESSIONS_FILE, encodeBegunSessions(entries));
+  }
 }

@@ -125,6 +125,8 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
           peerCaPems: splitPemCertificates(peerCa),
           allowedPeers: config.dkg.peers,
           store: vault,
+          // Survives a restart: a session begun before it is not begun again.
+          begunSessions: vault.begunSessions(),
           sessionTtlMs: config.dkg.sessionTtlMs,
           minThreshold: config.dkg.minThreshold,
           logger,

@@ -297,6 +297,40 @@ describe('KeyVault state changes', () => {
     await v.discardPending('never', S2); // nothing to do
   });
 
+  it('a pending key whose activation share was given: marked in its sealed record (also after a reopen), then never replaced or discarded; activated, the mark goes', async () => {
+    const dir = fresh();
+    const v = await openAt(dir);
+    await expectSignerError(v.markActivationShareGiven('mint', S1), 'DKG_SESSION_UNKNOWN');
+    await v.storePending(keyOf('mint', mint), S1);
+    expect(v.getPending('mint')).toMatchObject({ sessionId: S1, activationShareGiven: false });
+    await expectSignerError(v.markActivationShareGiven('mint', S2), 'DKG_SESSION_UNKNOWN');
+    await v.markActivationShareGiven('mint', S1);
+    await v.markActivationShareGiven('mint', S1); // again: nothing changes
+    expect(v.getPending('mint')).toMatchObject({ sessionId: S1, activationShareGiven: true });
+    const reopened = await openAt(dir);
+    expect(reopened.getPending('mint')).toMatchObject({ sessionId: S1, activationShareGiven: true });
+    for (const w of [v, reopened]) {
+      const refused = await expectSignerError(w.storePending(keyOf('mint', audit), S2), 'KEY_EXISTS');
+      expect(refused.message).toMatch(/whose activation share this signer gave: it may be active on the other signers/);
+      await w.discardPending('mint', S1);
+      expect(w.getPending('mint')).toMatchObject({ sessionId: S1, activationShareGiven: true });
+    }
+    expect(readdirSync(dir)).toEqual(['mint.pending']);
+    await reopened.activate('mint', S1, SIG);
+    expect((await openAt(dir)).get('mint')).toMatchObject({ state: 'active', version: 1 });
+    expect(readdirSync(dir)).toEqual(['mint.key']);
+  });
+
+  it('the file of begun key generation sessions is in the store directory, which opens with it', async () => {
+    const dir = fresh();
+    const v = await openAt(dir);
+    expect(v.begunSessions().path).toBe(join(dir, 'begun-sessions'));
+    await v.begunSessions().save(new Map([[S1, 5]]));
+    // Not a key file: the store opens with it, and it is left as it is.
+    expect(view(await openAt(dir))).toEqual([]);
+    expect([...(await v.begunSessions().load())]).toEqual([[S1, 5]]);
+  });
+
   it('discarding a refresh leaves the current version', async () => {
     const v = await openAt(fresh(), { importDir: dealerDir({ mint: base }) });
     await v.storePending(keyOf('mint', refreshed), S1);
@@ -371,7 +405,9 @@ describe('KeyVault.openReadOnly', () => {
     await expectSignerError(v.storePending(keyOf('audit', audit), S1), 'DKG_UNAVAILABLE');
     await expectSignerError(v.activate('mint', S1, SIG), 'DKG_UNAVAILABLE');
     await expectSignerError(v.discardPending('mint', S1), 'DKG_UNAVAILABLE');
+    await expectSignerError(v.markActivationShareGiven('mint', S1), 'DKG_UNAVAILABLE');
     await expectSignerError(v.retire('mint'), 'DKG_UNAVAILABLE');
+    await expectSignerError(() => v.begunSessions(), 'DKG_UNAVAILABLE');
     expect(v.keys.size).toBe(1);
   });
 

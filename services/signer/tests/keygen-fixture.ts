@@ -1,5 +1,5 @@
 // Shared fixtures of the key-generation tests (signer and coordinator): participants in this process
-// with real certificates from one dev CA, an in-memory key store, transports that carry each step as
+// with real certificates from one dev CA, an in-memory key store and record of begun sessions, transports that carry each step as
 // the RPC does (a CBOR round trip, refusals as SignerCallError), a relay that records every byte it
 // carries and may tamper with it, and a whole signing with key packages.
 import { Writable } from 'node:stream';
@@ -20,14 +20,15 @@ import { createLogger } from '@hoarfrost/runtime';
 import { createCertificateAuthority, type CertificateAuthority, type CertificatePair } from '@hoarfrost/testkit';
 import { SignerError } from '../src/errors.js';
 import type { LoadedKey } from '../src/key-store.js';
-import { KEYGEN_RPC_OF_PATH, KeygenParticipant, type KeygenParticipantOptions, type KeygenVault } from '../src/keygen.js';
+import { KEYGEN_RPC_OF_PATH, KeygenParticipant, type BegunSessionStore, type KeygenParticipantOptions, type KeygenVault } from '../src/keygen.js';
+import { pendingShareGivenError } from '../src/key-vault.js';
 
 /** The KeygenVault contract in memory, recording what happened to pending keys. */
 export class MemoryKeygenStore implements KeygenVault {
   readonly keys = new Map<string, LoadedKey>();
   /** The session that made each key's active version. */
   readonly sessions = new Map<string, string>();
-  readonly pending = new Map<string, { key: LoadedKey; sessionId: string }>();
+  readonly pending = new Map<string, { key: LoadedKey; sessionId: string; activationShareGiven?: boolean }>();
   readonly discarded: { keyId: string; sessionId: string }[] = [];
   readonly activated: { keyId: string; sessionId: string; signature: Uint8Array }[] = [];
 
@@ -35,7 +36,14 @@ export class MemoryKeygenStore implements KeygenVault {
     return this.keys.get(keyId);
   }
   async storePending(key: LoadedKey, sessionId: string): Promise<void> {
+    const kept = this.pending.get(key.keyId);
+    if (kept?.activationShareGiven) throw pendingShareGivenError(key.keyId, kept.sessionId);
     this.pending.set(key.keyId, { key, sessionId });
+  }
+  async markActivationShareGiven(keyId: string, sessionId: string): Promise<void> {
+    const p = this.pending.get(keyId);
+    if (!p || p.sessionId !== sessionId) throw new SignerError('DKG_SESSION_UNKNOWN', 'no pending key of that session');
+    p.activationShareGiven = true;
   }
   async activate(keyId: string, sessionId: string, signature: Uint8Array): Promise<void> {
     const p = this.pending.get(keyId);
@@ -46,16 +54,16 @@ export class MemoryKeygenStore implements KeygenVault {
     this.sessions.set(keyId, sessionId);
     this.activated.push({ keyId, sessionId, signature });
   }
-  getPending(keyId: string): (LoadedKey & { sessionId: string }) | undefined {
+  getPending(keyId: string): (LoadedKey & { sessionId: string; activationShareGiven: boolean }) | undefined {
     const p = this.pending.get(keyId);
-    return p && { ...p.key, sessionId: p.sessionId };
+    return p && { ...p.key, sessionId: p.sessionId, activationShareGiven: p.activationShareGiven === true };
   }
   activeSession(keyId: string): string | undefined {
     return this.active(keyId) ? this.sessions.get(keyId) : undefined;
   }
   async discardPending(keyId: string, sessionId: string): Promise<void> {
     const p = this.pending.get(keyId);
-    if (p && p.sessionId === sessionId) {
+    if (p && p.sessionId === sessionId && !p.activationShareGiven) {
       this.pending.delete(keyId);
       this.discarded.push({ keyId, sessionId });
     }
@@ -75,6 +83,21 @@ export class MemoryKeygenStore implements KeygenVault {
   active(keyId: string): LoadedKey | undefined {
     const k = this.keys.get(keyId);
     return k && (k.state ?? 'active') === 'active' ? k : undefined;
+  }
+}
+
+/** The record of begun sessions in memory; `unreadable` makes load fail, `failSaves` every save. */
+export class MemoryBegunSessions implements BegunSessionStore {
+  entries = new Map<string, number>();
+  unreadable: string | undefined;
+  failSaves = false;
+  async load(): Promise<ReadonlyMap<string, number>> {
+    if (this.unreadable !== undefined) throw new Error(this.unreadable);
+    return new Map(this.entries);
+  }
+  async save(entries: ReadonlyMap<string, number>): Promise<void> {
+    if (this.failSaves) throw new Error('no space left on device');
+    this.entries = new Map(entries);
   }
 }
 
@@ -104,6 +127,7 @@ export interface TestParticipant {
   id: string;
   participant: KeygenParticipant;
   store: MemoryKeygenStore;
+  begun: MemoryBegunSessions;
   random: RecordingRandom;
   cert: CertificatePair;
 }
@@ -126,10 +150,11 @@ export async function createPki(ids: readonly string[]): Promise<Pki> {
 export const logs = new LogCapture();
 const logger = createLogger('keygen-test', 'debug', logs);
 
-/** A participant for `id` with its own store. */
+/** A participant for `id` with its own store and record of begun sessions (unless `overrides` name others). */
 export function makeParticipant(pki: Pki, id: string, allowedPeers: readonly string[], overrides: Partial<KeygenParticipantOptions> = {}): TestParticipant {
   const cert = pki.certs.get(id)!;
   const store = new MemoryKeygenStore();
+  const begun = new MemoryBegunSessions();
   const random = new RecordingRandom();
   const participant = new KeygenParticipant({
     signerId: id,
@@ -138,12 +163,13 @@ export function makeParticipant(pki: Pki, id: string, allowedPeers: readonly str
     peerCaPems: [pki.ca.certPem],
     allowedPeers,
     store,
+    begunSessions: begun,
     sessionTtlMs: 120_000,
     logger,
     random: random.source,
     ...overrides,
   });
-  return { id, participant, store, random, cert };
+  return { id, participant, store, begun, random, cert };
 }
 
 /** What the driver's transport interface asks for (the coordinator's KeygenTransport). */

@@ -3,10 +3,11 @@
 // without every holder), its sessions (one per key, a time to live counted from the last step,
 // steps in order), whom it names (never itself, never a participant on another's echo alone), and
 // its pending key once its activation share is out (kept through aborts, activated without a live
-// session, also after a restart over its sealed store).
+// session, also after a restart over its sealed store; no later run replaces it), and the sessions it
+// began (never begun again, also after a restart).
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Identifier } from '@hoarfrost/frost';
@@ -16,8 +17,14 @@ import { createCertificateAuthority } from '@hoarfrost/testkit';
 import { KeygenFailed, activateKey, runKeygen } from '../../coordinator/src/keygen.js';
 import { KeyVault } from '../src/key-vault.js';
 import { MessageSigner, PeerIdentityError, PeerVerifier } from '../src/peer-identity.js';
-import { Kek } from '../src/sealed-store.js';
+import { BEGUN_SESSIONS_FILE, BegunSessionsFile, Kek } from '../src/sealed-store.js';
 import { Relay, createPki, derOf, makeParticipant, transportOf, type TestParticipant, type Transport } from './keygen-fixture.js';
+
+const root = mkdtempSync(join(tmpdir(), 'keygen-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+const freshDir = () => mkdtempSync(join(root, `store-${++dirs}-`));
+const quiet = createLogger('keygen-test', 'silent');
 
 const IDS = ['signer-1', 'signer-2', 'signer-3'];
 const pki = await createPki([...IDS, 'signer-9']);
@@ -139,6 +146,54 @@ describe('KeygenParticipant: begin', () => {
     await expect(p.participant.begin(issued)).rejects.toMatchObject({ code: 'DKG_REFUSED', message: expect.stringMatching(/stale/) });
     // New parameters (a new session id and issue time) begin.
     expect('ok' in (await p.participant.begin(params({ key_id: 'once', session_id: new Uint8Array(32).fill(9), issued_at: Math.floor(now / 1000) })))).toBe(true);
+  });
+
+  it('a restarted participant (a new instance over the same store directory) refuses to begin the same parameters again', async () => {
+    let now = Date.now();
+    const dir = freshDir();
+    const start = () => makeParticipant(pki, 'signer-1', IDS, { clock: () => now, begunSessions: new BegunSessionsFile(dir), logger: quiet });
+    const issued = params({ key_id: 'restart-once' });
+    const first = start();
+    expect('ok' in (await first.participant.begin(issued))).toBe(true);
+    // Written before the begin answered: not secret, but the store's mode.
+    const path = join(dir, BEGUN_SESSIONS_FILE);
+    expect(readFileSync(path, 'utf8')).toContain(Buffer.from(sessionDigest(issued)).toString('hex'));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    first.participant.close();
+
+    const restarted = start();
+    await expect(restarted.participant.begin(issued)).rejects.toMatchObject({ code: 'DKG_REFUSED', message: expect.stringMatching(/begun on this signer before/) });
+    expect(restarted.participant.liveSessions).toBe(0);
+    // New parameters begin; once the first ones are stale they are dropped from the record.
+    now += 150_001;
+    const later = params({ key_id: 'restart-once', session_id: new Uint8Array(32).fill(7), issued_at: Math.floor(now / 1000) });
+    expect('ok' in (await restarted.participant.begin(later))).toBe(true);
+    expect([...(await new BegunSessionsFile(dir).load()).keys()]).toEqual([Buffer.from(sessionDigest(later)).toString('hex')]);
+    await expect(start().participant.begin(later)).rejects.toMatchObject({ code: 'DKG_REFUSED' });
+  });
+
+  it('a record of begun sessions it cannot read: it begins nothing (DKG_UNAVAILABLE, naming the file), rather than forget', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, BEGUN_SESSIONS_FILE), 'hoarfrost-begun-sessions v1\nnot a digest\n');
+    const p = makeParticipant(pki, 'signer-1', IDS, { begunSessions: new BegunSessionsFile(dir), logger: quiet });
+    const refusal = (await p.participant.begin(params()).catch((e: unknown) => e)) as Error;
+    expect(refusal).toMatchObject({ code: 'DKG_UNAVAILABLE' });
+    expect(refusal.message).toContain(join(dir, BEGUN_SESSIONS_FILE));
+    expect(refusal.message).toMatch(/line 2/);
+    expect(p.participant.liveSessions).toBe(0);
+    // Nothing was rewritten over it.
+    expect(readFileSync(join(dir, BEGUN_SESSIONS_FILE), 'utf8')).toBe('hoarfrost-begun-sessions v1\nnot a digest\n');
+  });
+
+  it('a begin whose record cannot be written answers nothing (DKG_UNAVAILABLE); its digest stays begun', async () => {
+    const p = makeParticipant(pki, 'signer-1', IDS, { logger: quiet });
+    p.begun.failSaves = true;
+    await expect(p.participant.begin(params())).rejects.toMatchObject({ code: 'DKG_UNAVAILABLE' });
+    expect(p.participant.liveSessions).toBe(0);
+    p.begun.failSaves = false;
+    await expect(p.participant.begin(params())).rejects.toMatchObject({ code: 'DKG_REFUSED', message: expect.stringMatching(/begun on this signer before/) });
+    expect('ok' in (await p.participant.begin(params({ session_id: new Uint8Array(32).fill(5) })))).toBe(true);
+    expect(p.begun.entries.size).toBe(2);
   });
 
   it('refuses parameters issued too long ago or in the future by its clock (the TTL and a clock tolerance)', async () => {
@@ -338,6 +393,94 @@ describe('KeygenParticipant: its pending key once its activation share is out', 
     expect(Buffer.from(reopened.get('restarted')!.publicKeyPackage.verifyingKeyBytes)).toEqual(Buffer.from(ps[0]!.store.active('restarted')!.publicKeyPackage.verifyingKeyBytes));
     expect(await rpc.call(KEYGEN_PATHS.keygenActivate, body)).toEqual({ ok: {} });
     expect((await open()).get('restarted')).toMatchObject({ state: 'active', version: 1 });
+  });
+});
+
+describe('KeygenParticipant: no run replaces a pending key whose activation share it gave', () => {
+  const kek = Kek.fromFileBytes(randomBytes(32), 'kek');
+  /** A second attempt at `keyId` on signer-3 (new parameters). */
+  const anotherCreate = (keyId: string, n: number) => params({ key_id: keyId, session_id: new Uint8Array(32).fill(n) });
+  const keptMessage = /pending version .* whose activation share this signer gave: it may be active on the other signers.*health loop.*delete its \.pending file by hand, after checking the other signers/;
+
+  it('a create or a refresh for its key id is refused (KEY_EXISTS) while it waits, also after a restart; abort keeps it; it activates', async () => {
+    const dir = freshDir();
+    const open = () => KeyVault.open({ dir, kek, signerId: 'signer-3' });
+    const vault = await open();
+    const ps = IDS.map((id) => makeParticipant(pki, id, IDS, id === 'signer-3' ? { store: vault } : {}));
+    const e = (await runKeygen({
+      kind: 'create',
+      keyId: 'given',
+      minSigners: 2,
+      participants: transports(ps, undefined, { 'signer-3': activationLost(ps[2]!, () => true) }),
+      stepTimeoutMs: 2000,
+    }).catch((err: unknown) => err)) as KeygenFailed;
+    expect(e).toMatchObject({ code: 'DKG_ACTIVATION_INCOMPLETE', notActivated: ['signer-3'] });
+    const session = Buffer.from(e.sessionDigest!).toString('hex');
+    // Recorded in the sealed pending record before the share went out.
+    expect(vault.getPending('given')).toMatchObject({ sessionId: session, activationShareGiven: true });
+    const p3 = ps[2]!.participant;
+    await expect(p3.begin(anotherCreate('given', 21))).rejects.toMatchObject({ code: 'KEY_EXISTS', message: expect.stringMatching(keptMessage) });
+    expect(await p3.abort({ session: e.sessionDigest!, key_id: 'given' })).toEqual({ ok: {} });
+    expect(vault.getPending('given')).toMatchObject({ sessionId: session, activationShareGiven: true });
+    p3.close();
+
+    // After a restart: the flag is read back from the sealed record, and the begin still refused.
+    const reopened = await open();
+    expect(reopened.getPending('given')).toMatchObject({ sessionId: session, activationShareGiven: true });
+    const restarted = makeParticipant(pki, 'signer-3', IDS, { store: reopened, logger: quiet });
+    await expect(restarted.participant.begin(anotherCreate('given', 22))).rejects.toMatchObject({ code: 'KEY_EXISTS', message: expect.stringMatching(keptMessage) });
+    expect(await restarted.participant.abort({ session: e.sessionDigest!, key_id: 'given' })).toEqual({ ok: {} });
+    expect(reopened.getPending('given')?.sessionId).toBe(session);
+    ps[2] = restarted;
+    expect(await activateKey({ keyId: 'given', sessionDigest: e.sessionDigest!, activationSignature: e.activationSignature!, participants: transports(ps) })).toEqual({ activated: IDS });
+    expect(reopened.get('given')).toMatchObject({ state: 'active', version: 1 });
+    expect(reopened.getPending('given')).toBeUndefined();
+
+    // A refresh cut the same way: its new version pending, its share given; another refresh is refused.
+    const ids = IDS.map((_, i) => Identifier.fromNumber(i + 1).toBytes());
+    const groupKey = reopened.get('given')!.publicKeyPackage.verifyingKeyBytes;
+    const r = (await runKeygen({
+      kind: 'refresh',
+      keyId: 'given',
+      minSigners: 2,
+      groupKey,
+      participants: transports(ps, undefined, { 'signer-3': activationLost(ps[2]!, () => true) }).map((t, i) => ({ ...t, identifier: ids[i]! })),
+      stepTimeoutMs: 2000,
+    }).catch((err: unknown) => err)) as KeygenFailed;
+    expect(r).toMatchObject({ code: 'DKG_ACTIVATION_INCOMPLETE', notActivated: ['signer-3'] });
+    expect(reopened.get('given')!.version).toBe(1);
+    expect(reopened.getPending('given')).toMatchObject({ version: 2, activationShareGiven: true });
+    const refresh = params({ kind: 'refresh', key_id: 'given', group_key: groupKey, session_id: new Uint8Array(32).fill(23) });
+    await expect(restarted.participant.begin(refresh)).rejects.toMatchObject({ code: 'KEY_EXISTS', message: expect.stringMatching(keptMessage) });
+    expect((await open()).getPending('given')).toMatchObject({ version: 2, activationShareGiven: true });
+  });
+
+  it('a pending key whose activation share was not given is replaced by a later create, as before', async () => {
+    const dir = freshDir();
+    const vault = await KeyVault.open({ dir, kek, signerId: 'signer-3' });
+    let now = Date.now();
+    const clock = () => now;
+    const ps = IDS.map((id) => makeParticipant(pki, id, IDS, { clock, ...(id === 'signer-3' ? { store: vault } : {}) }));
+    // The sign step reaches nobody, nor does the abort that follows: every pending key waits, no share given.
+    const lost = (p: TestParticipant): Transport => {
+      const t = transportOf(p);
+      return {
+        id: p.id,
+        call: (path, b, signal) =>
+          path === KEYGEN_PATHS.keygenSign || path === KEYGEN_PATHS.keygenAbort ? Promise.reject(new SignerCallError(p.id, 'SIGNER_UNREACHABLE', 'connection refused')) : t.call(path, b, signal),
+      };
+    };
+    const e = (await runKeygen({ kind: 'create', keyId: 'unsigned', minSigners: 2, participants: ps.map((p) => ({ id: p.id, rpc: lost(p) })), stepTimeoutMs: 2000, clock }).catch((err: unknown) => err)) as KeygenFailed;
+    expect(e).toBeInstanceOf(KeygenFailed);
+    expect(vault.getPending('unsigned')).toMatchObject({ activationShareGiven: false });
+    for (const p of ps.slice(0, 2)) expect(p.store.getPending('unsigned')).toMatchObject({ activationShareGiven: false });
+    // The sessions expire and signer-3 restarts meanwhile; the next attempt replaces every pending key and completes.
+    now += 120_001;
+    ps[2]!.participant.close();
+    ps[2] = makeParticipant(pki, 'signer-3', IDS, { clock, store: await KeyVault.open({ dir, kek, signerId: 'signer-3' }), logger: quiet });
+    const made = await runKeygen({ kind: 'create', keyId: 'unsigned', minSigners: 2, participants: transports(ps), clock });
+    const active = (await KeyVault.open({ dir, kek, signerId: 'signer-3' })).get('unsigned')!;
+    expect(Buffer.from(active.publicKeyPackage.verifyingKeyBytes)).toEqual(Buffer.from(made.verifyingKey));
   });
 });
 

@@ -7,8 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Identifier, serializeScalar, toHex, trustedDealerKeygen, type KeyPackage } from '@hoarfrost/frost';
 import {
+  BEGUN_SESSIONS_FILE,
+  BegunSessionsFile,
   Kek,
   SealedKeyError,
+  encodeBegunSessions,
+  parseBegunSessions,
   isTemporaryFileName,
   parseSealedFileName,
   readSealedHeader,
@@ -136,6 +140,16 @@ describe('sealKey / unsealKey', () => {
     const plain = open(sealKey(sealed(), SIGNER, kek));
     expect(plain.sessionId).toBeUndefined();
     expect(plain.activationSignature).toBeUndefined();
+    expect(plain.activationShareGiven).toBeUndefined();
+  });
+
+  it('keeps the mark of a pending key whose activation share was given; no other record carries it', () => {
+    const pending = sealed({ state: 'pending', version: 2, sessionId: SESSION });
+    const read = (key: SealedKey) => unsealKey(sealKey(key, SIGNER, kek), { kek, signerId: SIGNER, expect: { keyId: 'mint', slot: 'pending' }, what: 'f' });
+    expect(read({ ...pending, activationShareGiven: true }).activationShareGiven).toBe(true);
+    expect(read(pending).activationShareGiven).toBeUndefined();
+    expect(read({ ...pending, activationShareGiven: false }).activationShareGiven).toBeUndefined();
+    expect(failure(() => open(sealKey(sealed({ activationShareGiven: true }), SIGNER, kek))).message).toMatch(/activation_share_given is not true on a pending key/);
   });
 
   it('writes the header in the clear: magic, version, algorithm, KEK fingerprint, key id, signer id, group key, a fresh nonce', () => {
@@ -276,6 +290,42 @@ describe('sealed files on disk', () => {
     expect((e as Error).message).toMatch(new RegExp(`^sealed key file ${d}/mint\\.key: cannot read: ENOENT`));
     writeFileSync(join(d, 'mint.bak'), sealKey(sealed(), SIGNER, kek));
     expect(((await rejectionOf(readSealedKey(join(d, 'mint.bak'), { kek, signerId: SIGNER }))) as Error).message).toMatch(/the name is not <key id>\.key or <key id>\.pending/);
+  });
+
+  it('the record of begun sessions: missing is empty; written atomically (mode 0600) and read back whole', async () => {
+    const d = dir();
+    const file = new BegunSessionsFile(d);
+    expect(file.path).toBe(join(d, BEGUN_SESSIONS_FILE));
+    expect((await file.load()).size).toBe(0);
+    const entries = new Map([[SESSION, 1_700_000_150_000], ['cd'.repeat(32), 0]]);
+    await file.save(entries);
+    expect(readdirSync(d)).toEqual([BEGUN_SESSIONS_FILE]);
+    expect(statSync(file.path).mode & 0o777).toBe(0o600);
+    expect(await file.load()).toEqual(entries);
+    await file.save(new Map());
+    expect((await file.load()).size).toBe(0);
+    expect(() => encodeBegunSessions(new Map([['AB'.repeat(32), 1]]))).toThrow(/64 lowercase hex/);
+  });
+
+  it('a record of begun sessions that is not whole is an error naming the file and the fault, never fewer sessions', async () => {
+    const good = Buffer.from(encodeBegunSessions(new Map([[SESSION, 42]]))).toString('utf8');
+    const cases: [string, RegExp][] = [
+      ['', /the file is empty/],
+      [good.slice(0, -1), /truncated/],
+      [good.slice(0, -10), /truncated/],
+      ['hoarfrost-begun-sessions v2\n', /not a record of begun sessions/],
+      [good + 'ab\n', /line 3 is not/],
+      [good + `${SESSION} -1\n`, /line 3 is not/],
+      [good + `${SESSION} 99999999999999999\n`, /line 3/],
+      [good + '\n', /line 3 is not/],
+    ];
+    for (const [text, error] of cases) expect(() => parseBegunSessions(text, 'x/begun-sessions')).toThrow(new RegExp(`^x/begun-sessions: .*${error.source}`));
+    const d = dir();
+    writeFileSync(join(d, BEGUN_SESSIONS_FILE), good.slice(0, -1));
+    expect(((await rejectionOf(new BegunSessionsFile(d).load())) as Error).message).toBe(`${join(d, BEGUN_SESSIONS_FILE)}: truncated (no newline at its end)`);
+    const unreadable = dir();
+    mkdirSync(join(unreadable, BEGUN_SESSIONS_FILE));
+    expect(((await rejectionOf(new BegunSessionsFile(unreadable).load())) as Error).message).toMatch(/begun-sessions: cannot read: EISDIR/);
   });
 
   it('parses file names: key files, and temporary files that never count as keys', () => {
