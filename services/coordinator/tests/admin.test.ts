@@ -103,6 +103,20 @@ describe('admin API: refresh and retirement', () => {
     expect(await refusal(admin.refresh(request({ keyId: 'default' }), new FakeResponse() as unknown as Response, {}))).toBe('KEY_RETIRED');
   });
 
+  it('refresh refuses a key pinned by configuration (its new shares would no longer match the pinned package)', async () => {
+    const d = await fakeDeployment(2, 3, { pinnedPkp: true });
+    const res = new FakeResponse();
+    let message = '';
+    try {
+      await handlers(d).refresh(request({ keyId: 'default' }), res as unknown as Response, {});
+    } catch (e) {
+      expect((e as ApiError).code).toBe('INVALID_REQUEST');
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/COORDINATOR_PUBLIC_KEY_PACKAGE_FILE/);
+    expect(res.body).toBe('');
+  });
+
   it('retire reaches every holder; one that does not answer makes it KEY_RETIRE_INCOMPLETE (retried later), naming it', async () => {
     const d = await fakeDeployment(2, 3);
     const asked: string[] = [];
