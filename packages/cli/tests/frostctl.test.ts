@@ -28,11 +28,37 @@ describe('frostctl', () => {
   it('lists its commands; the local cluster is not one of them (it lives in the test kit)', async () => {
     const help = await frostctl('--help');
     expect(help.status).toBe(0);
-    for (const c of ['keygen', 'verify', 'inspect', 'sign', 'k8s-manifests']) expect(help.stdout).toContain(`  ${c} `);
+    for (const c of ['keygen', 'verify', 'inspect', 'sign', 'keys', 'k8s-manifests']) expect(help.stdout).toContain(`  ${c} `);
     expect(help.stdout).not.toMatch(/^ {2}dev /m);
     const dev = await frostctl('dev');
     expect(dev.status).toBe(2);
     expect(dev.stderr).toMatch(/USAGE: unknown command "dev"/);
+  });
+});
+
+describe('frostctl keys (the network half is end-to-end tested: tests/e2e/keys.e2e.test.ts)', () => {
+  it('refuses what it cannot send, before reaching any coordinator, with USAGE (exit 2)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['keys'], /a keys command is required/],
+      [['keys', 'rotate'], /unknown keys command "rotate"/],
+      [['keys', 'create', '--threshold', '2'], /--key-id is required/],
+      [['keys', 'create', '--key-id', 'k'], /--threshold must be an integer of at least 2/],
+      [['keys', 'create', '--key-id', 'k', '--threshold', '1'], /--threshold must be an integer of at least 2/],
+      [['keys', 'refresh'], /--key-id is required/],
+      [['keys', 'remove', '--key-id', 'k'], /--delete-shares/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await frostctl(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/frostctl: USAGE: /);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('names what it cannot read: the operator certificate of a dev folder that has none', async () => {
+    const r = await frostctl('keys', 'create', '--key-id', 'k', '--threshold', '2', '--dev-dir', mkdtempSync(join(tmpdir(), 'frostctl-keys-')));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/FILE_UNREADABLE: cannot read .*ca\.pem/);
   });
 });
 
