@@ -88,19 +88,11 @@ export function createAdminHandlers(deps: AdminDeps): AdminHandlers {
     const cut = new AbortController();
     res.on('close', () => cut.abort(new Error('the admin client went away')));
     const started = Date.now();
+    let result: KeygenResult;
     try {
-      const result = await run((p) => write({ event: 'step', step: p.step, detail: p.detail }), cut.signal);
-      metrics.keygenRuns.inc({ kind, outcome: 'ok' });
-      logger.info({ keyId, kind, principal, participants: result.participants.map((p) => p.id), ms: Date.now() - started }, 'key generation done: key active');
-      await deps.audit?.append({ event: `key_${kind}`, keyId, principal, outcome: 'ok', groupKey: Buffer.from(result.verifyingKey).toString('hex'), participants: result.participants.map((p) => p.id) });
-      // The signers now report the key: learn it before answering, so the caller can sign at once.
-      await registry.checkAll();
-      write({ event: 'done', key: describe(result) });
+      result = await run((p) => write({ event: 'step', step: p.step, detail: p.detail }), cut.signal);
     } catch (e) {
-      const f =
-        e instanceof KeygenFailed
-          ? e
-          : new KeygenFailed({ code: 'DKG_SIGNER_UNREACHABLE', message: (e as Error).message, step: 'begin' });
+      const f = e instanceof KeygenFailed ? e : new KeygenFailed({ code: 'DKG_INTERNAL', message: `the coordinator failed: ${(e as Error).message}`, step: 'begin' });
       metrics.keygenRuns.inc({ kind, outcome: f.code });
       const incomplete = f.code === 'DKG_ACTIVATION_INCOMPLETE';
       // A signer that missed its activation is not at fault (it was down or slow); the others are named.
@@ -131,9 +123,20 @@ export function createAdminHandlers(deps: AdminDeps): AdminHandlers {
             : {}),
         },
       });
-    } finally {
       res.end();
+      return;
     }
+    // The key is active on every participant: what follows only reports it (a failure here is logged,
+    // never turned into a failed run).
+    metrics.keygenRuns.inc({ kind, outcome: 'ok' });
+    logger.info({ keyId, kind, principal, participants: result.participants.map((p) => p.id), ms: Date.now() - started }, 'key generation done: key active');
+    await deps.audit
+      ?.append({ event: `key_${kind}`, keyId, principal, outcome: 'ok', groupKey: Buffer.from(result.verifyingKey).toString('hex'), participants: result.participants.map((p) => p.id) })
+      .catch((e: Error) => logger.error({ keyId, err: e.message }, 'audit record of an active key not written'));
+    // The signers now report the key: learn it before answering, so the caller can sign at once.
+    await registry.checkAll().catch((e: Error) => logger.warn({ keyId, err: e.message }, 'signers not read again after key generation'));
+    write({ event: 'done', key: describe(result) });
+    res.end();
   }
 
   /**
