@@ -20,7 +20,7 @@ import { CircuitBreaker } from './breaker.js';
 import type { CoordinatorConfig, SignerEntry } from './config.js';
 import { ApiError } from './errors.js';
 import type { CoordinatorMetrics } from './metrics.js';
-import { SignerHandle, failureKind, type ReportedKey } from './signer-handle.js';
+import { SignerHandle, type ReportedKey } from './signer-handle.js';
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -64,6 +64,19 @@ function versionOf(reports: readonly ReportedKey[]): number {
     if (n > most) [best, most] = [v, n];
   }
   return best;
+}
+
+/** Call failures after which a re-sent activation is tried again: the signer was not reached, or not now. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(['SIGNER_UNREACHABLE', 'SIGNER_TIMEOUT', 'SHUTTING_DOWN', 'DKG_BUSY', 'DKG_UNAVAILABLE', 'REPLAY_CACHE_FULL', 'INTERNAL', 'SIGNER_ERROR']);
+
+/** A signer's refusal of a re-sent activation (its abort answer). */
+class ActivationRefused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
 }
 
 /** Time a re-sent activation may take. */
@@ -287,14 +300,15 @@ export class SignerRegistry {
         h.keygenCall(KEYGEN_PATHS.keygenActivate, { session: a.session, key_id: a.keyId, signature: a.signature }, AbortSignal.timeout(ACTIVATION_TIMEOUT_MS))
           .then((answer) => {
             const parsed = parseEmptyAnswer(answer, 'activate answer');
-            if ('abort' in parsed) throw new Error(`${parsed.abort.code}: ${parsed.abort.message}`);
+            if ('abort' in parsed) throw new ActivationRefused(parsed.abort.code, parsed.abort.message);
             this.#log.info({ signer: h.id, keyId: a.keyId }, 'key activated on a signer that had missed its activation');
             return this.check(h);
           })
           .catch((e: unknown) => {
-            // Not reached (down, timed out, a failed write): tried again at the next health round. A
-            // refusal (no matching pending version) is final for this session.
-            const transient = !(e instanceof SignerCallError) || failureKind(e) === 'fault' || e.code === 'INTERNAL';
+            // Not reached (down, timed out, busy) or its write failed: tried again at the next health
+            // round. A refusal (no matching pending version, a signature it does not accept) is final
+            // for this session.
+            const transient = e instanceof ActivationRefused ? e.code === 'DKG_INTERNAL' : e instanceof SignerCallError && TRANSIENT_CODES.has(e.code);
             if (transient) this.#activationsSent.delete(mark);
             this.#log.info({ signer: h.id, keyId: a.keyId, err: (e as Error).message, retry: transient }, 'signer did not take the activation of a key it reports');
           });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { Identifier, SigningPackage, aggregate, round1, round2, trustedDealerKeygen, type KeyPackage, type PublicKeyPackage } from '@hoarfrost/frost';
-import { activationMessage, encodePublicKeyPackage } from '@hoarfrost/rpc';
+import { SignerCallError, activationMessage, encodePublicKeyPackage } from '@hoarfrost/rpc';
 import { ApiError } from '../src/errors.js';
 import { SignerRegistry } from '../src/registry.js';
 import { FakeSigner, addKey, fakeDeployment, sample, silentLog } from './fake-signers.js';
@@ -320,7 +320,7 @@ describe('activations completed from the health loop', () => {
     const sent: { signer: string; body: { session: Uint8Array; key_id: string; signature: Uint8Array } }[] = [];
     for (const s of d.signers) {
       (s as unknown as { call: (path: string, body: unknown) => Promise<unknown> }).call = async (path, body) => {
-        if (s.behaviour === 'down') throw new Error('connection refused');
+        if (s.behaviour === 'down') throw new SignerCallError(s.id, 'SIGNER_UNREACHABLE', 'connection refused');
         const b = body as (typeof sent)[number]['body'];
         sent.push({ signer: s.id, body: b });
         if (path.endsWith('/activate') && Buffer.from(b.signature).equals(Buffer.from(signature))) {
@@ -361,6 +361,21 @@ describe('activations completed from the health loop', () => {
     await d.registry.checkAll();
     await settle();
     expect(d.registry.key('default')!.state).toBe('active');
+  });
+
+  it('a signer that refuses the activation (no matching pending version) is not asked again for that session', async () => {
+    const { d } = await halfActivated();
+    const asked: string[] = [];
+    (d.signers[2] as unknown as { call: (path: string) => Promise<unknown> }).call = async (path) => {
+      asked.push(path);
+      // As the real client reports a signer's refusal.
+      throw new SignerCallError('signer-3', 'DKG_SESSION_UNKNOWN', 'no pending key of that session');
+    };
+    for (let i = 0; i < 3; i++) {
+      await d.registry.checkAll();
+      await settle();
+    }
+    expect(asked).toEqual(['/v1/keygen/activate']);
   });
 
   it('a signer that was not reached is sent the activation again at the next health round', async () => {
