@@ -68,7 +68,8 @@ const groupKeyHex = (k: LoadedKey): string => toHex(k.publicKeyPackage.verifying
 
 /** The public view of a sealed key: what the round handlers and the info RPC read. */
 /**
- * The marker a removed key leaves in the store (`<key id>.removed`, its group key in hex): a dealer's
+ * The marker removed keys leave in the store (`<key id>.removed`, the group key of each key removed under
+ * that id in hex, a line each): a dealer's
  * key directory that still holds the key does not bring it back at the next start.
  */
 const REMOVED_SUFFIX = '.removed';
@@ -93,8 +94,8 @@ export class KeyVault implements KeygenStore {
   readonly #keys = new Map<string, LoadedKey>();
   readonly #current = new Map<string, SealedKey>();
   readonly #pending = new Map<string, SealedKey>();
-  /** Keys removed from this store (key id → group key hex), from their markers: never imported again. */
-  readonly #removed = new Map<string, string>();
+  /** Keys removed from this store (key id → the group keys removed under it, hex), from their markers: never imported again. */
+  readonly #removed = new Map<string, Set<string>>();
   readonly #store: Store | undefined;
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
@@ -150,7 +151,7 @@ export class KeyVault implements KeygenStore {
         const text = await readFile(join(dir, name), 'utf8').catch((e: Error) => {
           throw new SealedKeyError('io', `removal marker ${join(dir, name)}: cannot read: ${e.message}`);
         });
-        vault.#removed.set(name.slice(0, -REMOVED_SUFFIX.length), text.trim());
+        vault.#removed.set(name.slice(0, -REMOVED_SUFFIX.length), new Set(text.split('\n').map((l) => l.trim()).filter((l) => l !== '')));
         continue;
       }
       const slot = parseSealedFileName(name);
@@ -341,8 +342,9 @@ export class KeyVault implements KeygenStore {
       if (!current) throw new SignerError(this.#pending.has(keyId) ? 'KEY_NOT_RETIRED' : 'UNKNOWN_KEY', `no retired key "${keyId}" on this signer`);
       if (current.state !== 'retired') throw new SignerError('KEY_NOT_RETIRED', `key "${keyId}" is ${current.state}: only a retired key is removed (retire it first)`);
       // The marker first: a dealer's key directory still holding this key must not bring it back.
-      await writeFileAtomic(store.dir, keyId + REMOVED_SUFFIX, new TextEncoder().encode(groupKeyHex(current) + '\n'));
-      this.#removed.set(keyId, groupKeyHex(current));
+      const removed = new Set([...(this.#removed.get(keyId) ?? []), groupKeyHex(current)]);
+      await writeFileAtomic(store.dir, keyId + REMOVED_SUFFIX, new TextEncoder().encode([...removed].join('\n') + '\n'));
+      this.#removed.set(keyId, removed);
       await removeFileDurably(join(store.dir, sealedFileName(keyId, 'current')));
       this.#current.delete(keyId);
       this.#publish(keyId);
@@ -371,6 +373,13 @@ export class KeyVault implements KeygenStore {
     } catch (e) {
       throw new SealedKeyError('dealer_keys', `dealer keys to import: ${(e as KeyLoadError).message}`);
     }
+    // A key removed from this store is never brought back, nor in conflict with a later key of its id.
+    for (const [keyId, key] of [...dealt]) {
+      if (this.#removed.get(keyId)?.has(groupKeyHex(key))) {
+        this.#logger?.warn({ keyId }, 'dealer key not imported: it was retired and removed from this signer (remove it from the dealer key directory)');
+        dealt.delete(keyId);
+      }
+    }
     // Every conflict is found before anything is written.
     for (const [keyId, key] of dealt) {
       const current = this.#current.get(keyId);
@@ -383,10 +392,6 @@ export class KeyVault implements KeygenStore {
     }
     for (const [keyId, key] of dealt) {
       if (this.#current.has(keyId)) continue; // the same key, already sealed (perhaps refreshed since)
-      if (this.#removed.get(keyId) === groupKeyHex(key)) {
-        this.#logger?.warn({ keyId }, 'dealer key not imported: it was retired and removed from this signer (remove it from the dealer key directory)');
-        continue;
-      }
       const sealed: SealedKey = { keyId, keyPackage: key.keyPackage, publicKeyPackage: key.publicKeyPackage, state: 'active', version: 1, createdAt: this.#now() };
       await writeSealedKey(store.dir, sealed, store.signerId, store.kek);
       this.#current.set(keyId, sealed);

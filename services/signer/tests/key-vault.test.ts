@@ -370,6 +370,17 @@ describe('KeyVault state changes', () => {
     const again = await openAt(dir, { importDir: dealer });
     expect(again.keys.has('mint')).toBe(false);
     expect(again.imported).toEqual([]);
+    // A new key under the same id (made by key generation): the dealer's removed one is no conflict for it.
+    await again.storePending(keyOf('mint', audit), S1);
+    await again.activate('mint', S1, SIG);
+    const third = await openAt(dir, { importDir: dealer });
+    expect(Buffer.from(third.get('mint')!.publicKeyPackage.verifyingKeyBytes)).toEqual(Buffer.from(audit.publicKeyPackage.verifyingKeyBytes));
+    // Removed in turn, both stay removed: the marker keeps every group key removed under the id.
+    await third.retire('mint');
+    await third.remove('mint');
+    const fourth = await openAt(dir, { importDir: dealer });
+    expect(fourth.keys.has('mint')).toBe(false);
+    expect(fourth.imported).toEqual([]);
   });
 
   it('a change that cannot be written leaves the keys in use as they were', async () => {
