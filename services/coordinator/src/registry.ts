@@ -269,7 +269,7 @@ export class SignerRegistry {
    * health round); marks of a signer active at that package are dropped.
    */
   #completeActivations(): void {
-    const activations = new Map<string, { keyId: string; session: Uint8Array; signature: Uint8Array; pkpDigest: string }>();
+    const activations = new Map<string, { keyId: string; session: Uint8Array; signature: Uint8Array; pkpDigest: string; groupKey: Uint8Array }>();
     for (const h of this.handles) {
       for (const r of h.reported.values()) {
         if (r.state !== 'active' || !r.activation || !r.pkp || !r.pkpDigest) continue;
@@ -283,9 +283,11 @@ export class SignerRegistry {
           this.#log.warn({ signer: h.id, keyId: r.keyId }, 'signer reports an activation whose signature does not verify: ignored');
           continue;
         }
-        activations.set(id, { keyId: r.keyId, session: r.activation.session, signature: r.activation.signature, pkpDigest: r.pkpDigest });
+        activations.set(id, { keyId: r.keyId, session: r.activation.session, signature: r.activation.signature, pkpDigest: r.pkpDigest, groupKey: r.pkp.verifyingKeyBytes });
       }
     }
+    // Marks of activations no signer reports any more are dropped: the set stays as small as what is reported.
+    for (const mark of this.#activationsSent) if (!activations.has(mark.slice(mark.indexOf('\0') + 1))) this.#activationsSent.delete(mark);
     for (const [id, a] of activations) {
       for (const h of this.handles) {
         const mine = h.reported.get(a.keyId);
@@ -295,6 +297,9 @@ export class SignerRegistry {
           this.#activationsSent.delete(mark);
           continue;
         }
+        // Only to a signer holding that group key (a key generation's pending key, or the key a refresh
+        // keeps): an activation made up under a package of the reporter's own can reach nobody.
+        if (Buffer.compare(mine.verifyingKey, a.groupKey) !== 0) continue;
         if (!h.healthy || this.#activationsSent.has(mark)) continue;
         this.#activationsSent.add(mark);
         h.keygenCall(KEYGEN_PATHS.keygenActivate, { session: a.session, key_id: a.keyId, signature: a.signature }, AbortSignal.timeout(ACTIVATION_TIMEOUT_MS))

@@ -363,6 +363,28 @@ describe('activations completed from the health loop', () => {
     expect(d.registry.key('default')!.state).toBe('active');
   });
 
+  it('an activation a signer signs under a package of its own making reaches nobody (each health round, a new one: no spam, nothing kept)', async () => {
+    const d = await fakeDeployment(2, 3);
+    const asked: string[] = [];
+    for (const s of d.signers) {
+      (s as unknown as { call: (path: string) => Promise<unknown> }).call = async (path) => {
+        asked.push(`${s.id} ${path}`);
+        throw new SignerCallError(s.id, 'DKG_SESSION_UNKNOWN', 'no pending key of that session');
+      };
+    }
+    for (let round = 0; round < 3; round++) {
+      // Signer 3 makes up a 2-of-2 key under the id `default`, and a valid activation of it, every round.
+      const made = trustedDealerKeygen({ minSigners: 2, maxSigners: 2 });
+      const session = new Uint8Array(randomBytes(32));
+      const kps = [...made.keyPackages.values()];
+      Object.assign(d.signers[2]!.keys.get('default')!, { keyPackage: kps[1]!, pkp: made.publicKeyPackage, state: 'active', activation: { session, signature: activationOf(session, made.publicKeyPackage, kps) } });
+      await d.registry.checkAll();
+      await settle();
+    }
+    expect(asked).toEqual([]);
+    expect(d.registry.key('default')!.state).toBe('active');
+  });
+
   it('a signer that refuses the activation (no matching pending version) is not asked again for that session', async () => {
     const { d } = await halfActivated();
     const asked: string[] = [];
