@@ -39,7 +39,7 @@ import {
   type SignatureShare,
   type SigningCommitments,
 } from '@hoarfrost/frost';
-import { SignerCallError, encodeRound2Request, type SignerErrorCode } from '@hoarfrost/rpc';
+import { SignerCallError, encodeRound2Request, type Round2Request, type SignerErrorCode } from '@hoarfrost/rpc';
 import type { Logger } from '@hoarfrost/runtime';
 import { validCommitments, type CommitmentPool, type KeyCommitmentPool } from './commitment-pool.js';
 import type { CoordinatorConfig } from './config.js';
@@ -209,9 +209,9 @@ export class Orchestrator {
       this.#checkDeadline(lead);
       const committed = await this.#collectBatchCommitments(states, this.chooseQuorum(lead));
       const pkgs = states.map((s, i) => new SigningPackage(committed.map((c) => ({ identifier: c.identifier, commitments: c.list[i]! })), s.request.message));
-      const wires = pkgs.map((pkg) => encodeRound2Request(lead.key.keyId, pkg, sentVersion(lead.key)));
+      const wires = pkgs.map((pkg) => encodeRound2Request(lead.key.keyId, pkg));
       const signal = this.#signal(lead);
-      const answers = await Promise.all(committed.map((c) => c.handle.signMany(wires, signal).finally(() => lead.trials.delete(c.handle))));
+      const answers = await Promise.all(committed.map((c) => c.handle.signMany(wires.map((w) => forSigner(w, lead.key, c.handle)), signal).finally(() => lead.trials.delete(c.handle))));
       states.forEach((state, i) => {
         const mine = committed.map((c) => ({ handle: c.handle, identifier: c.identifier, commitments: c.list[i]!, pooled: c.pooled[i]! }));
         const shares = new Map<string, SignatureShare>();
@@ -364,9 +364,9 @@ export class Orchestrator {
 
   /** Step 3: round 2 with every signer of the package; undefined when a share is missing. */
   async collectShares(state: SigningState, committed: Committed[], pkg: SigningPackage): Promise<Map<string, SignatureShare> | undefined> {
-    const wire = encodeRound2Request(state.key.keyId, pkg, sentVersion(state.key));
+    const wire = encodeRound2Request(state.key.keyId, pkg);
     const results = await Promise.allSettled(
-      committed.map((c) => c.handle.sign(wire, this.#signal(state)).finally(() => state.trials.delete(c.handle))),
+      committed.map((c) => c.handle.sign(forSigner(wire, state.key, c.handle), this.#signal(state)).finally(() => state.trials.delete(c.handle))),
     );
     const shares = new Map<string, SignatureShare>();
     const failures: [Committed, SignerCallError][] = [];
@@ -485,7 +485,7 @@ export class Orchestrator {
       // version. Not a fault (unless the signer made it up): the next attempt reads the key again first
       // (#reloadKey). The key is the one the call was sent for: it changes only between attempts.
       if (!state.excluded.has(h)) state.excluded.set(h, 'version');
-      state.versionChanged.set(h, sentVersion(state.key));
+      state.versionChanged.set(h, sentVersion(state.key, h));
       return;
     }
     if (kind === 'stale' && pooled && !state.stale.has(h)) {
@@ -543,9 +543,19 @@ export class Orchestrator {
   }
 }
 
-/** The version a round-2 request names: only when every holder reported one (see KnownKey.versioned). */
-function sentVersion(key: KnownKey): number | undefined {
-  return key.versioned ? key.version : undefined;
+/**
+ * The version a round-2 request to `h` names: the key's, to every signer that reports versions (an
+ * older one, which does not, would refuse the field). Per signer, so one holder without versions does
+ * not switch the check off for the others.
+ */
+function sentVersion(key: KnownKey, h: SignerHandle): number | undefined {
+  return h.reported.get(key.keyId)?.versioned ? key.version : undefined;
+}
+
+/** The round-2 request `wire` as sent to `h`: naming the key version when `h` knows versions. */
+function forSigner(wire: Round2Request, key: KnownKey, h: SignerHandle): Round2Request {
+  const version = sentVersion(key, h);
+  return version === undefined ? wire : { ...wire, key_version: version };
 }
 
 /** Time below which no new attempt starts (see #checkDeadline). */

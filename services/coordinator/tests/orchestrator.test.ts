@@ -139,20 +139,25 @@ describe('Orchestrator', () => {
     expect(d.signers[0]!.calls).toEqual(before);
   });
 
-  it('names the key version in round 2 only when every holder reported one', async () => {
+  it('names the key version in round 2 to each signer that reports versions, and only to those (an older signer would refuse the field)', async () => {
     const d = await fakeDeployment(2, 3);
     await versioned(d);
-    const withVersioned = (v: boolean) =>
-      orchestratorOver(d, { registry: { handles: d.registry.handles, check: (h) => d.registry.check(h), signingKey: (id) => ({ ...d.registry.signingKey(id), versioned: v }) } });
-    const seen = () => d.signers.flatMap((s) => s.keyVersions.splice(0));
-    await withVersioned(false).sign({ message, log: silentLog });
-    expect(seen()).toEqual([undefined, undefined]);
-    await withVersioned(false).signBatch([{ message, log: silentLog }]);
-    expect(seen()).toEqual([undefined, undefined]);
-    await withVersioned(true).sign({ message, log: silentLog });
-    expect(seen()).toEqual([1, 1]);
-    await withVersioned(true).signBatch([{ message, log: silentLog }]);
-    expect(seen()).toEqual([1, 1]);
+    // Signer 3 runs an older build: it reports no version.
+    delete d.signers[2]!.keys.get('default')!.version;
+    await d.registry.checkAll();
+    const seen = (i: number) => d.signers[i]!.keyVersions.splice(0);
+    for (const participants of [[1, 3], [2, 3]]) {
+      await d.orchestrator.sign({ message, log: silentLog, participants: participants.map((n) => Identifier.fromNumber(n)) });
+      await d.orchestrator.signBatch([{ message, log: silentLog }, { message, log: silentLog }]);
+    }
+    const older = seen(2);
+    expect(older.length).toBeGreaterThan(0);
+    expect(older.every((v) => v === undefined)).toBe(true);
+    for (const i of [0, 1]) {
+      const versions = seen(i);
+      expect(versions.length).toBeGreaterThan(0);
+      expect(versions.every((v) => v === 1)).toBe(true);
+    }
   });
 
   it('replaces a signer that is down and names nobody', async () => {
