@@ -33,11 +33,6 @@ export interface KnownKey {
   /** Active while at least its threshold of holders report it active; else retired once any holder retired it; else pending. */
   state: KeyState;
   version: number;
-  /**
-   * Every holder reported its version (signers that know key versions): round 2 then names it.
-   * Older signers would refuse a request carrying a field they do not know.
-   */
-  versioned: boolean;
   /** The earliest creation time a holder reports (ms since the epoch), if any does. */
   createdAt?: number;
   /** Pinned by configuration (COORDINATOR_PUBLIC_KEY_PACKAGE_FILE). */
@@ -501,7 +496,6 @@ export class SignerRegistry {
       pkp: agreed.pkp,
       state,
       version,
-      versioned: states.length > 0 && states.every((r) => r.versioned),
       pinned: pinned !== undefined,
       holders,
     };

@@ -289,16 +289,6 @@ describe('keys learnt from the signers', () => {
     expect(codeOf(() => registry.signingKey('nope'))).toBe('UNKNOWN_KEY');
   });
 
-  it('the key version is named in round 2 only when every holder reported one (older signers refuse an unknown field)', async () => {
-    const d = await fakeDeployment(2, 3);
-    expect(d.registry.key('default')!.versioned).toBe(false);
-    for (const s of d.signers) s.keys.get('default')!.version = 1;
-    await d.registry.checkAll();
-    expect(d.registry.key('default')!.versioned).toBe(true);
-    delete d.signers[2]!.keys.get('default')!.version;
-    await d.registry.checkAll();
-    expect(d.registry.key('default')!.versioned).toBe(false);
-  });
 });
 
 /** The activation signature of `pkp` for `session`, made by the given key packages (a threshold of them). */
