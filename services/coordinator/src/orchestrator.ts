@@ -294,9 +294,18 @@ export class Orchestrator {
     // Each signer once; the registry's check is single-flight, so the messages of a batch, each
     // reading the key again, share one info RPC per signer.
     const read = new Set([...state.key.holders.keys(), ...claims.map(([h]) => h)]);
-    await Promise.allSettled([...read].map((h) => this.#registry.check(h)));
+    // At most half the time left (and a signer call's timeout), so an attempt can follow: a signer that
+    // does not answer its info RPC in that time is left as last read.
+    const answered = new Set<SignerHandle>();
+    const wait = Math.max(0, Math.min(this.#config.signerTimeoutMs, (state.deadline - Date.now() - MIN_ATTEMPT_MS) / 2));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...read].map((h) => this.#registry.check(h).then(() => answered.add(h)))),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, wait))),
+    ]);
+    clearTimeout(timer);
     for (const [h, sent] of claims) {
-      if (!h.healthy || (sent !== undefined && h.reported.get(state.key.keyId)?.version !== sent)) continue;
+      if (!answered.has(h) || !h.healthy || (sent !== undefined && h.reported.get(state.key.keyId)?.version !== sent)) continue;
       state.request.log.warn({ signer: h.id, keyId: state.key.keyId, version: sent }, 'signer refused a version of the key it holds: signer excluded');
       state.excluded.set(h, 'failed');
       h.breaker.failure();

@@ -160,6 +160,23 @@ describe('Orchestrator', () => {
     }
   });
 
+  it('reading the key again after a version change stays within the request\'s deadline when a holder does not answer its info RPC', async () => {
+    const d = await fakeDeployment(2, 3, { deadlineMs: 800 });
+    await versioned(d);
+    refreshKey(d, { on: [0, 1], version: 2 });
+    // Signer 3's info RPC never answers (a hung process whose connection stays up).
+    d.signers[2]!.info = () => new Promise(() => undefined);
+    const started = Date.now();
+    const outcome = await d.orchestrator.sign({ message, log: silentLog, participants: [Identifier.fromNumber(1), Identifier.fromNumber(2)] }).then(
+      (r) => r,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - started).toBeLessThan(800 + 500);
+    // Its holders read again in time, the key's new version signs.
+    if (!(outcome as { participants?: unknown }).participants) throw outcome as Error;
+    expect(outcome).toMatchObject({ participants: [1, 2] });
+  });
+
   it('replaces a signer that is down and names nobody', async () => {
     const d = await fakeDeployment(2, 3);
     d.signers[0]!.behaviour = 'down';
