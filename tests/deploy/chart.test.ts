@@ -7,22 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  KUBE_VERSION,
-  certManagerValues,
-  chart,
-  envOf,
-  fullValues,
-  minimalValues,
-  objects,
-  podSpec,
-  render as renderWith,
-  repo,
-  run,
-  tool,
-  validate,
-  type Obj,
-} from './support.js';
+import { KUBE_VERSION, certManagerValues, chart, envOf, findObject, fullValues, minimalValues, objects, podSpec, refusedRender, render as renderWith, repo, run, tool, validate, type Obj } from './support.js';
 
 const helm = tool('helm', true);
 const kubeScore = tool('kube-score', true);
@@ -37,17 +22,8 @@ const VALUES: [string, string][] = [
   ['fully-featured values', fullValues],
 ];
 const workloads = (objs: Obj[]): Obj[] => objs.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
-const find = (objs: Obj[], kind: string, name: string): Obj => {
-  const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o) throw new Error(`no ${kind}/${name} in the render`);
-  return o;
-};
-/** Renders with extra values expected to be refused; returns helm's message. */
-function refused(...args: string[]): string {
-  const t = run(helm!, ['template', 'frost', chart, '--namespace', 'frost', ...args]);
-  expect({ args, status: t.status === 0 ? 'rendered' : 'refused' }).toEqual({ args, status: 'refused' });
-  return t.out;
-}
+const find = findObject;
+const refused = (...args: string[]): string => refusedRender(helm!, ...args);
 
 /** NOTES.txt as `helm install` prints it, rendered through a probe template in a copy of the chart (no cluster). */
 function notes(values: string): string {

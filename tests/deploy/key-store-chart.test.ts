@@ -8,21 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { certManagerValues, chart, envOf, fullValues, minimalValues, objects, podSpec, render as renderWith, repo, run, tool, type Obj } from './support.js';
+import { certManagerValues, chart, envOf, findObject, fullValues, minimalValues, objects, podSpec, refusedRender, render as renderWith, repo, run, tool, type Obj } from './support.js';
 
 const helm = tool('helm', true);
 const kustomize = tool('kustomize', true);
 const render = (...extra: string[]): string => renderWith(helm!, ...extra);
-const find = (objs: Obj[], kind: string, name: string): Obj => {
-  const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o) throw new Error(`no ${kind}/${name} in the render`);
-  return o;
-};
-function refused(...args: string[]): string {
-  const t = run(helm!, ['template', 'frost', chart, '--namespace', 'frost', ...args]);
-  expect({ args, status: t.status === 0 ? 'rendered' : 'refused' }).toEqual({ args, status: 'refused' });
-  return t.out;
-}
+const find = findObject;
+const refused = (...args: string[]): string => refusedRender(helm!, ...args);
 
 type Claim = { metadata: { name: string; labels: Record<string, string> }; spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } } } };
 type Mount = { name: string; mountPath: string; readOnly?: boolean };

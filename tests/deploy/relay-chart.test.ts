@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KUBE_VERSION, chart, envOf, minimalValues, objects, podSpec, render as renderWith, repo, run, tool, validate, type Obj } from './support.js';
+import { KUBE_VERSION, chart, envOf, findObject, minimalValues, objects, podSpec, refusedRender, render as renderWith, repo, run, tool, validate, type Obj } from './support.js';
 
 const helm = tool('helm', true);
 const kubeScore = tool('kube-score', true);
@@ -17,16 +17,8 @@ const render = (...extra: string[]): string => renderWith(helm!, ...extra);
 /** The minimal install plus a relay in memory with a certificate Secret of the operator's. */
 const MEMORY_RELAY = ['-f', minimalValues, '--set', 'relay.enabled=true', '--set', 'relay.tls.secretName=relay-tls'];
 const relayObjects = (objs: Obj[]) => objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'relay');
-const find = (objs: Obj[], kind: string, name: string): Obj => {
-  const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!o) throw new Error(`no ${kind}/${name} in the render`);
-  return o;
-};
-function refused(...args: string[]): string {
-  const t = run(helm!, ['template', 'frost', chart, '--namespace', 'frost', ...args]);
-  expect({ args, status: t.status === 0 ? 'rendered' : 'refused' }).toEqual({ args, status: 'refused' });
-  return t.out;
-}
+const find = findObject;
+const refused = (...args: string[]): string => refusedRender(helm!, ...args);
 
 (helm ? describe : describe.skip)('relay in the Helm chart', () => {
   it('is off by default: the minimal render has no relay object', () => {

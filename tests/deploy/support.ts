@@ -1,6 +1,7 @@
 // Shared by the deployment checks: where the chart and the tools are, rendering, object validation.
 // The tools come from scripts/install-tools.sh (`pnpm test` runs it first); in CI a missing required tool
 // fails, locally it skips loudly.
+import { expect } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +36,20 @@ export function run(bin: string, args: string[]): { status: number; out: string;
 /** `helm template` of the chart as release "frost" in namespace "frost". */
 export function render(helm: string, ...extra: string[]): string {
   return execFileSync(helm, ['template', 'frost', chart, '--namespace', 'frost', '--kube-version', KUBE_VERSION, ...extra], { encoding: 'utf8' });
+}
+
+/** Renders with extra values expected to be refused (the test fails if they render); returns helm's message. */
+export function refusedRender(helm: string, ...args: string[]): string {
+  const t = run(helm, ['template', 'frost', chart, '--namespace', 'frost', ...args]);
+  expect({ args, status: t.status === 0 ? 'rendered' : 'refused' }).toEqual({ args, status: 'refused' });
+  return t.out;
+}
+
+/** The object of `kind` named `name` in a render; throws when there is none. */
+export function findObject(objs: Obj[], kind: string, name: string): Obj {
+  const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) throw new Error(`no ${kind}/${name} in the render`);
+  return o;
 }
 
 export type Obj = {
