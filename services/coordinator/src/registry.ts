@@ -95,8 +95,8 @@ export class SignerRegistry {
   readonly #onRestart: (h: SignerHandle) => void;
   /** Activations re-sent by #completeActivations (signer, key, session): once each, until a transport failure. */
   readonly #activationsSent = new Set<string>();
-  /** Reported activations (key, session) whose signature did not verify: not checked again. */
-  readonly #badActivations = new Set<string>();
+  /** Each reported activation's verdict (its signature verifies or not), checked once while it is reported. */
+  readonly #checkedActivations = new Map<string, boolean>();
   /** Key ids some signers report with one package, but fewer than its threshold: not usable now. */
   #underReported = new Set<string>();
   /** In-flight info RPCs: one per signer at a time, whoever asks. */
@@ -265,23 +265,25 @@ export class SignerRegistry {
    */
   #completeActivations(): void {
     const activations = new Map<string, { keyId: string; session: Uint8Array; signature: Uint8Array; pkpDigest: string; groupKey: Uint8Array }>();
+    const reported = new Set<string>();
     for (const h of this.handles) {
       for (const r of h.reported.values()) {
         if (r.state !== 'active' || !r.activation || !r.pkp || !r.pkpDigest) continue;
-        const sessionHex = Buffer.from(r.activation.session).toString('hex');
-        const id = `${r.keyId}\0${sessionHex}`;
-        if (activations.has(id) || this.#badActivations.has(id)) continue;
-        const message = activationMessage(r.activation.session, Buffer.from(r.pkpDigest, 'hex'));
-        if (!verifyEd25519(r.pkp.verifyingKeyBytes, message, r.activation.signature)) {
-          this.#badActivations.add(id);
-          if (this.#badActivations.size > 1024) this.#badActivations.clear();
-          this.#log.warn({ signer: h.id, keyId: r.keyId }, 'signer reports an activation whose signature does not verify: ignored');
-          continue;
+        // Named by everything it says, so a junk report reusing a real session cannot stand for the real one.
+        const id = [r.keyId, Buffer.from(r.activation.session).toString('hex'), r.pkpDigest, Buffer.from(r.activation.signature).toString('hex')].join('\0');
+        reported.add(id);
+        if (activations.has(id)) continue;
+        let valid = this.#checkedActivations.get(id);
+        if (valid === undefined) {
+          valid = verifyEd25519(r.pkp.verifyingKeyBytes, activationMessage(r.activation.session, Buffer.from(r.pkpDigest, 'hex')), r.activation.signature);
+          this.#checkedActivations.set(id, valid);
+          if (!valid) this.#log.warn({ signer: h.id, keyId: r.keyId }, 'signer reports an activation whose signature does not verify: ignored');
         }
-        activations.set(id, { keyId: r.keyId, session: r.activation.session, signature: r.activation.signature, pkpDigest: r.pkpDigest, groupKey: r.pkp.verifyingKeyBytes });
+        if (valid) activations.set(id, { keyId: r.keyId, session: r.activation.session, signature: r.activation.signature, pkpDigest: r.pkpDigest, groupKey: r.pkp.verifyingKeyBytes });
       }
     }
-    // Marks of activations no signer reports any more are dropped: the set stays as small as what is reported.
+    // What no signer reports any more is forgotten: the verdicts and marks stay as small as what is reported.
+    for (const id of this.#checkedActivations.keys()) if (!reported.has(id)) this.#checkedActivations.delete(id);
     for (const mark of this.#activationsSent) if (!activations.has(mark.slice(mark.indexOf('\0') + 1))) this.#activationsSent.delete(mark);
     for (const [id, a] of activations) {
       for (const h of this.handles) {

@@ -375,6 +375,23 @@ describe('activations completed from the health loop', () => {
     expect(d.registry.key('default')!.state).toBe('active');
   });
 
+  it('a junk activation that reuses the real session, reported before the real one, does not stand for it: the real one still goes out', async () => {
+    const { d, sent, session, signature } = await halfActivated();
+    // Signer 3 reports the real session with a junk signature; signer 1 reports nothing active yet.
+    const real = d.signers[0]!.keys.get('default')!;
+    Object.assign(d.signers[2]!.keys.get('default')!, { state: 'active', activation: { session, signature: new Uint8Array(randomBytes(64)) } });
+    real.state = 'pending';
+    delete real.activation;
+    await d.registry.checkAll();
+    await settle();
+    expect(sent).toEqual([]);
+    Object.assign(real, { state: 'active', activation: { session, signature } });
+    await d.registry.checkAll();
+    await settle();
+    expect(sent.map((x) => x.signer)).toEqual(['signer-2']);
+    expect(Buffer.from(sent[0]!.body.signature).equals(Buffer.from(signature))).toBe(true);
+  });
+
   it('a signer that refuses the activation (no matching pending version) is not asked again for that session', async () => {
     const { d } = await halfActivated();
     const asked: string[] = [];
