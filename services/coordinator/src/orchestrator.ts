@@ -137,13 +137,13 @@ export interface SigningState {
 
 export class Orchestrator {
   readonly #config: Pick<CoordinatorConfig, 'keyId' | 'signDeadlineMs' | 'signerTimeoutMs'>;
-  readonly #registry: Pick<SignerRegistry, 'handles' | 'signingKey' | 'check'>;
+  readonly #registry: Pick<SignerRegistry, 'handles' | 'signingKey' | 'checkMany'>;
   readonly #metrics: Pick<CoordinatorMetrics, 'retries' | 'culprits'>;
   readonly #pool: CommitmentPool;
 
   constructor(args: {
     config: Pick<CoordinatorConfig, 'keyId' | 'signDeadlineMs' | 'signerTimeoutMs'>;
-    registry: Pick<SignerRegistry, 'handles' | 'signingKey' | 'check'>;
+    registry: Pick<SignerRegistry, 'handles' | 'signingKey' | 'checkMany'>;
     metrics: Pick<CoordinatorMetrics, 'retries' | 'culprits'>;
     pool: CommitmentPool;
   }) {
@@ -291,19 +291,11 @@ export class Orchestrator {
   async #reloadKey(state: SigningState): Promise<void> {
     const claims = [...state.versionChanged];
     state.versionChanged.clear();
-    // Each signer once; the registry's check is single-flight, so the messages of a batch, each
-    // reading the key again, share one info RPC per signer.
-    const read = new Set([...state.key.holders.keys(), ...claims.map(([h]) => h)]);
-    // At most half the time left (and a signer call's timeout), so an attempt can follow: a signer that
-    // does not answer its info RPC in that time is left as last read.
-    const answered = new Set<SignerHandle>();
+    // Every holder and every complainer, at most half the time left (and a signer call's timeout) so an
+    // attempt can follow: a signer whose info RPC does not answer in that time is left as last read. The
+    // registry's reads are single-flight, so the messages of a batch share one info RPC per signer.
     const wait = Math.max(0, Math.min(this.#config.signerTimeoutMs, (state.deadline - Date.now() - MIN_ATTEMPT_MS) / 2));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...read].map((h) => this.#registry.check(h).then(() => answered.add(h)))),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, wait))),
-    ]);
-    clearTimeout(timer);
+    const answered = await this.#registry.checkMany([...state.key.holders.keys(), ...claims.map(([h]) => h)], wait);
     for (const [h, sent] of claims) {
       if (!answered.has(h) || !h.healthy || (sent !== undefined && h.reported.get(state.key.keyId)?.version !== sent)) continue;
       state.request.log.warn({ signer: h.id, keyId: state.key.keyId, version: sent }, 'signer refused a version of the key it holds: signer excluded');

@@ -243,6 +243,23 @@ export class SignerRegistry {
     this.#completeActivations();
   }
 
+  /**
+   * Several signers read again at once, and the keys worked out once from what arrived within
+   * `waitMs` (a later answer is taken at the next check). Returns the signers that answered in time.
+   */
+  async checkMany(hs: Iterable<SignerHandle>, waitMs: number): Promise<Set<SignerHandle>> {
+    const answered = new Set<SignerHandle>();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...new Set(hs)].map((h) => this.#probeOnce(h).then(() => answered.add(h)))),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs))),
+    ]);
+    clearTimeout(timer);
+    this.#recompute();
+    this.#completeActivations();
+    return answered;
+  }
+
   #probeOnce(h: SignerHandle): Promise<void> {
     let p = this.#probing.get(h);
     if (!p) {
