@@ -179,6 +179,54 @@ export async function startSingleKey(env: DevEnvironment): Promise<SingleKey> {
   return { url, proc, cpu };
 }
 
+/**
+ * Where a signature's time goes, from the services' own histograms (sums and counts, so means):
+ * the coordinator's time in /sign, a round-2 RPC as the coordinator waits for it, and a round-2 RPC
+ * inside the signer (frame in to answer out). Read before and after a window; {@link stageMeans}
+ * turns two readings into means over it.
+ */
+export type StageSums = Record<'sign' | 'rpc' | 'signer', { sum: number; count: number }>;
+
+export async function stageSums(c: Cluster): Promise<StageSums> {
+  const read = async (u: string) => (await fetch(`${u}/metrics`)).text();
+  const total = (text: string, series: RegExp) => {
+    let sum = 0;
+    let count = 0;
+    for (const m of text.matchAll(series)) (m[1] === 'sum' ? (sum += Number(m[2])) : (count += Number(m[2])));
+    return { sum, count };
+  };
+  const coordinator = await read(c.opsUrl);
+  const signer = { sum: 0, count: 0 };
+  for (const s of c.signers) {
+    const x = total(await read(`http://127.0.0.1:${s.ports.opsPort}`), /^frost_signer_rpc_duration_seconds_(sum|count)\{rpc="round2",status="200"\} (\S+)/gm);
+    signer.sum += x.sum;
+    signer.count += x.count;
+  }
+  return {
+    sign: total(coordinator, /^frost_coordinator_sign_duration_seconds_(sum|count)\{outcome="ok"\} (\S+)/gm),
+    rpc: total(coordinator, /^frost_coordinator_signer_request_duration_seconds_(sum|count)\{signer="[^"]*",rpc="round2"\} (\S+)/gm),
+    signer,
+  };
+}
+
+/** Mean milliseconds of each stage between two readings. */
+export function stageMeans(before: StageSums, after: StageSums): Record<keyof StageSums, number> {
+  const mean = (k: keyof StageSums) => (1000 * (after[k].sum - before[k].sum)) / Math.max(1, after[k].count - before[k].count);
+  return { sign: mean('sign'), rpc: mean('rpc'), signer: mean('signer') };
+}
+
+/** Busy and total jiffies of the whole machine so far (Linux /proc/stat; undefined elsewhere). */
+export function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = cpu[3]! + (cpu[4] ?? 0); // idle + iowait
+    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
 /** A fresh t-of-n environment. */
 export async function environment(t: number, n: number): Promise<DevEnvironment> {
   return createDevEnvironment(mkdtempSync(join(tmpdir(), `frost-bench-${t}of${n}-`)), { threshold: t, signers: n });

@@ -22,6 +22,9 @@ import {
   environment,
   eventLoopLag,
   latency,
+  machineTicks,
+  stageMeans,
+  stageSums,
   startSingleKey,
   throughput,
   type Lag,
@@ -116,6 +119,12 @@ interface E2E {
   round2_items_per_rpc: number;
   lag: Lag;
   lagC1: Lag;
+  /**
+   * The FROST c=1 runs taken apart: mean ms of the caller's request, of the coordinator's /sign, of a
+   * round-2 RPC as the coordinator waits for it and inside the signer; CPU ms per signature of each
+   * process; and how busy the whole machine was (share of both cores), beside the single-key runs'.
+   */
+  c1_breakdown?: { request_ms: number; sign_ms: number; rpc_ms: number; signer_ms: number; cpu_ms: Record<string, number>; machine_busy: number; single_machine_busy: number };
   runs: unknown;
 }
 let e2e = previous.e2e as E2E;
@@ -130,13 +139,34 @@ if (PARTS.has('e2e')) {
   // two at c=64, the mean of the two.
   const c1: Record<string, LatencyResult[]> = { frost: [], single: [], baseline: [] };
   let lagC1: Lag = {};
+  // The FROST runs' stages, CPU and machine load are summed over its three windows only.
+  const c1Stages = { sign: 0, rpc: 0, signer: 0 };
+  const c1Cpu: Record<string, number> = {};
+  const busy = { frost: [0, 0], single: [0, 0] };
+  let c1Wall = 0;
+  const sampler = clusterCpu(cluster);
+  const window = async <T>(into: number[], f: () => Promise<T>): Promise<T> => {
+    const t0 = machineTicks();
+    const r = await f();
+    const t1 = machineTicks();
+    if (t0 && t1) (into[0]! += t1.busy - t0.busy), (into[1]! += t1.total - t0.total);
+    return r;
+  };
   for (let i = 0; i < 3; i++) {
     await resetLag(opsUrls);
-    c1.frost!.push(await latency(env, cluster.url, 300));
-    if (i === 1) lagC1 = await lagOf(opsUrls);
-    c1.single!.push(await latency(env, single.url, 300));
+    const [stages0, cpu0] = [await stageSums(cluster), await sampler()];
+    const started = performance.now();
+    c1.frost!.push(await window(busy.frost, () => latency(env, cluster.url, 300)));
+    c1Wall += performance.now() - started;
+    const [stages1, cpu1] = [await stageSums(cluster), await sampler()];
+    for (const [k, v] of Object.entries(stageMeans(stages0, stages1))) c1Stages[k as keyof typeof c1Stages] += v / 3;
+    for (const k of Object.keys(cpu1)) c1Cpu[k] = (c1Cpu[k] ?? 0) + (cpu1[k]! - cpu0[k]!);
+    if (i === 1) lagC1 = sampler.lag;
+    c1.single!.push(await window(busy.single, () => latency(env, single.url, 300)));
     if (base) c1.baseline!.push(await latency(env, base.url, 300));
   }
+  // latency() signs 50 warm-up messages before its 300 measured ones.
+  const c1Signed = 3 * 350;
   const c64: Record<string, ThroughputResult[]> = { frost: [], single: [], baseline: [] };
   const lagRuns: Lag[] = [];
   /** Round-2 requests the signers answered, and the RPCs that carried them (coalescing at work). */
@@ -183,6 +213,15 @@ if (PARTS.has('e2e')) {
     round2_items_per_rpc: (loadAfter.requests - loadBefore.requests) / Math.max(1, loadAfter.rpcs - loadBefore.rpcs),
     lag: Object.fromEntries(opsUrls.map(([n]) => [n, { p99_ms: Math.max(...lagRuns.map((l) => l[n]!.p99_ms)), max_ms: Math.max(...lagRuns.map((l) => l[n]!.max_ms)) }])),
     lagC1,
+    c1_breakdown: {
+      request_ms: c1Wall / c1Signed,
+      sign_ms: c1Stages.sign,
+      rpc_ms: c1Stages.rpc,
+      signer_ms: c1Stages.signer,
+      cpu_ms: Object.fromEntries(Object.entries(c1Cpu).map(([k, v]) => [k, (1000 * v) / c1Signed])),
+      machine_busy: busy.frost[0]! / Math.max(1, busy.frost[1]!),
+      single_machine_busy: busy.single[0]! / Math.max(1, busy.single[1]!),
+    },
     runs: { c1, c64: Object.fromEntries(Object.entries(c64).map(([k, rs]) => [k, rs.map((r) => ({ rps: r.rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms }))])) },
   };
   await single.proc.stop();
@@ -300,6 +339,15 @@ md.push(`| FROST, /sign at c=64 | ${cpuCells(e2e.frost.cpu_per_1000).join(' | ')
 if (e2e.baseline) md.push(`| FROST baseline build, /sign at c=64 | ${cpuCells(e2e.baseline.cpu_per_1000).join(' | ')} |`);
 md.push(`| FROST, batches of ${e2e.batch.size} | ${cpuCells(e2e.batch.cpu_per_1000).join(' | ')} |`);
 md.push(`| single-key, /sign at c=64 | ${cpuCells(e2e.single.cpu_per_1000).join(' | ')} |`, '');
+if (e2e.c1_breakdown) {
+  const b = e2e.c1_breakdown;
+  md.push('Where a signature goes at c=1 (FROST runs above; means from the services\' own histograms, warm-ups included):', '', '| stage | mean |', '| --- | --- |');
+  md.push(`| the caller's request (load generator's wall time per signature) | ${b.request_ms.toFixed(2)} ms |`);
+  md.push(`| the coordinator's /sign (request in → answer written) | ${b.sign_ms.toFixed(2)} ms |`);
+  md.push(`| a round-2 RPC as the coordinator waits for it (token, frame, signer, answer decoded) | ${b.rpc_ms.toFixed(2)} ms |`);
+  md.push(`| a round-2 RPC inside the signer (frame in → answer out) | ${b.signer_ms.toFixed(2)} ms |`, '');
+  md.push(`CPU ms per signature at c=1: ${Object.entries(b.cpu_ms).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}; all ${cpuTotal(b.cpu_ms).toFixed(2)}. The machine's cores were ${(100 * b.machine_busy).toFixed(0)}% busy during the FROST c=1 runs (${(100 * b.single_machine_busy).toFixed(0)}% during the single-key ones).`, '');
+}
 md.push('Event-loop delay (prom-client `nodejs_eventloop_lag_p99_seconds` / `_max_seconds` minus its 10 ms sampling interval):', '', '| process | p99 at c=64 | max at c=64 | p99 at c=1 |', '| --- | --- | --- | --- |', ...Object.entries(e2e.lag).map(([k, v]) => `| ${k} | ${v.p99_ms.toFixed(1)} ms | ${v.max_ms.toFixed(1)} ms | ${e2e.lagC1[k]?.p99_ms.toFixed(1) ?? ''} ms |`), '');
 md.push('## Latency growth with t (concurrency 1)', '', '| t-of-n | p50 | p99 | worst event-loop delay p99 (any process) | coordinator CPU per signature | CPU per signature per signer |', '| --- | --- | --- | --- | --- | --- |', ...growth.map((g) => `| ${g.t}-of-${g.n} | ${g.p50_ms.toFixed(2)} ms | ${g.p99_ms.toFixed(2)} ms | ${g.lag_p99_ms.toFixed(1)} ms | ${g.coordinator_cpu_ms.toFixed(2)} ms | ${g.signer_cpu_ms.toFixed(2)} ms |`), '', '![latency vs t](latency-vs-t.svg)', '');
 md.push('## Profiles under load (2-of-3, c=64): self time, top functions', '');

@@ -39,6 +39,7 @@ ceiling = 100 * cpu_single / (cpu_single + floor_us / 1000)
 tr = {t['transport']: t for t in (r.get('transports') or [])}
 def trcpu(k): return tr[k]['client_cpu_us'] + tr[k]['server_cpu_us'] if k in tr else float('nan')
 g2 = g[0]; g15 = g[-1]
+bd = e.get('c1_breakdown') or dict(request_ms=float('nan'), sign_ms=float('nan'), rpc_ms=float('nan'), signer_ms=float('nan'), cpu_ms={}, machine_busy=float('nan'), single_machine_busy=float('nan'))
 vars = dict(
   rsname=rs, load=m.get('load_average_at_start', 'n/a'),
   parts_note='The compute figures come from the last run that measured them (their machine and date: the first table of the report) unless this run measured them too; the other parts are from this run.',
@@ -62,6 +63,10 @@ vars = dict(
   ws_p50=tr.get('ws', {}).get('p50_us', float('nan')), h1_p50=tr.get('http1', {}).get('p50_us', float('nan')), h2_p50=tr.get('http2', {}).get('p50_us', float('nan')),
   floor_ms=floor_us / 1000, nat_sign=nat(2, 'sign_us'), nat_commit=nat(2, 'commit_us'), verify_us=verify_us, ceiling=ceiling,
   coord_c1=g2['coordinator_cpu_ms'], signer_c1=g2['signer_cpu_ms'],
+  bd_request=bd['request_ms'], bd_sign=bd['sign_ms'], bd_rpc=bd['rpc_ms'], bd_signer=bd['signer_ms'],
+  bd_outside=bd['sign_ms'] - bd['rpc_ms'], bd_wire=bd['rpc_ms'] - bd['signer_ms'],
+  bd_cpu=total(bd['cpu_ms']), bd_coord=bd['cpu_ms'].get('coordinator', float('nan')), bd_busy=100 * bd['machine_busy'], bd_sbusy=100 * bd['single_machine_busy'],
+  cpu_frost_sig=cpu_frost,
   c1_change=(f"is {e['frost']['c1']['p50_ms']:.2f} ms against {base['c1']['p50_ms']:.2f} ms before" if base else f"is {e['frost']['c1']['p50_ms']:.2f} ms"),
   s15=g15['signer_cpu_ms'], c15=g15['coordinator_cpu_ms'],
   noble2=row('noble ed25519_FROST (as shipped)', 2)['full_signing_us'] / 1000, nat2=nat(2, 'full_signing_us') / 1000, nat2w=nat(2, 'full_signing_wire_us') / 1000,
