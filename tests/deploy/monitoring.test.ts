@@ -103,6 +103,20 @@ describe('Grafana dashboard', () => {
     expect(await unknownLabels(dashboardExprs(dashboard()))).toEqual([]);
   });
 
+  it('shows batches, the signer channels and coalescing: a panel for each of their metrics', () => {
+    const used = new Set(dashboardExprs(dashboard()).flatMap(metricNames));
+    for (const name of [
+      'frost_coordinator_batch_items_count',
+      'frost_coordinator_batch_items_bucket',
+      'frost_coordinator_batch_duration_seconds_bucket',
+      'frost_coordinator_signer_channel_state',
+      'frost_coordinator_signer_channel_connects_total',
+      'frost_coordinator_coalesced_requests_bucket',
+    ]) {
+      expect({ name, used: used.has(name) }).toEqual({ name, used: true });
+    }
+  });
+
   it('the name and label checks can fail: a misspelt or removed metric or label is reported', async () => {
     const known = await registered();
     expect(unregistered(['frost_coordinator_sign_total', 'frost_coordinator_sign_duration_seconds_bucket', 'frost_signer_ready_bucket'], known)).toEqual(['frost_coordinator_sign_total', 'frost_signer_ready_bucket']);
@@ -140,7 +154,7 @@ describe('Grafana dashboard', () => {
     await validate(rule);
     expect(rule.metadata.labels).toMatchObject({ release: 'prometheus' });
     const names = rules(objs).map((r) => r.alert);
-    for (const a of ['FrostQuorumLost', 'FrostQuorumAtRisk', 'FrostSignerBreakerOpen', 'FrostCulpritNamed', 'FrostSignErrorRatio', 'FrostSignLatencyP99', 'FrostSignerNonceEvictions', 'FrostSignerPolicyRefusals']) {
+    for (const a of ['FrostQuorumLost', 'FrostQuorumAtRisk', 'FrostSignerBreakerOpen', 'FrostSignerChannelFlapping', 'FrostCulpritNamed', 'FrostSignErrorRatio', 'FrostSignLatencyP99', 'FrostSignerNonceEvictions', 'FrostSignerPolicyRefusals']) {
       expect(names).toContain(a);
     }
     for (const r of rules(objs)) {
@@ -163,6 +177,11 @@ describe('Grafana dashboard', () => {
     const { NONCE_DROP_REASONS } = (await import(join(repo, 'services/signer/dist/metrics.js'))) as { NONCE_DROP_REASONS: readonly string[] };
     const evictions = exprs.find((e) => e.includes('frost_signer_nonces_dropped_total'))!;
     expect(NONCE_DROP_REASONS).toContain(/reason="([^"]+)"/.exec(evictions)![1]);
+    // The flapping alert watches an outcome the coordinator counts.
+    const { CHANNEL_CONNECT_OUTCOMES } = (await import(join(repo, 'services/coordinator/dist/metrics.js'))) as { CHANNEL_CONNECT_OUTCOMES: readonly string[] };
+    const flapping = exprs.find((e) => e.includes('frost_coordinator_signer_channel_connects_total'))!;
+    expect(/outcome="([^"]+)"/.exec(flapping)![1]).toBe('lost');
+    expect(CHANNEL_CONNECT_OUTCOMES).toContain('lost');
   });
 
   it('counts exactly the 5xx codes of the public API as the SLO\'s errors, in the rules and the dashboard', async () => {

@@ -9,7 +9,9 @@
  * out, and the coordinator {@link SignerChannel.adopt}s the socket). Either way the channel watches
  * itself: a ping every `pingIntervalMs`, and a connection that stays silent until the next one is cut,
  * failing its calls at once instead of at their timeouts. Its state changes are the signer's
- * liveness as the coordinator sees it ({@link ChannelOptions.onStateChange}).
+ * liveness as the coordinator sees it ({@link ChannelOptions.onStateChange}); each connection's
+ * fate (opened, failed, lost) is told too ({@link ChannelOptions.onConnect}), so that reconnection
+ * storms can be counted.
  * @module
  */
 import type { IncomingMessage } from 'node:http';
@@ -29,6 +31,15 @@ import { CHANNEL_PATH, isSignerErrorCode, type SignerErrorCode } from './protoco
  * - `closed`: closed for good.
  */
 export type ChannelState = 'idle' | 'connecting' | 'open' | 'unsupported' | 'closed';
+
+/**
+ * - `opened`: a connection is up (dialled, or one the signer dialled was adopted);
+ * - `failed`: a dial failed (unreachable, timed out, refused for the caller);
+ * - `unsupported`: a dial found that the signer does not offer the channel;
+ * - `lost`: an open connection ended, other than by {@link SignerChannel.close} (the signer went away,
+ *   stopped answering pings, broke the protocol, or dialled in again).
+ */
+export type ChannelConnectOutcome = 'opened' | 'failed' | 'unsupported' | 'lost';
 
 export interface ChannelOptions {
   /** The signer's name: the DNS SAN its certificate must carry (pinned). */
@@ -53,6 +64,8 @@ export interface ChannelOptions {
   /** Checks the signer's certificate once TLS is up (the pin); an Error refuses the connection. */
   checkServerIdentity: (host: string, cert: PeerCertificate) => Error | undefined;
   onStateChange?: (state: ChannelState) => void;
+  /** Told of each connection attempt's outcome and of each connection lost (for metrics). */
+  onConnect?: (outcome: ChannelConnectOutcome) => void;
 }
 
 /** A whole answer: its status and its body (CBOR when 200, the JSON error body otherwise). */
@@ -97,6 +110,8 @@ export class SignerChannel {
   #retryTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #alive = false;
+  /** Ends the connection attempt under way, if any. */
+  #abandonDial: (() => void) | undefined;
   /** Why the last connection attempt failed or the last connection ended. */
   lastError: SignerCallError | undefined;
 
@@ -157,6 +172,7 @@ export class SignerChannel {
     clearTimeout(this.#retryTimer);
     const ws = this.#ws;
     this.#setState('closed');
+    this.#abandonDial?.();
     if (ws) this.#drop(ws, this.#error('SIGNER_UNREACHABLE', 'channel closed'), NORMAL);
     this.#failWaiters(this.#error('SIGNER_UNREACHABLE', 'channel closed'));
   }
@@ -214,11 +230,15 @@ export class SignerChannel {
     const fail = (e: SignerCallError | ChannelUnsupportedError) => {
       if (settled) return;
       settled = true;
+      this.#abandonDial = undefined;
       ws.removeAllListeners();
       ws.on('error', () => undefined);
       ws.terminate();
       this.#ws = undefined;
+      // Closed meanwhile: close() has failed the waiting calls, and nothing is retried.
+      if (this.#state === 'closed') return;
       if (e instanceof ChannelUnsupportedError) {
+        this.#o.onConnect?.('unsupported');
         this.#setState('unsupported');
         this.#failWaiters(e);
         this.#retryLater(this.#o.retryUnsupportedMs);
@@ -226,6 +246,7 @@ export class SignerChannel {
       }
       this.lastError = e;
       this.#failures++;
+      this.#o.onConnect?.('failed');
       this.#setState('idle');
       this.#failWaiters(e);
       this.#retryLater(this.#backoff());
@@ -234,6 +255,7 @@ export class SignerChannel {
       if (settled) return;
       if (ws.protocol !== CHANNEL_PROTOCOL) return fail(new ChannelUnsupportedError(`the signer answered with subprotocol "${ws.protocol}"`));
       settled = true;
+      this.#abandonDial = undefined;
       ws.removeAllListeners();
       this.#failures = 0;
       this.#attach(ws);
@@ -252,6 +274,7 @@ export class SignerChannel {
       fail(this.#error(timeout ? 'SIGNER_TIMEOUT' : 'SIGNER_UNREACHABLE', `channel: ${e.message.slice(0, 200)}`));
     });
     ws.once('close', () => fail(this.#error('SIGNER_UNREACHABLE', 'channel closed during the handshake')));
+    this.#abandonDial = () => fail(this.#error('SIGNER_UNREACHABLE', 'channel closed'));
   }
 
   /** Serves calls on `ws` until it closes. */
@@ -289,6 +312,7 @@ export class SignerChannel {
       ws.ping();
     }, this.#o.pingIntervalMs);
     this.#pingTimer.unref();
+    this.#o.onConnect?.('opened');
     this.#setState('open');
     const waiters = this.#waiters;
     this.#waiters = [];
@@ -309,6 +333,7 @@ export class SignerChannel {
     for (const p of pending) p.reject(why);
     if (this.#state === 'closed') return;
     this.lastError = why;
+    this.#o.onConnect?.('lost');
     this.#setState('idle');
     // A connection that worked is dialled again at once (a signer restarting or draining ends its
     // connections); repeated failures back off.

@@ -4,7 +4,9 @@
  * keep-alive undici Pool; either way the signer's server identity is pinned exactly (its certificate
  * must carry `DNS:<signer id>`), every RPC carries a fresh token bound to its exact body, and bodies
  * are CBOR. Under load, round-2 requests (and round-1 requests for one key) are coalesced into one
- * RPC (coalescer.ts), within the limits the signer announces in its info answer.
+ * RPC (coalescer.ts), within the limits the signer announces in its info answer. What it does can be
+ * watched through {@link SignerClientHooks} (the coordinator's metrics): the channel's state and
+ * connections, and how many calls each round-1 and round-2 RPC carries.
  *
  * It speaks the wire protocol only; what a response means (identity, shares, breaker) is the
  * caller's business. It treats the signer as possibly hostile: answers are size capped and strictly
@@ -16,7 +18,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import type { PeerCertificate } from 'node:tls';
 import type WebSocket from 'ws';
 import { decodeCbor, encodeCbor, CBOR_CONTENT_TYPE } from './cbor.js';
-import { ChannelUnsupportedError, SignerChannel, type ChannelState } from './channel.js';
+import { ChannelUnsupportedError, SignerChannel, type ChannelConnectOutcome, type ChannelState } from './channel.js';
 import { Coalescer } from './coalescer.js';
 import { InvalidArgumentError, SignerCallError } from './errors.js';
 import type { RpcTokenSigner } from './tokens.js';
@@ -74,7 +76,20 @@ const MAX_SIGNER_MESSAGE = 200;
 /** How the client reaches the signer: its channel when offered (`auto`), only the channel, or only HTTP/1.1. */
 export type SignerTransport = 'auto' | 'channel' | 'http1';
 
-export interface SignerClientOptions {
+/** The RPCs whose calls are coalesced. */
+export type CoalescedRpc = 'round1' | 'round2';
+
+/** What a client tells its owner as it works (for metrics and liveness). Hooks must not throw. */
+export interface SignerClientHooks {
+  /** Told whenever the channel's state changes (its connection is the signer's liveness). */
+  onChannelState?: (state: ChannelState) => void;
+  /** Told of each channel connection opened, each dial that failed or found no channel, and each connection lost. */
+  onChannelConnect?: (outcome: ChannelConnectOutcome) => void;
+  /** Told as each round-1 or round-2 RPC goes out, with the number of calls it carries (1 when nothing was coalesced). */
+  onRpcSent?: (rpc: CoalescedRpc, calls: number) => void;
+}
+
+export interface SignerClientOptions extends SignerClientHooks {
   /** The signer's name: the expected DNS SAN of its server certificate (pinned) and the `aud` of its tokens. */
   id: string;
   /** Base URL, e.g. https://signer-1.frost-signers:7443 */
@@ -106,8 +121,6 @@ export interface SignerClientOptions {
   maxInFlight?: number;
   /** Round-2 requests per batch, at most (default {@link DEFAULT_MAX_BATCH_ITEMS}; the signer's own limit applies too). */
   maxBatchItems?: number;
-  /** Told whenever the channel's state changes (its connection is the signer's liveness). */
-  onChannelState?: (state: ChannelState) => void;
 }
 
 /** What the signer announced about itself (info), as far as coalescing needs it; 0: not known. */
@@ -138,6 +151,7 @@ export class SignerClient implements SignerRpc {
   readonly #limits: SignerLimits = { round2Batch: 0, requestBytes: 0, commitmentBatch: 0 };
   readonly #round2: Coalescer<Round2Request, Round2Response>;
   readonly #round1 = new Map<string, Coalescer<number, Round1Response>>();
+  readonly #onRpcSent: SignerClientHooks['onRpcSent'];
   #closing: Promise<void> | undefined;
 
   constructor(o: SignerClientOptions) {
@@ -173,6 +187,7 @@ export class SignerClient implements SignerRpc {
     this.#transport = transport;
     this.#maxInFlight = maxInFlight;
     this.#maxBatchItems = maxBatchItems;
+    this.#onRpcSent = o.onRpcSent;
     const serverName = o.id;
     // Pin the identity: the certificate must name the signer, whatever address we dialled.
     const checkServerIdentity = (_host: string, cert: PeerCertificate) => checkSignerIdentity(serverName, cert);
@@ -203,6 +218,7 @@ export class SignerClient implements SignerRpc {
             pingIntervalMs,
             checkServerIdentity,
             ...(o.onChannelState ? { onStateChange: o.onChannelState } : {}),
+            ...(o.onChannelConnect ? { onConnect: o.onChannelConnect } : {}),
           });
     this.#round2 = new Coalescer<Round2Request, Round2Response>({
       send: (reqs, signal) => this.#sendRound2(reqs, signal),
@@ -329,7 +345,9 @@ export class SignerClient implements SignerRpc {
     return c.submit([req.count], signal ?? AbortSignal.timeout(this.#timeout))[0]!;
   }
 
-  #round1Now(req: Round1Request, signal?: AbortSignal): Promise<Round1Response> {
+  /** One round-1 RPC, carrying `calls` coalesced calls. */
+  #round1Now(req: Round1Request, signal?: AbortSignal, calls = 1): Promise<Round1Response> {
+    this.#onRpcSent?.('round1', calls);
     // More commitments than asked is a bad answer, refused before any entry is checked or copied
     // (the response size cap already bounds what the decoder builds).
     return this.#call(RPC_PATHS.round1, req, (v) => parseRound1Response(v, req.count), signal);
@@ -338,7 +356,7 @@ export class SignerClient implements SignerRpc {
   /** One round-1 RPC for the sum of `counts`, its commitments handed out in order. */
   async #sendRound1(keyId: string, counts: number[], signal: AbortSignal): Promise<Round1Response[]> {
     const total = counts.reduce((a, b) => a + b, 0);
-    const r = await this.#round1Now({ key_id: keyId, count: total }, signal);
+    const r = await this.#round1Now({ key_id: keyId, count: total }, signal, counts.length);
     if (r.commitments.length !== total) throw new SignerCallError(this.id, 'SIGNER_BAD_RESPONSE', `${this.url}${RPC_PATHS.round1}: asked for ${total} commitments, got ${r.commitments.length}`);
     let at = 0;
     return counts.map((n) => ({ identifier: r.identifier, commitments: r.commitments.slice(at, (at += n)), ttl_ms: r.ttl_ms }));
@@ -346,26 +364,33 @@ export class SignerClient implements SignerRpc {
 
   round2(req: Round2Request, signal?: AbortSignal): Promise<Round2Response> {
     // A signer that takes no batches (or has not said so yet) gets every request as it comes.
-    if (this.#limits.round2Batch < 2) return this.#call(RPC_PATHS.round2, req, parseRound2Response, signal);
+    if (this.#limits.round2Batch < 2) return this.#round2Now(req, signal);
     return this.#round2.submit([req], signal ?? AbortSignal.timeout(this.#timeout))[0]!;
   }
 
   async round2Batch(reqs: Round2Request[], signal?: AbortSignal): Promise<(Round2Response | SignerCallError)[]> {
     const s = signal ?? AbortSignal.timeout(this.#timeout);
-    const calls = this.#limits.round2Batch < 2 ? reqs.map((r) => this.#call(RPC_PATHS.round2, r, parseRound2Response, s)) : this.#round2.submit(reqs, s);
+    const calls = this.#limits.round2Batch < 2 ? reqs.map((r) => this.#round2Now(r, s)) : this.#round2.submit(reqs, s);
     const settled = await Promise.allSettled(calls);
     return settled.map((r) => (r.status === 'fulfilled' ? r.value : r.reason instanceof SignerCallError ? r.reason : this.#failure(RPC_PATHS.round2, r.reason, s)));
   }
 
   /** One RPC for `reqs`: the round-2 RPC itself for one, a batch for more. */
   async #sendRound2(reqs: Round2Request[], signal: AbortSignal): Promise<(Round2Response | Error)[]> {
-    if (reqs.length === 1) return [await this.#call(RPC_PATHS.round2, reqs[0], parseRound2Response, signal)];
+    if (reqs.length === 1) return [await this.#round2Now(reqs[0]!, signal)];
+    this.#onRpcSent?.('round2', reqs.length);
     const r = await this.#call(RPC_PATHS.round2Batch, { requests: reqs }, (v) => parseRound2BatchResponse(v, reqs.length), signal);
     return r.results.map((o) => {
       if (!isRound2Refusal(o)) return o;
       const { code, message } = o.error;
       return new SignerCallError(this.id, isSignerErrorCode(code) ? code : 'SIGNER_ERROR', `${this.url}${RPC_PATHS.round2Batch}: ${signerText(message)}`);
     });
+  }
+
+  /** The round-2 RPC itself, for one request. */
+  #round2Now(req: Round2Request, signal?: AbortSignal): Promise<Round2Response> {
+    this.#onRpcSent?.('round2', 1);
+    return this.#call(RPC_PATHS.round2, req, parseRound2Response, signal);
   }
 
   call(path: string, payload: unknown, signal?: AbortSignal): Promise<unknown> {

@@ -75,13 +75,15 @@ export {
   type AnswerFrame,
   type RequestFrame,
 } from './frames.js';
-export { SignerChannel, ChannelUnsupportedError, InboundChannels, type ChannelAnswer, type ChannelOptions, type ChannelState } from './channel.js';
+export { SignerChannel, ChannelUnsupportedError, InboundChannels, type ChannelAnswer, type ChannelConnectOutcome, type ChannelOptions, type ChannelState } from './channel.js';
 export { ChannelServer, type ChannelServerOptions, type ChannelDialOptions } from './channel-server.js';
 export {
   SignerClient,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_MAX_BATCH_ITEMS,
   checkSignerIdentity,
+  type CoalescedRpc,
+  type SignerClientHooks,
   type SignerClientOptions,
   type SignerRpc,
   type SignerTransport,

@@ -9,11 +9,11 @@ import type { TLSSocket } from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createCertificateAuthority, type CertificateAuthority, type CertificatePair } from '../../testkit/src/pki.js';
 import { decodeCbor, encodeCbor } from '../src/cbor.js';
-import type { ChannelAnswer, ChannelState } from '../src/channel.js';
+import type { ChannelAnswer, ChannelConnectOutcome, ChannelState } from '../src/channel.js';
 import { ChannelServer } from '../src/channel-server.js';
 import { SignerCallError } from '../src/errors.js';
 import { CHANNEL_PROTOCOL, type RequestFrame } from '../src/frames.js';
-import { SignerClient, type SignerClientOptions } from '../src/client.js';
+import { SignerClient, type CoalescedRpc, type SignerClientOptions } from '../src/client.js';
 import { RPC_PATHS } from '../src/protocol.js';
 import { RpcTokenSigner, RpcTokenVerifier, publicJwk } from '../src/tokens.js';
 
@@ -127,7 +127,8 @@ describe('SignerClient over the channel', () => {
   it('sends each RPC as a frame on one connection, with a token for exactly its path and body; no HTTP request', async () => {
     const s = await started(signer1);
     const states: ChannelState[] = [];
-    const c = client(s.port, { onChannelState: (st) => states.push(st) });
+    const connects: ChannelConnectOutcome[] = [];
+    const c = client(s.port, { onChannelState: (st) => states.push(st), onChannelConnect: (o) => connects.push(o) });
     s.answer = () => infoAnswer({ max_message_bytes: 1000 });
     await Promise.all([c.info(), c.info('default'), c.info()]);
     expect(s.frames).toHaveLength(3);
@@ -141,6 +142,7 @@ describe('SignerClient over the channel', () => {
     expect(s.httpRequests).toBe(0);
     expect(c.channelState).toBe('open');
     expect(states).toEqual(['connecting', 'open']);
+    expect(connects).toEqual(['opened']);
   });
 
   it('answers come back in the order they are ready: a slow RPC does not hold up a fast one', async () => {
@@ -159,8 +161,10 @@ describe('SignerClient over the channel', () => {
 
   it("pins the signer's identity: a certificate of the same CA naming another signer → SIGNER_UNREACHABLE, nothing sent", async () => {
     const s = await started(signer2);
-    const e = await callError(client(s.port).info());
+    const connects: ChannelConnectOutcome[] = [];
+    const e = await callError(client(s.port, { onChannelConnect: (o) => connects.push(o) }).info());
     expect(e.code).toBe('SIGNER_UNREACHABLE');
+    expect(connects).toEqual(['failed']);
     expect(s.frames).toHaveLength(0);
     expect(s.upgrades).toBe(0);
   });
@@ -174,9 +178,11 @@ describe('SignerClient over the channel', () => {
 
   it('a signer without a channel is reached over HTTP/1.1, and not asked for the channel again at every call', async () => {
     const s = await started(signer1, { channel: false });
-    const c = client(s.port);
+    const connects: ChannelConnectOutcome[] = [];
+    const c = client(s.port, { onChannelConnect: (o) => connects.push(o) });
     for (let i = 0; i < 3; i++) expect((await c.round1({ key_id: 'default', count: 1 })).commitments).toHaveLength(1);
     expect(c.channelState).toBe('unsupported');
+    expect(connects).toEqual(['unsupported']);
     // The upgrade attempt itself reached the server as a plain request (no upgrade listener), then the three RPCs.
     expect(s.httpRequests).toBe(4);
   });
@@ -201,7 +207,8 @@ describe('SignerClient over the channel', () => {
   it('a connection lost while calls wait fails them at once (SIGNER_UNREACHABLE), and the channel comes back', async () => {
     const s = await started(signer1);
     const states: ChannelState[] = [];
-    const c = client(s.port, { onChannelState: (st) => states.push(st) });
+    const connects: ChannelConnectOutcome[] = [];
+    const c = client(s.port, { onChannelState: (st) => states.push(st), onChannelConnect: (o) => connects.push(o) });
     await c.info();
     s.answer = () => new Promise(() => undefined); // never answers
     const pending = callError(c.info(undefined, AbortSignal.timeout(4000)));
@@ -213,6 +220,7 @@ describe('SignerClient over the channel', () => {
     expect(e.code).toBe('SIGNER_UNREACHABLE');
     expect(Date.now() - started_).toBeLessThan(1000);
     expect(states).toContain('idle');
+    expect(connects.slice(0, 2)).toEqual(['opened', 'lost']);
   });
 
   it("a peer that stops answering pings is cut off: calls fail at once, not at their signal", async () => {
@@ -255,12 +263,41 @@ describe('SignerClient over the channel', () => {
     expect(e.code).toBe('SIGNER_TIMEOUT');
     expect(e.cause).toBe(signal.reason);
   });
+
+  it('a client closed while its channel dials stays closed when the dial ends (no state change, no connection counted)', async () => {
+    const { createServer: createTcpServer } = await import('node:net');
+    const sockets = new Set<import('node:net').Socket>();
+    const tcp = createTcpServer((sock) => {
+      sockets.add(sock);
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    open.push({
+      close: async () => {
+        for (const sock of sockets) sock.destroy();
+        await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      },
+    });
+    const states: ChannelState[] = [];
+    const connects: ChannelConnectOutcome[] = [];
+    const c = client((tcp.address() as AddressInfo).port, { timeoutMs: 200, onChannelState: (st) => states.push(st), onChannelConnect: (o) => connects.push(o) });
+    const pending = callError(c.info(undefined, AbortSignal.timeout(5000)));
+    for (let i = 0; i < 50 && sockets.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await c.close();
+    expect((await pending).code).toBe('SIGNER_UNREACHABLE');
+    // The dial's own timeout (200 ms) comes and goes.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(c.channelState).toBe('closed');
+    expect(states).toEqual(['connecting', 'closed']);
+    expect(connects).toEqual([]);
+  });
 });
 
 describe('SignerClient coalescing (within what the signer announced)', () => {
   it('round-2 calls that pile up go as one batch; each gets its own outcome', async () => {
     const s = await started(signer1);
-    const c = client(s.port, { maxInFlight: 1 });
+    const sent: [CoalescedRpc, number][] = [];
+    const c = client(s.port, { maxInFlight: 1, onRpcSent: (rpc, calls) => sent.push([rpc, calls]) });
     s.answer = () => infoAnswer({ max_round2_batch: 8, max_request_bytes: 64 * 1024 });
     await c.info();
     let release!: () => void;
@@ -281,6 +318,11 @@ describe('SignerClient coalescing (within what the signer announced)', () => {
     const settled = await Promise.allSettled(rest);
     expect(settled.map((r) => (r.status === 'fulfilled' ? r.value.share[0] : (r.reason as SignerCallError).code))).toEqual([2, 'POLICY_NOT_JWS', 4, 5]);
     expect(s.frames.filter((f) => f.path !== RPC_PATHS.info).map((f) => f.path)).toEqual([RPC_PATHS.round2, RPC_PATHS.round2Batch]);
+    // Each RPC is told with the calls it carries: the first alone, then the four that piled up.
+    expect(sent).toEqual([
+      ['round2', 1],
+      ['round2', 4],
+    ]);
     // One token per RPC: the batch's covers its exact body.
     const batch = s.frames.find((f) => f.path === RPC_PATHS.round2Batch)!;
     expect(verifier().verify(batch.authorization, { path: batch.path, body: batch.body }).jti).toBeTruthy();
@@ -312,17 +354,24 @@ describe('SignerClient coalescing (within what the signer announced)', () => {
 
   it('a signer that announces no batches gets one round-2 RPC per call', async () => {
     const s = await started(signer1);
-    const c = client(s.port, { maxInFlight: 1 });
+    const sent: [CoalescedRpc, number][] = [];
+    const c = client(s.port, { maxInFlight: 1, onRpcSent: (rpc, calls) => sent.push([rpc, calls]) });
     await c.info(); // no max_round2_batch
     s.answer = (f) => shareAnswer((decodeCbor(f.body) as { message: Uint8Array }).message[0]!);
     const out = await c.round2Batch([1, 2, 3].map(round2Request));
     expect(out.map((o) => (o instanceof Error ? o.code : o.share[0]))).toEqual([1, 2, 3]);
     expect(s.frames.filter((f) => f.path !== RPC_PATHS.info).map((f) => f.path)).toEqual([RPC_PATHS.round2, RPC_PATHS.round2, RPC_PATHS.round2]);
+    expect(sent).toEqual([
+      ['round2', 1],
+      ['round2', 1],
+      ['round2', 1],
+    ]);
   });
 
   it('round-1 calls for one key that pile up go as one request for their sum, within the announced batch limit', async () => {
     const s = await started(signer1);
-    const c = client(s.port, { maxInFlight: 1 });
+    const sent: [CoalescedRpc, number][] = [];
+    const c = client(s.port, { maxInFlight: 1, onRpcSent: (rpc, calls) => sent.push([rpc, calls]) });
     s.answer = () => infoAnswer({ max_commitment_batch: 8 });
     await c.info();
     let next = 0;
@@ -334,13 +383,20 @@ describe('SignerClient coalescing (within what the signer announced)', () => {
     expect(answers.map((a) => a.commitments.length)).toEqual([1, 1, 2, 1]);
     expect(new Set(answers.flatMap((a) => a.commitments.map((x) => x.hiding[0]))).size).toBe(5);
     expect(s.frames.filter((f) => f.path === RPC_PATHS.round1).map((f) => (decodeCbor(f.body) as { count: number }).count)).toEqual([1, 4]);
+    // The second RPC carried three calls (for 1, 2 and 1 commitments).
+    expect(sent).toEqual([
+      ['round1', 1],
+      ['round1', 3],
+    ]);
   });
 });
 
 describe('a channel the signer dials (dial: false)', () => {
   it('calls fail at once until the signer connects; then they travel on its connection', async () => {
-    const c = client(1, { dial: false });
+    const connects: ChannelConnectOutcome[] = [];
+    const c = client(1, { dial: false, onChannelConnect: (o) => connects.push(o) });
     expect((await callError(c.info())).code).toBe('SIGNER_UNREACHABLE');
+    expect(connects).toEqual([]);
     // The coordinator's listener: it authenticates the signer and hands the socket to the client.
     const server = createServer({ cert: coordinator.certPem, key: coordinator.keyPem, ca: authority.certPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' });
     const wss = new WebSocketServer({ noServer: true, handleProtocols: () => CHANNEL_PROTOCOL });
@@ -376,5 +432,6 @@ describe('a channel the signer dials (dial: false)', () => {
     ws.terminate();
     for (let i = 0; i < 50 && c.channelState === 'open'; i++) await new Promise((r) => setTimeout(r, 10));
     expect((await callError(c.info())).code).toBe('SIGNER_UNREACHABLE');
+    expect(connects).toEqual(['opened', 'lost']);
   });
 });

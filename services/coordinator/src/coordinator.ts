@@ -15,7 +15,7 @@ import { ConfigError, closeServer, createLogger, openServiceAuditTrail, createOp
 import { createAdminHandlers } from './admin.js';
 import { createCoordinatorApp } from './app.js';
 import type { CoordinatorConfig, SignerEntry } from './config.js';
-import { createCoordinatorMetrics } from './metrics.js';
+import { createCoordinatorMetrics, signerClientMetricHooks } from './metrics.js';
 import { Orchestrator } from './orchestrator.js';
 import { SignerRegistry } from './registry.js';
 import { CommitmentPool } from './commitment-pool.js';
@@ -96,6 +96,7 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
       });
       const clients = new Map<string, SignerClient>();
       const connect = (s: SignerEntry) => {
+        const observed = signerClientMetricHooks(metrics, s.id, s.inbound || config.signerTransport !== 'http1');
         const client = new SignerClient({
           id: s.id,
           // A signer that dials in has no address: its client never dials (nor falls back to HTTP).
@@ -110,7 +111,12 @@ export function createCoordinator(config: Readonly<CoordinatorConfig>, options: 
           maxBatchItems: config.signerMaxBatch,
           // The channel's own liveness check runs at least as often as the health loop.
           pingIntervalMs: Math.min(config.healthIntervalMs, 5000),
-          onChannelState: (state) => registry?.channelChanged(s.id, state),
+          onChannelState: (state) => {
+            observed.onChannelState(state);
+            registry?.channelChanged(s.id, state);
+          },
+          onChannelConnect: observed.onChannelConnect,
+          onRpcSent: observed.onRpcSent,
         });
         clients.set(s.id, client);
         return client;

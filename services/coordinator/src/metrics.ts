@@ -1,8 +1,10 @@
 /**
  * Coordinator metrics (Prometheus naming). Labels carry signer ids, outcome codes and key ids (at
- * most {@link MAX_KEY_LABELS} distinct ones, the rest counted as `other`).
+ * most {@link MAX_KEY_LABELS} distinct ones, the rest counted as `other`), and small fixed sets
+ * (RPC names, channel connection outcomes).
  * @module
  */
+import type { ChannelConnectOutcome, ChannelState, SignerClientHooks } from '@hoarfrost/rpc';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Distinct key ids that label metrics; keys past these are counted under `other`. */
@@ -65,6 +67,25 @@ export function createCoordinatorMetrics(isReady: () => boolean, keysByState: ()
     }),
     breakerState: new Gauge({ name: 'frost_coordinator_signer_breaker_state', help: 'Circuit breaker per signer: 0 closed, 1 half-open, 2 open', labelNames: ['signer'], registers: [registry] }),
     signerHealthy: new Gauge({ name: 'frost_coordinator_signer_healthy', help: '1 when the last health check of the signer passed', labelNames: ['signer'], registers: [registry] }),
+    signerChannelState: new Gauge({
+      name: 'frost_coordinator_signer_channel_state',
+      help: 'Channel to each signer: 0 no connection, 1 connecting, 2 open, 3 no channel (the signer offers none, or the transport is http1): RPCs go over HTTP/1.1 unless the transport is channel only',
+      labelNames: ['signer'],
+      registers: [registry],
+    }),
+    channelConnects: new Counter({
+      name: 'frost_coordinator_signer_channel_connects_total',
+      help: 'Channel connections to each signer by outcome: opened (dialled or dialled in), failed (a dial), unsupported (a dial found no channel), lost (an open connection ended)',
+      labelNames: ['signer', 'outcome'],
+      registers: [registry],
+    }),
+    coalescedRequests: new Histogram({
+      name: 'frost_coordinator_coalesced_requests',
+      help: 'Calls carried by each round-1 or round-2 RPC to a signer (1: nothing coalesced; more under load)',
+      labelNames: ['signer', 'rpc'],
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
     culprits: new Counter({ name: 'frost_coordinator_culprits_total', help: 'Invalid signature shares attributed to each signer', labelNames: ['signer'], registers: [registry] }),
     retries: new Counter({ name: 'frost_coordinator_quorum_retries_total', help: 'Signing attempts repeated with another quorum', registers: [registry] }),
     inFlight: new Gauge({ name: 'frost_coordinator_in_flight', help: '/sign requests being processed', registers: [registry] }),
@@ -106,3 +127,34 @@ export function createCoordinatorMetrics(isReady: () => boolean, keysByState: ()
 }
 
 export type CoordinatorMetrics = ReturnType<typeof createCoordinatorMetrics>;
+
+/** The hooks of a signer client that feed the channel and coalescing metrics. */
+export type SignerClientMetricHooks = Required<SignerClientHooks>;
+
+/** Every outcome of `frost_coordinator_signer_channel_connects_total` (each signer's series start at 0). */
+export const CHANNEL_CONNECT_OUTCOMES: readonly ChannelConnectOutcome[] = ['opened', 'failed', 'unsupported', 'lost'];
+
+/**
+ * `frost_coordinator_signer_channel_state` of each channel state; 3 also stands for a client with no
+ * channel at all (HTTP/1.1 only).
+ */
+export const CHANNEL_STATE_VALUE: Readonly<Record<ChannelState, number>> = { idle: 0, closed: 0, connecting: 1, open: 2, unsupported: 3 };
+
+/**
+ * The hooks to give the client of signer `signer`: they keep its channel state gauge, connection
+ * counter and coalescing histogram. `channel`: the client has a channel (false with the HTTP/1.1-only
+ * transport, whose state reads 3 throughout).
+ */
+export function signerClientMetricHooks(
+  metrics: Pick<CoordinatorMetrics, 'signerChannelState' | 'channelConnects' | 'coalescedRequests'>,
+  signer: string,
+  channel: boolean,
+): SignerClientMetricHooks {
+  metrics.signerChannelState.set({ signer }, channel ? CHANNEL_STATE_VALUE.idle : CHANNEL_STATE_VALUE.unsupported);
+  if (channel) for (const outcome of CHANNEL_CONNECT_OUTCOMES) metrics.channelConnects.inc({ signer, outcome }, 0);
+  return {
+    onChannelState: (state) => metrics.signerChannelState.set({ signer }, CHANNEL_STATE_VALUE[state]),
+    onChannelConnect: (outcome) => metrics.channelConnects.inc({ signer, outcome }),
+    onRpcSent: (rpc, calls) => metrics.coalescedRequests.observe({ signer, rpc }, calls),
+  };
+}
