@@ -86,7 +86,7 @@ export function createCoordinatorMetrics(isReady: () => boolean, keysByState: ()
       buckets: [1, 2, 4, 8, 16, 32, 64],
       registers: [registry],
     }),
-    culprits: new Counter({ name: 'frost_coordinator_culprits_total', help: 'Invalid signature shares attributed to each signer', labelNames: ['signer'], registers: [registry] }),
+    culprits: new Counter({ name: 'frost_coordinator_culprits_total', help: 'Signers convicted of sending invalid values (a signature share, a commitment, or a false claim of an invalid point), once per signing request or batch item', labelNames: ['signer'], registers: [registry] }),
     retries: new Counter({ name: 'frost_coordinator_quorum_retries_total', help: 'Signing attempts repeated with another quorum', registers: [registry] }),
     inFlight: new Gauge({ name: 'frost_coordinator_in_flight', help: '/sign requests being processed', registers: [registry] }),
     keys: new Gauge({

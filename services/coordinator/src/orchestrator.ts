@@ -418,7 +418,6 @@ export class Orchestrator {
       }
       state.request.log.warn({ signer: h.id }, 'signer refused a valid package as holding an invalid point: signer excluded');
       this.#recordFailure(state, claimant, new SignerCallError(h.id, 'SIGNER_INVALID_RESPONSE', 'refused a valid signing package as holding an invalid point'), false);
-      h.breaker.failure(true);
     }
   }
 
@@ -442,10 +441,7 @@ export class Orchestrator {
       if (!(e instanceof InvalidSignatureShareError)) throw e;
       for (const hex of e.culprits) {
         const c = committed.find((x) => x.identifier.toHex() === hex)!;
-        state.culprits.set(c.handle, c.identifier);
-        state.excluded.set(c.handle, 'failed');
-        c.handle.breaker.failure(true);
-        this.#metrics.culprits.inc({ signer: c.handle.id });
+        this.#convict(state, c);
         state.request.log.warn({ signer: c.handle.id, identifier: c.identifier.toString() }, 'invalid signature share: signer excluded');
       }
       if (state.pinned) throw this.#cannotSign(state, 0);
@@ -499,7 +495,22 @@ export class Orchestrator {
     state.excluded.set(h, 'failed');
     if (kind === 'policy') state.refusals.set(h, e.code as SignerErrorCode);
     if (kind === 'request') state.refusedRequest.set(h, e.code);
-    if (kind === 'culprit') state.culprits.set(h, who.identifier);
+    if (kind === 'culprit') this.#convict(state, who);
+  }
+
+  /**
+   * Names `who` a culprit of this request (it proved to have sent invalid values: a share that does
+   * not verify or does not decode, an invalid commitment, a false claim of one): left out of the
+   * request's later attempts, counted, whichever way it was caught, so the alert on
+   * `frost_coordinator_culprits_total` sees every conviction, and its breaker opened. Opened here,
+   * once the round is over: in a batch, the valid shares of the signer's other items are each
+   * accounted as successes, which must not close the breaker that its proven cheat opened.
+   */
+  #convict(state: SigningState, who: Member): void {
+    state.culprits.set(who.handle, who.identifier);
+    state.excluded.set(who.handle, 'failed');
+    who.handle.breaker.failure(true);
+    this.#metrics.culprits.inc({ signer: who.handle.id });
   }
 
   /**
