@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KUBE_VERSION, certManagerValues, chart, envOf, findObject, fullValues, minimalValues, objects, podSpec, refusedRender, render as renderWith, repo, run, tool, validate, type Obj } from './support.js';
+import { KUBE_VERSION, certManagerValues, chart, envOf, findObject, fullValues, minimalValues, objects, podSpec, refusedRender, render as renderWith, repo, run, signerDialsValues, tool, validate, type Obj } from './support.js';
 
 const helm = tool('helm', true);
 const kubeScore = tool('kube-score', true);
@@ -20,6 +20,7 @@ const VALUES: [string, string][] = [
   ['minimal values', minimalValues],
   ['cert-manager values', certManagerValues],
   ['fully-featured values', fullValues],
+  ['signer-dials values', signerDialsValues],
 ];
 const workloads = (objs: Obj[]): Obj[] => objs.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
 const find = findObject;
@@ -38,7 +39,7 @@ function notes(values: string): string {
 const d = helm ? describe : describe.skip;
 
 d('Helm chart', () => {
-  it('helm lint --strict passes with minimal, cert-manager and fully-featured values', () => {
+  it('helm lint --strict passes with minimal, cert-manager, fully-featured and signer-dials values', () => {
     for (const [, values] of VALUES) {
       const r = run(helm!, ['lint', '--strict', chart, '--kube-version', KUBE_VERSION, '-f', values]);
       expect(r.out).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
@@ -299,6 +300,7 @@ const lintTargets = (): [string, string][] => [
   ['chart (minimal values)', render('-f', minimalValues)],
   ['chart (cert-manager values)', render('-f', certManagerValues)],
   ['chart (fully-featured values)', render('-f', fullValues)],
+  ['chart (signer-dials values)', render('-f', signerDialsValues)],
   ['kustomize overlays/dev', execFileSync(kustomize!, ['build', join(repo, 'k8s/overlays/dev')], { encoding: 'utf8' })],
 ];
 

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { certManagerValues, fullValues, minimalValues, render, repo, run, tool } from './support.js';
+import { certManagerValues, fullValues, minimalValues, render, repo, run, signerDialsValues, tool } from './support.js';
 
 const helm = tool('helm', true);
 const checkov = tool('checkov', true, join(repo, '.tools/checkov/bin/checkov'));
@@ -38,6 +38,7 @@ const targets = (): [string, string, 'kubernetes' | 'dockerfile'][] => [
   ['chart (minimal values)', renderedFile('minimal', render(helm!, '-f', minimalValues)), 'kubernetes'],
   ['chart (cert-manager values)', renderedFile('cert-manager', render(helm!, '-f', certManagerValues)), 'kubernetes'],
   ['chart (fully-featured values)', renderedFile('full', render(helm!, '-f', fullValues)), 'kubernetes'],
+  ['chart (signer-dials values)', renderedFile('signer-dials', render(helm!, '-f', signerDialsValues)), 'kubernetes'],
   ['docker/Dockerfile', join(repo, 'docker/Dockerfile'), 'dockerfile'],
 ];
 

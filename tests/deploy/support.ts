@@ -16,6 +16,8 @@ export const minimalValues = join(chart, 'ci/minimal-values.yaml');
 export const certManagerValues = join(chart, 'ci/cert-manager-values.yaml');
 /** Every optional feature on. */
 export const fullValues = join(chart, 'ci/full-values.yaml');
+/** Signer-dials mode (the signers connect to every coordinator replica), certificates from cert-manager. */
+export const signerDialsValues = join(chart, 'ci/signer-dials-values.yaml');
 export const KUBE_VERSION = '1.31.0';
 
 /** A tool from .tools/bin (or the PATH; `path` overrides for tools that live elsewhere in .tools). */

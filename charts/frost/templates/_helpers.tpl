@@ -42,6 +42,12 @@ app.kubernetes.io/part-of: frost
 {{/* In-cluster DNS name of a signer: its certificate SAN, its token audience and its registry id. */}}
 {{- define "frost.signer.host" -}}{{ include "frost.signer.name" . }}.{{ .root.Release.Namespace }}.svc{{- end -}}
 
+{{/* signer.connectivity=signersDial: "true" when the signers connect to the coordinator (signer-dials mode). */}}
+{{- define "frost.signersDial" -}}{{ if eq .Values.signer.connectivity "signersDial" }}true{{ end }}{{- end -}}
+{{/* The headless Service through which signers reach every coordinator replica, and its in-cluster DNS name. */}}
+{{- define "frost.coordinator.signersService" -}}{{ include "frost.coordinator.name" . }}-signers{{- end -}}
+{{- define "frost.coordinator.signersHost" -}}{{ include "frost.coordinator.signersService" . }}.{{ .Release.Namespace }}.svc{{- end -}}
+
 {{/* image reference: repository:tag[@digest]. Call with (dict "root" $ "image" .Values.x.image). */}}
 {{- define "frost.image" -}}
 {{- $tag := .root.Values.image.tag | default .root.Chart.AppVersion -}}
@@ -286,6 +292,9 @@ Cross-field checks the values schema cannot express; each fails the render with 
 {{- $sNeed := div (add (int $c.signerTimeoutMs) 999) 1000 -}}
 {{- if lt $sGrace $sNeed -}}
 {{- fail (printf "signer.terminationGracePeriodSeconds (%v) must be at least shutdownDelaySeconds (%v) + 5 + %v (coordinator.signerTimeoutMs), so in-flight RPCs can finish" $s.terminationGracePeriodSeconds $s.shutdownDelaySeconds $sNeed) -}}
+{{- end -}}
+{{- if and (include "frost.signersDial" .) (has (int $c.signerListenPort) (list (int $c.port) (int $c.opsPort))) -}}
+{{- fail (printf "coordinator.signerListenPort (%v) must differ from coordinator.port and coordinator.opsPort: signer.connectivity=signersDial runs the signer listener beside them" $c.signerListenPort) -}}
 {{- end -}}
 {{- $store := .Values.signer.store -}}
 {{- $keks := list -}}

@@ -30,9 +30,13 @@ export interface SignerConfig {
    * Signer-dials mode: the coordinator's signer listener (`https://host:port`), which this signer
    * connects to itself (behind NAT, no inbound connections). Its own TLS certificate is then its
    * client certificate (it needs the client-auth usage), and the coordinator's server certificate
-   * must carry one of `allowedClientSans`. The RPC listener keeps serving as well.
+   * must carry one of `allowedClientSans`. The RPC listener keeps serving as well. A host name may
+   * stand for several coordinator replicas (a headless Service): the signer keeps a connection to
+   * each of its addresses.
    */
   coordinatorUrl: string | undefined;
+  /** How often the host name of `coordinatorUrl` is looked up again (replicas come and go). */
+  coordinatorResolveIntervalMs: number;
   jwt: {
     issuer: string;
     jwksFile: string;
@@ -136,6 +140,7 @@ export function loadConfig(env: Env): Readonly<SignerConfig> {
   const config: SignerConfig = {
     id,
     coordinatorUrl,
+    coordinatorResolveIntervalMs: r.int('COORDINATOR_RESOLVE_INTERVAL_MS', 10_000, 100, 3_600_000),
     host: r.string('HOST', '0.0.0.0'),
     port: r.port('PORT', 7443),
     opsHost: r.string('OPS_HOST', '0.0.0.0'),

@@ -156,17 +156,25 @@ export function createSigner(config: Readonly<SignerConfig>, options: { logger?:
       rpcServer.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'tls handshake failed'));
       ports.rpc = await listen(rpcServer, config.port, config.host);
       if (config.coordinatorUrl) {
-        // Signer-dials mode: the same RPCs, on a connection this signer opens to its coordinator.
+        // Signer-dials mode: the same RPCs, on connections this signer opens to its coordinator, one to
+        // each replica its name resolves to (each replica sends RPCs only on connections it holds).
         const allowed = config.allowedClientSans;
+        const coordinator = config.coordinatorUrl;
         app.channels.dial({
-          url: config.coordinatorUrl,
+          url: coordinator,
           caPem: ca,
           certPem: cert,
           keyPem: key,
           connectTimeoutMs: 5000,
+          resolveIntervalMs: config.coordinatorResolveIntervalMs,
           checkServerIdentity: (_host, peer) =>
             allowed.some((id) => sanMatches(subjectAltNames(peer.subjectaltname), id)) ? undefined : new Error('the coordinator certificate carries none of SIGNER_ALLOWED_CLIENT_SANS'),
-          onStateChange: (connected, reason) => logger.info({ coordinator: config.coordinatorUrl, ...(reason ? { reason } : {}) }, connected ? 'connected to the coordinator' : 'coordinator connection lost'),
+          onStateChange: (connected, address, reason) =>
+            logger.info({ coordinator, address, ...(reason ? { reason } : {}) }, connected ? 'connected to the coordinator' : 'coordinator connection lost'),
+          onResolve: (event) =>
+            'error' in event
+              ? logger.warn({ coordinator, err: event.error }, 'coordinator lookup failed; the connections known are kept')
+              : logger.info({ coordinator, added: event.added, removed: event.removed }, 'coordinator addresses changed'),
         });
       }
       sweeper = setInterval(() => nonces.sweep(), 1000);

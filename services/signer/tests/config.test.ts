@@ -104,3 +104,14 @@ describe('signer config', () => {
     expect(loadConfig({ ...base, SIGNER_ID: 'signer-1.example', SIGNER_STORE_DIR: '/s', SIGNER_KEK_FILE: '/k' }).id).toBe('signer-1.example');
   });
 });
+
+describe('signer config: dialling the coordinator', () => {
+  it('looks the coordinator name up every 10 s by default, or every SIGNER_COORDINATOR_RESOLVE_INTERVAL_MS', () => {
+    expect(loadConfig(base).coordinatorResolveIntervalMs).toBe(10_000);
+    expect(loadConfig({ ...base, SIGNER_COORDINATOR_RESOLVE_INTERVAL_MS: '2500' }).coordinatorResolveIntervalMs).toBe(2500);
+  });
+
+  it.each(['0', '99', '3600001', 'often'])('refuses SIGNER_COORDINATOR_RESOLVE_INTERVAL_MS=%s', (value) => {
+    expect(() => loadConfig({ ...base, SIGNER_COORDINATOR_RESOLVE_INTERVAL_MS: value })).toThrow(/SIGNER_COORDINATOR_RESOLVE_INTERVAL_MS/);
+  });
+});
