@@ -119,7 +119,7 @@ interface E2E {
    * round-2 RPC as the coordinator waits for it and inside the signer; CPU ms per signature of each
    * process; and how busy the whole machine was (share of both cores), beside the single-key runs'.
    */
-  c1_breakdown?: { request_ms: number; sign_ms: number; rpc_ms: number; signer_ms: number; cpu_ms: Record<string, number>; machine_busy: number; single_machine_busy: number };
+  c1_breakdown?: { request_ms: number; sign_ms: number; rpc_ms: number; signer_ms: number; cpu_ms: Record<string, number>; machine_busy: number; single_machine_busy: number; single_cpu_ms: Record<string, number> };
   runs: unknown;
 }
 let e2e = previous.e2e as E2E;
@@ -137,6 +137,7 @@ if (PARTS.has('e2e')) {
   // The FROST runs' stages, CPU and machine load are summed over its three windows only.
   const c1Stages = { sign: 0, rpc: 0, signer: 0 };
   const c1Cpu: Record<string, number> = {};
+  const c1SingleCpu: Record<string, number> = {};
   const busy = { frost: [0, 0], single: [0, 0] };
   let c1Wall = 0;
   const sampler = clusterCpu(cluster);
@@ -159,7 +160,10 @@ if (PARTS.has('e2e')) {
     for (const [k, v] of Object.entries(stageMeans(stages0, stages1))) c1Stages[k as keyof typeof c1Stages] += v / 3;
     for (const k of Object.keys(cpu1)) c1Cpu[k] = (c1Cpu[k] ?? 0) + (cpu1[k]! - cpu0[k]!);
     if (i === 1) lagC1 = sampler.lag;
+    const singleCpu0 = await single.cpu();
     c1.single!.push(await window(busy.single, () => latency(env, single.url, 300)));
+    const singleCpu1 = await single.cpu();
+    for (const k of Object.keys(singleCpu1)) c1SingleCpu[k] = (c1SingleCpu[k] ?? 0) + (singleCpu1[k]! - singleCpu0[k]!);
     if (base) c1.baseline!.push(await latency(env, base.url, 300));
   }
   // latency() signs 50 warm-up messages before its 300 measured ones.
@@ -218,6 +222,7 @@ if (PARTS.has('e2e')) {
       cpu_ms: Object.fromEntries(Object.entries(c1Cpu).map(([k, v]) => [k, (1000 * v) / c1Signed])),
       machine_busy: busy.frost[0]! / Math.max(1, busy.frost[1]!),
       single_machine_busy: busy.single[0]! / Math.max(1, busy.single[1]!),
+      single_cpu_ms: Object.fromEntries(Object.entries(c1SingleCpu).map(([k, v]) => [k, (1000 * v) / c1Signed])),
     },
     runs: { c1, c64: Object.fromEntries(Object.entries(c64).map(([k, rs]) => [k, rs.map((r) => ({ rps: r.rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms }))])) },
   };
@@ -243,7 +248,8 @@ if (PARTS.has('growth')) {
     log(`latency ${t}-of-${n}`);
     const c = await deploy(t, n);
     const cpu = clusterCpu(c);
-    const signs = async () => Number(/^frost_coordinator_signs_total\{outcome="ok"\} (\S+)/m.exec(await (await fetch(`${c.opsUrl}/metrics`)).text())?.[1] ?? 0);
+    // Signatures made so far, over every key (the counter is labelled by outcome and key).
+    const signs = async () => [...(await (await fetch(`${c.opsUrl}/metrics`)).text()).matchAll(/^frost_coordinator_signs_total\{outcome="ok"[,}].*? (\S+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
     await latency(c.env, c.url, 20);
     const [before, s0] = [await cpu(), await signs()];
     const r = await latency(c.env, c.url, 200);

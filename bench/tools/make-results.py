@@ -42,7 +42,7 @@ g2 = g[0]; g15 = g[-1]
 bd = e.get('c1_breakdown') or dict(request_ms=float('nan'), sign_ms=float('nan'), rpc_ms=float('nan'), signer_ms=float('nan'), cpu_ms={}, machine_busy=float('nan'), single_machine_busy=float('nan'))
 vars = dict(
   rsname=rs, load=m.get('load_average_at_start', 'n/a'),
-  parts_note='The compute figures come from the last run that measured them (their machine and date: the first table of the report) unless this run measured them too; the other parts are from this run.',
+  parts_note=os.environ.get('BENCH_PARTS_NOTE', 'The compute figures come from the last run that measured them (their machine and date: the first table of the report) unless this run measured them too; the other parts are from this run.'),
   baseline_note=(f"`BENCH_BASELINE` ran the build before this change (`{base['dir']}`: the last commit's services) beside it, so before/after figures are from the same run too." if base else ''),
   r2=ratio(2, 'full_signing_us'), r2w=ratio(2, 'full_signing_wire_us'), r7=ratio(7, 'full_signing_us'), r7w=ratio(7, 'full_signing_wire_us'),
   v_r2=verdict(ratio(2, 'full_signing_us') <= 1.5), v_r7=verdict(ratio(7, 'full_signing_us') <= 2),
@@ -66,6 +66,7 @@ vars = dict(
   bd_outside=bd['sign_ms'] - bd['rpc_ms'], bd_wire=bd['rpc_ms'] - bd['signer_ms'],
   bd_cpu=total(bd['cpu_ms']), bd_coord=bd['cpu_ms'].get('coordinator', float('nan')), bd_busy=100 * bd['machine_busy'], bd_sbusy=100 * bd['single_machine_busy'],
   cpu_frost_sig=cpu_frost,
+  bd_single_cpu=(f", and the single-key service's {total(bd['single_cpu_ms']):.1f} ms (server and load generator)" if bd.get('single_cpu_ms') else ''),
   c1_change=(f"is {e['frost']['c1']['p50_ms']:.2f} ms against {base['c1']['p50_ms']:.2f} ms before" if base else f"is {e['frost']['c1']['p50_ms']:.2f} ms"),
   s15=g15['signer_cpu_ms'], c15=g15['coordinator_cpu_ms'],
   noble2=row('noble ed25519_FROST (as shipped)', 2)['full_signing_us'] / 1000, nat2=nat(2, 'full_signing_us') / 1000, nat2w=nat(2, 'full_signing_wire_us') / 1000,

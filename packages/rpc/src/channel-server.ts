@@ -342,10 +342,9 @@ class CoordinatorDialler {
     const at = isIP(t.address) === 6 ? `[${t.address}]` : t.address;
     const ws = new WebSocket(`wss://${at}:${this.#port}${CHANNEL_PATH}`, CHANNEL_PROTOCOL, options);
     t.ws = ws;
-    let opened = false;
+    let openedAt: number | undefined;
     ws.once('open', () => {
-      opened = true;
-      t.failures = 0;
+      openedAt = Date.now();
       o.onStateChange?.(true, t.address);
       this.#host.serve(ws);
       // Retired while the upgrade completed: closes once answered, like any retired connection.
@@ -354,9 +353,13 @@ class CoordinatorDialler {
     ws.on('error', () => undefined); // 'close' follows
     ws.once('close', (code: number) => {
       if (t.ws === ws) t.ws = undefined;
-      if (opened) o.onStateChange?.(false, t.address, `connection closed (${code})`);
+      if (openedAt !== undefined) o.onStateChange?.(false, t.address, `connection closed (${code})`);
       if (this.#stopped || t.retired) return;
-      const delay = opened ? 0 : this.#retryDelay(t.failures++);
+      // A connection that lasted is redialled at once; one refused or closed soon after it opened (a
+      // peer that drops or replaces it) counts as a failure, so that it is redialled with backoff.
+      const lasted = openedAt !== undefined && Date.now() - openedAt >= STABLE_CONNECTION_MS;
+      if (lasted) t.failures = 0;
+      const delay = lasted ? 0 : this.#retryDelay(t.failures++);
       t.timer = setTimeout(() => this.#attempt(t), delay);
       t.timer.unref();
     });
@@ -369,6 +372,9 @@ class CoordinatorDialler {
     return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
   }
 }
+
+/** How long a dialled connection must have lasted for its loss to be redialled at once, without backoff. */
+const STABLE_CONNECTION_MS = 1000;
 
 /** Every address the system resolver (as a connection would use it) has for `host`, in its order. */
 async function systemResolve(host: string): Promise<string[]> {

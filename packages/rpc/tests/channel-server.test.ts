@@ -102,11 +102,12 @@ async function until(ok: () => boolean, ms = 10_000): Promise<void> {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A signer's channel server answering every request with 200 and the request's body. */
-function signerSide(hold?: Promise<void>): ChannelServer {
+/** A signer's channel server answering every request with 200 and the request's body; `seen` gets each request id as it arrives. */
+function signerSide(hold?: Promise<void>, seen?: number[]): ChannelServer {
   const channels = new ChannelServer({
     maxRequestBytes: 4096,
     handle: async (frame) => {
+      seen?.push(frame.id);
       await hold;
       return { status: 200, body: frame.body };
     },
@@ -206,11 +207,12 @@ describe('ChannelServer.dial: one connection per address of the coordinator name
     let release!: () => void;
     const hold = new Promise<void>((r) => (release = r));
     const removed: string[] = [];
-    const channels = signerSide(hold);
+    const seen: number[] = [];
+    const channels = signerSide(hold, seen);
     channels.dial(dialOptions(port, { resolve: async () => addresses, onResolve: (e) => 'removed' in e && removed.push(...e.removed) }));
     await until(() => replicas.every((r) => r.open().length === 1));
     ask(a.accepted[0]!, 7);
-    await pause(50);
+    await until(() => seen.includes(7)); // in the handler, unanswered, before its address goes
     addresses = ['127.0.0.2'];
     await until(() => removed.includes('127.0.0.1'));
     await pause(100);
@@ -275,6 +277,26 @@ describe('ChannelServer.dial: one connection per address of the coordinator name
     expect(a.accepted).toHaveLength(2);
     expect(b.accepted).toHaveLength(1);
     expect(states.filter((s) => s.endsWith('127.0.0.1'))).toEqual(['up 127.0.0.1', 'down 127.0.0.1', 'up 127.0.0.1']);
+  });
+
+  it('redials with backoff a peer that closes each connection as soon as it opens (no reconnection storm)', async () => {
+    const { port, replicas } = await startReplicas(['127.0.0.1']);
+    const [a] = replicas as [Replica];
+    const ups: number[] = [];
+    const channels = signerSide();
+    // The replica drops every connection at once (e.g. another signer with the same certificate replaces it).
+    const drop = setInterval(() => a.open().forEach((x) => x.ws.terminate()), 5);
+    try {
+      channels.dial(dialOptions(port, { resolve: async () => ['127.0.0.1'], backoff: { initialMs: 100, maxMs: 400 }, onStateChange: (up) => up && ups.push(Date.now()) }));
+      await until(() => ups.length >= 1);
+      await pause(1000);
+    } finally {
+      clearInterval(drop);
+    }
+    // Redialled at once after each drop, a loopback TLS connection would reopen every few milliseconds
+    // (hundreds in a second); with backoff, at most a handful.
+    expect(a.accepted.length).toBeGreaterThanOrEqual(2);
+    expect(a.accepted.length).toBeLessThanOrEqual(12);
   });
 
   it('refuses a dial URL that is not https', () => {

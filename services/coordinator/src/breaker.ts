@@ -1,7 +1,7 @@
 /**
  * Per-signer circuit breaker: after `failureThreshold` consecutive failures the signer is skipped for
  * `cooldownMs`; then it is half-open, and exactly one trial request at a time is admitted: its
- * outcome closes the breaker or opens it again.
+ * outcome closes the breaker or opens it again. Nothing else closes an open breaker.
  * @module
  */
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -49,7 +49,14 @@ export class CircuitBreaker {
     this.#trialInFlight = false;
   }
 
+  /**
+   * A well-formed answer. It closes a half-open breaker (a trial's outcome) and clears the count of
+   * failures; an open one stays open until its cooldown ends: a call admitted before the breaker
+   * opened (a refill, a concurrent request, another item of a batch) may answer after a proven
+   * cheat opened it, and must not let the cheat back in.
+   */
   success(): void {
+    if (this.state === 'open') return;
     this.#failures = 0;
     this.#trialInFlight = false;
     if (this.#state !== 'closed') this.#set('closed');

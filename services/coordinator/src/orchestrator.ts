@@ -502,9 +502,8 @@ export class Orchestrator {
    * Names `who` a culprit of this request (it proved to have sent invalid values: a share that does
    * not verify or does not decode, an invalid commitment, a false claim of one): left out of the
    * request's later attempts, counted, whichever way it was caught, so the alert on
-   * `frost_coordinator_culprits_total` sees every conviction, and its breaker opened. Opened here,
-   * once the round is over: in a batch, the valid shares of the signer's other items are each
-   * accounted as successes, which must not close the breaker that its proven cheat opened.
+   * `frost_coordinator_culprits_total` sees every conviction, and its breaker opened (an open breaker
+   * stays open through the successes of calls admitted before, e.g. the valid items of the same batch).
    */
   #convict(state: SigningState, who: Member): void {
     state.culprits.set(who.handle, who.identifier);

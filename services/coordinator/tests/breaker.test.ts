@@ -67,6 +67,20 @@ describe('CircuitBreaker', () => {
     expect(b.admit()).toBe(true);
   });
 
+  it('stays open through the late success of a call admitted before a proven cheat opened it', () => {
+    const { b, states, advance } = breaker(3, 100);
+    expect(b.admit() && b.admit()).toBe(true); // e.g. a pool refill and a request, both in flight
+    b.failure(true); // one of them proves a cheat
+    b.success(); // the other answers well afterwards
+    expect(b.state).toBe('open');
+    expect(b.admit()).toBe(false);
+    advance(100); // only the cooldown and a trial let the signer back in
+    expect(b.admit()).toBe(true);
+    b.success();
+    expect(b.state).toBe('closed');
+    expect(states).toEqual(['open', 'half-open', 'closed']);
+  });
+
   it('rejects bad options at construction', () => {
     expect(() => new CircuitBreaker({ failureThreshold: 0, cooldownMs: 1 })).toThrow(RangeError);
     expect(() => new CircuitBreaker({ failureThreshold: 1, cooldownMs: -1 })).toThrow(RangeError);
