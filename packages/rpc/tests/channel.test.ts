@@ -4,7 +4,7 @@
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createCertificateAuthority, type CertificateAuthority, type CertificatePair } from '../../testkit/src/pki.js';
@@ -113,6 +113,23 @@ async function callError(p: Promise<unknown>): Promise<SignerCallError> {
   );
   expect(e).toBeInstanceOf(SignerCallError);
   return e as SignerCallError;
+}
+
+/** A peer on 127.0.0.1 that accepts TCP and never says anything (no TLS): its port, and the connections it holds. */
+async function silentTcpPeer(): Promise<{ port: number; sockets: ReadonlySet<Socket> }> {
+  const sockets = new Set<Socket>();
+  const tcp = createTcpServer((sock) => {
+    sockets.add(sock);
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  open.push({
+    close: async () => {
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    },
+  });
+  return { port: (tcp.address() as AddressInfo).port, sockets };
 }
 
 beforeAll(async () => {
@@ -245,42 +262,18 @@ describe('SignerClient over the channel', () => {
   });
 
   it("a peer that accepts TCP and never completes TLS → SIGNER_TIMEOUT at the caller's signal, its reason as the cause", async () => {
-    const { createServer: createTcpServer } = await import('node:net');
-    const sockets = new Set<import('node:net').Socket>();
-    const tcp = createTcpServer((sock) => {
-      sockets.add(sock);
-      sock.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
-    open.push({
-      close: async () => {
-        for (const sock of sockets) sock.destroy();
-        await new Promise<void>((resolve) => tcp.close(() => resolve()));
-      },
-    });
+    const { port } = await silentTcpPeer();
     const signal = AbortSignal.timeout(200);
-    const e = await callError(client((tcp.address() as AddressInfo).port, { timeoutMs: 10_000 }).info(undefined, signal));
+    const e = await callError(client(port, { timeoutMs: 10_000 }).info(undefined, signal));
     expect(e.code).toBe('SIGNER_TIMEOUT');
     expect(e.cause).toBe(signal.reason);
   });
 
   it('a client closed while its channel dials stays closed when the dial ends (no state change, no connection counted)', async () => {
-    const { createServer: createTcpServer } = await import('node:net');
-    const sockets = new Set<import('node:net').Socket>();
-    const tcp = createTcpServer((sock) => {
-      sockets.add(sock);
-      sock.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
-    open.push({
-      close: async () => {
-        for (const sock of sockets) sock.destroy();
-        await new Promise<void>((resolve) => tcp.close(() => resolve()));
-      },
-    });
+    const { port, sockets } = await silentTcpPeer();
     const states: ChannelState[] = [];
     const connects: ChannelConnectOutcome[] = [];
-    const c = client((tcp.address() as AddressInfo).port, { timeoutMs: 200, onChannelState: (st) => states.push(st), onChannelConnect: (o) => connects.push(o) });
+    const c = client(port, { timeoutMs: 200, onChannelState: (st) => states.push(st), onChannelConnect: (o) => connects.push(o) });
     const pending = callError(c.info(undefined, AbortSignal.timeout(5000)));
     for (let i = 0; i < 50 && sockets.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
     await c.close();
