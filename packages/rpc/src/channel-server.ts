@@ -16,7 +16,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { CHANNEL_PROTOCOL, MAX_REQUEST_FRAME_OVERHEAD, decodeFrame, encodeAnswerFrame, type RequestFrame } from './frames.js';
 import { CHANNEL_PATH } from './protocol.js';
 import { InvalidArgumentError } from './errors.js';
-import type { ChannelAnswer } from './channel.js';
+import { backoffDelay, type ChannelAnswer } from './channel.js';
 
 export interface ChannelServerOptions {
   /** The signer's body limit: a frame may carry that much body plus its envelope. */
@@ -288,7 +288,7 @@ class CoordinatorDialler {
       this.#o.onResolve?.({ error });
     }
     // While no address is known, look again as soon as a connection would be retried.
-    const delay = this.#targets.size > 0 ? this.#resolveIntervalMs : Math.min(this.#resolveIntervalMs, this.#retryDelay(this.#lookupFailures - 1));
+    const delay = this.#targets.size > 0 ? this.#resolveIntervalMs : Math.min(this.#resolveIntervalMs, backoffDelay(this.#backoff, this.#lookupFailures - 1));
     this.#lookupTimer = setTimeout(() => void this.#lookup(), delay);
     this.#lookupTimer.unref();
   }
@@ -359,17 +359,10 @@ class CoordinatorDialler {
       // peer that drops or replaces it) counts as a failure, so that it is redialled with backoff.
       const lasted = openedAt !== undefined && Date.now() - openedAt >= STABLE_CONNECTION_MS;
       if (lasted) t.failures = 0;
-      const delay = lasted ? 0 : this.#retryDelay(t.failures++);
+      const delay = lasted ? 0 : backoffDelay(this.#backoff, t.failures++);
       t.timer = setTimeout(() => this.#attempt(t), delay);
       t.timer.unref();
     });
-  }
-
-  /** The jittered delay after `failures` failures in a row: half to all of the doubled ceiling. */
-  #retryDelay(failures: number): number {
-    const { initialMs, maxMs } = this.#backoff;
-    const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(failures, 0), 20));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
   }
 }
 

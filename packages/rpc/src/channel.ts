@@ -351,9 +351,7 @@ export class SignerChannel {
   }
 
   #backoff(): number {
-    const { initialMs, maxMs } = this.#o.backoff;
-    const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(this.#failures, 20));
-    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    return backoffDelay(this.#o.backoff, this.#failures);
   }
 
   #failWaiters(e: Error): void {
@@ -424,4 +422,13 @@ export class InboundChannels {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onOpen: (ws: WebSocket) => void): void {
     this.#wss.handleUpgrade(req, socket, head, onOpen);
   }
+}
+
+/**
+ * The jittered delay before the next attempt after `failures` failures in a row (either end of a
+ * channel reconnecting): from half to all of `initialMs` doubled per failure, capped at `maxMs`.
+ */
+export function backoffDelay(backoff: { initialMs: number; maxMs: number }, failures: number): number {
+  const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(Math.max(failures, 0), 20));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
